@@ -1,0 +1,3 @@
+//! Shell: the HTTP layer arrives with the API issue.
+
+fn main() {}

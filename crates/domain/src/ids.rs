@@ -1,0 +1,102 @@
+//! Identifiers: UUIDs wrapped so that a product id can never be passed where an order id is due.
+//!
+//! New ids come from the [`crate::ports::IdGenerator`] port (UUID v7 in production), so this
+//! module never reads a clock or a random source.
+
+use std::fmt;
+use std::str::FromStr;
+
+use uuid::Uuid;
+
+/// Why a string or UUID is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The text is not a UUID in any of its usual spellings.
+    #[error("not a valid UUID")]
+    Malformed,
+    /// The nil UUID (all zeros) names nothing; it usually betrays an uninitialised value.
+    #[error("the nil UUID is not an identifier")]
+    Nil,
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// The one constructor: any UUID but the nil one.
+            ///
+            /// # Errors
+            /// [`IdError::Nil`] for the nil UUID.
+            pub fn new(uuid: Uuid) -> Result<Self, IdError> {
+                if uuid.is_nil() { Err(IdError::Nil) } else { Ok(Self(uuid)) }
+            }
+
+            /// The wrapped UUID.
+            #[must_use]
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(Uuid::try_parse(s).map_err(|_| IdError::Malformed)?)
+            }
+        }
+
+        impl TryFrom<Uuid> for $name {
+            type Error = IdError;
+
+            fn try_from(uuid: Uuid) -> Result<Self, Self::Error> {
+                Self::new(uuid)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// Identifies a product (and its one stock row).
+    ProductId
+);
+uuid_id!(
+    /// Identifies an order.
+    OrderId
+);
+uuid_id!(
+    /// Identifies the customer an order belongs to; owned by another system, opaque here.
+    CustomerId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hyphenated_uuid_parses_and_prints_back_the_same() {
+        let text = "0192f4a0-7b3c-7def-8123-456789abcdef";
+        let id: ProductId = text.parse().expect("valid");
+        assert_eq!(id.to_string(), text);
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        assert_eq!("not-a-uuid".parse::<OrderId>(), Err(IdError::Malformed));
+    }
+
+    #[test]
+    fn the_nil_uuid_is_refused() {
+        assert_eq!(ProductId::new(Uuid::nil()), Err(IdError::Nil));
+        assert_eq!("00000000-0000-0000-0000-000000000000".parse::<CustomerId>(), Err(IdError::Nil));
+    }
+}

@@ -1,0 +1,263 @@
+//! [`Order`]: a cart turned into held stock, awaiting payment until it expires.
+//!
+//! Orders carry a [`Version`] like stock does, so that a payment racing an expiry or a
+//! cancellation cannot both win: the loser's write conflicts, it reloads, and it sees the
+//! winner's status.
+
+mod cart;
+mod line;
+mod status;
+
+use std::collections::BTreeSet;
+
+use chrono::TimeDelta;
+
+pub use cart::{Cart, CartError};
+pub use line::OrderLine;
+pub use status::{OrderStatus, TransitionError};
+
+use crate::{CustomerId, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
+
+/// Why an order cannot be placed or restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// A cart line names a product without a known price.
+    #[error("product {0} has no price")]
+    Unpriced(ProductId),
+    /// The total cannot be computed (two currencies, or overflow).
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// The lifetime pushes `expires_at` past the representable range, or is not positive.
+    #[error("the reservation lifetime is out of range")]
+    Lifetime,
+    /// Stored lines are empty or name a product twice.
+    #[error("an order has one line per product and at least one line")]
+    Lines,
+    /// A stored total disagrees with its lines.
+    #[error("the stored total disagrees with the lines")]
+    Total,
+}
+
+/// An order and everything needed to rebuild it from storage (see [`Order::restore`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// Its identity.
+    pub id: OrderId,
+    /// Stored status.
+    pub status: OrderStatus,
+    /// One line per product.
+    pub lines: Vec<OrderLine>,
+    /// The sum of the lines' subtotals.
+    pub total: Money,
+    /// The customer, when known.
+    pub customer_id: Option<CustomerId>,
+    /// When it was placed.
+    pub created_at: Timestamp,
+    /// When an unpaid reservation runs out.
+    pub expires_at: Timestamp,
+    /// When it was paid.
+    pub paid_at: Option<Timestamp>,
+    /// When it was cancelled.
+    pub cancelled_at: Option<Timestamp>,
+    /// When it expired.
+    pub expired_at: Option<Timestamp>,
+    /// The version it was read at.
+    pub version: Version,
+}
+
+/// An order. Fields are read through [`Order::record`]; they change only through transitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order(OrderRecord);
+
+/// What a store writes for an order, next to the stock changes of the same commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderChange {
+    /// A new order (checkout).
+    Created(Order),
+    /// A transition of a stored order; the store MUST refuse it unless it still holds `expected`.
+    Updated {
+        /// The version the transition was computed from.
+        expected: Version,
+        /// The order to store, at `expected.next()`.
+        order: Order,
+    },
+}
+
+impl OrderChange {
+    /// The order written.
+    #[must_use]
+    pub fn order(&self) -> &Order {
+        match self {
+            Self::Created(order) | Self::Updated { order, .. } => order,
+        }
+    }
+}
+
+impl Order {
+    /// Places an order for a cart: one line per product at its current price, held until
+    /// `now + lifetime`.
+    ///
+    /// # Errors
+    /// [`OrderError::Unpriced`] when `price_of` knows no price for a product,
+    /// [`OrderError::Money`] for mixed currencies or overflow, [`OrderError::Lifetime`] for a
+    /// lifetime that is not positive or overflows.
+    pub fn place(
+        id: OrderId,
+        cart: &Cart,
+        price_of: impl Fn(ProductId) -> Option<Money>,
+        customer_id: Option<CustomerId>,
+        now: Timestamp,
+        lifetime: TimeDelta,
+    ) -> Result<Self, OrderError> {
+        let lines = cart
+            .lines()
+            .map(|(product_id, quantity)| {
+                let unit_price = price_of(product_id).ok_or(OrderError::Unpriced(product_id))?;
+                Ok(OrderLine { product_id, quantity, unit_price })
+            })
+            .collect::<Result<Vec<_>, OrderError>>()?;
+        if lifetime <= TimeDelta::zero() {
+            return Err(OrderError::Lifetime);
+        }
+        let expires_at = now.checked_add_signed(lifetime).ok_or(OrderError::Lifetime)?;
+        Ok(Self(OrderRecord {
+            id,
+            status: OrderStatus::Reserved,
+            total: total_of(&lines)?,
+            lines,
+            customer_id,
+            created_at: now,
+            expires_at,
+            paid_at: None,
+            cancelled_at: None,
+            expired_at: None,
+            version: Version::INITIAL,
+        }))
+    }
+
+    /// Rebuilds an order read from storage (for adapters).
+    ///
+    /// # Errors
+    /// [`OrderError::Lines`] for no lines or a product named twice, [`OrderError::Total`] when
+    /// the total disagrees with the lines, [`OrderError::Money`] when it cannot be computed.
+    pub fn restore(record: OrderRecord) -> Result<Self, OrderError> {
+        let distinct: BTreeSet<_> = record.lines.iter().map(|l| l.product_id).collect();
+        if record.lines.is_empty() || distinct.len() != record.lines.len() {
+            return Err(OrderError::Lines);
+        }
+        if total_of(&record.lines)? != record.total {
+            return Err(OrderError::Total);
+        }
+        Ok(Self(record))
+    }
+
+    /// Every field, as stored.
+    #[must_use]
+    pub fn record(&self) -> &OrderRecord {
+        &self.0
+    }
+
+    /// Its identity.
+    #[must_use]
+    pub fn id(&self) -> OrderId {
+        self.0.id
+    }
+
+    /// The lines, one per product.
+    #[must_use]
+    pub fn lines(&self) -> &[OrderLine] {
+        &self.0.lines
+    }
+
+    /// The version this state was read at.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.0.version
+    }
+
+    /// When an unpaid reservation runs out.
+    #[must_use]
+    pub fn expires_at(&self) -> Timestamp {
+        self.0.expires_at
+    }
+
+    /// The status as a reader should see it at `now`: a reservation past its expiry is
+    /// `expired` even before the sweeper has written that down.
+    #[must_use]
+    pub fn status_at(&self, now: Timestamp) -> OrderStatus {
+        match self.0.status {
+            OrderStatus::Reserved if self.is_due(now) => OrderStatus::Expired,
+            status => status,
+        }
+    }
+
+    /// Whether a reservation has run out at `now`.
+    #[must_use]
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        self.0.status == OrderStatus::Reserved && now >= self.0.expires_at
+    }
+
+    /// Payment confirmed. `Ok(None)` when it was already paid: paying twice is a no-op.
+    ///
+    /// # Errors
+    /// [`TransitionError::NotPayable`] when cancelled or expired (including a reservation past
+    /// its expiry that the sweeper has not reached yet).
+    pub fn pay(&mut self, now: Timestamp) -> Result<Option<OrderChange>, TransitionError> {
+        match self.status_at(now) {
+            OrderStatus::Paid => Ok(None),
+            OrderStatus::Reserved => Ok(Some(self.transition(|r| {
+                r.status = OrderStatus::Paid;
+                r.paid_at = Some(now);
+            }))),
+            status => Err(TransitionError::NotPayable { status }),
+        }
+    }
+
+    /// Cancelled before payment. `Ok(None)` when it was already cancelled.
+    ///
+    /// # Errors
+    /// [`TransitionError::NotCancellable`] when paid or expired.
+    pub fn cancel(&mut self, now: Timestamp) -> Result<Option<OrderChange>, TransitionError> {
+        match self.status_at(now) {
+            OrderStatus::Cancelled => Ok(None),
+            OrderStatus::Reserved => Ok(Some(self.transition(|r| {
+                r.status = OrderStatus::Cancelled;
+                r.cancelled_at = Some(now);
+            }))),
+            status => Err(TransitionError::NotCancellable { status }),
+        }
+    }
+
+    /// The reservation ran out without payment.
+    ///
+    /// # Errors
+    /// [`TransitionError::NotExpirable`] unless reserved, [`TransitionError::NotDue`] before
+    /// `expires_at`.
+    pub fn expire(&mut self, now: Timestamp) -> Result<OrderChange, TransitionError> {
+        match self.0.status {
+            OrderStatus::Reserved if self.is_due(now) => Ok(self.transition(|r| {
+                r.status = OrderStatus::Expired;
+                r.expired_at = Some(now);
+            })),
+            OrderStatus::Reserved => Err(TransitionError::NotDue { expires_at: self.0.expires_at }),
+            status => Err(TransitionError::NotExpirable { status }),
+        }
+    }
+
+    fn transition(&mut self, change: impl FnOnce(&mut OrderRecord)) -> OrderChange {
+        let expected = self.0.version;
+        change(&mut self.0);
+        self.0.version = expected.next();
+        OrderChange::Updated { expected, order: self.clone() }
+    }
+}
+
+fn total_of(lines: &[OrderLine]) -> Result<Money, OrderError> {
+    let first = lines.first().ok_or(OrderError::Lines)?;
+    lines.iter().try_fold(Money::zero(first.unit_price.currency()), |sum, line| {
+        Ok(sum.checked_add(line.subtotal()?)?)
+    })
+}
+
+#[cfg(test)]
+mod tests;

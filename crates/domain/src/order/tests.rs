@@ -1,0 +1,167 @@
+//! Unit tests of [`Order`] and its status machine.
+
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::{Currency, Quantity};
+
+fn pid(n: u128) -> ProductId {
+    ProductId::new(Uuid::from_u128(n)).expect("id")
+}
+
+fn eur(amount: i64) -> Money {
+    Money::new(amount, Currency::new("EUR").expect("currency")).expect("money")
+}
+
+fn at(minute: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, minute, 0).single().expect("time")
+}
+
+fn q(n: i64) -> Quantity {
+    Quantity::new(n).expect("quantity")
+}
+
+/// An order of 2 × product 1 (€2.50) and 1 × product 2 (€10), placed at 12:00, due at 12:15.
+fn placed() -> Order {
+    let cart = Cart::new([(pid(1), q(1)), (pid(2), q(1)), (pid(1), q(1))]).expect("cart");
+    let prices = |id: ProductId| if id == pid(1) { Some(eur(250)) } else { Some(eur(1000)) };
+    Order::place(
+        OrderId::new(Uuid::from_u128(9)).expect("id"),
+        &cart,
+        prices,
+        None,
+        at(0),
+        TimeDelta::minutes(15),
+    )
+    .expect("order")
+}
+
+#[test]
+fn placing_merges_lines_prices_them_and_sums_the_total() {
+    let order = placed();
+    let record = order.record();
+    assert_eq!(record.status, OrderStatus::Reserved);
+    assert_eq!(record.lines.len(), 2);
+    assert_eq!(
+        record.lines[0],
+        OrderLine { product_id: pid(1), quantity: q(2), unit_price: eur(250) }
+    );
+    assert_eq!(record.total, eur(1500));
+    assert_eq!((record.created_at, record.expires_at), (at(0), at(15)));
+    assert_eq!(order.version(), Version::INITIAL);
+}
+
+#[test]
+fn a_product_without_a_price_cannot_be_ordered() {
+    let cart = Cart::new([(pid(1), q(1))]).expect("cart");
+    let err = Order::place(
+        OrderId::new(Uuid::from_u128(9)).expect("id"),
+        &cart,
+        |_| None,
+        None,
+        at(0),
+        TimeDelta::minutes(1),
+    );
+    assert_eq!(err, Err(OrderError::Unpriced(pid(1))));
+}
+
+#[test]
+fn a_cart_in_two_currencies_cannot_be_ordered() {
+    let cart = Cart::new([(pid(1), q(1)), (pid(2), q(1))]).expect("cart");
+    let usd = Money::new(1, Currency::new("USD").expect("currency")).expect("money");
+    let prices = |id: ProductId| if id == pid(1) { Some(eur(1)) } else { Some(usd) };
+    let err = Order::place(
+        OrderId::new(Uuid::from_u128(9)).expect("id"),
+        &cart,
+        prices,
+        None,
+        at(0),
+        TimeDelta::minutes(1),
+    );
+    assert!(matches!(err, Err(OrderError::Money(MoneyError::CurrencyMismatch { .. }))));
+}
+
+#[test]
+fn paying_a_reservation_in_time_marks_it_paid_and_bumps_the_version() {
+    let mut order = placed();
+    let change = order.pay(at(5)).expect("payable").expect("a change");
+    assert_eq!(change, OrderChange::Updated { expected: Version::INITIAL, order: order.clone() });
+    assert_eq!(order.record().status, OrderStatus::Paid);
+    assert_eq!(order.record().paid_at, Some(at(5)));
+    assert_eq!(order.version(), Version::INITIAL.next());
+}
+
+#[test]
+fn paying_twice_is_a_no_op() {
+    let mut order = placed();
+    order.pay(at(5)).expect("payable");
+    assert_eq!(order.pay(at(6)), Ok(None));
+}
+
+#[test]
+fn paying_an_expired_reservation_is_refused_even_before_the_sweeper_ran() {
+    let mut order = placed();
+    assert_eq!(
+        order.pay(at(15)),
+        Err(TransitionError::NotPayable { status: OrderStatus::Expired })
+    );
+    assert_eq!(order.record().status, OrderStatus::Reserved, "nothing changed");
+}
+
+#[test]
+fn a_reservation_reads_as_expired_once_due() {
+    let order = placed();
+    assert_eq!(order.status_at(at(14)), OrderStatus::Reserved);
+    assert_eq!(order.status_at(at(15)), OrderStatus::Expired);
+}
+
+#[test]
+fn cancelling_is_allowed_once_and_then_a_no_op_but_never_after_payment() {
+    let mut order = placed();
+    assert!(order.cancel(at(1)).expect("cancellable").is_some());
+    assert_eq!(order.cancel(at(2)), Ok(None));
+    assert_eq!(
+        order.pay(at(3)),
+        Err(TransitionError::NotPayable { status: OrderStatus::Cancelled })
+    );
+
+    let mut paid = placed();
+    paid.pay(at(1)).expect("payable");
+    assert_eq!(
+        paid.cancel(at(2)),
+        Err(TransitionError::NotCancellable { status: OrderStatus::Paid })
+    );
+}
+
+#[test]
+fn expiry_happens_only_to_due_reservations() {
+    let mut order = placed();
+    assert_eq!(order.expire(at(14)), Err(TransitionError::NotDue { expires_at: at(15) }));
+    assert!(order.expire(at(15)).is_ok());
+    assert_eq!(order.record().expired_at, Some(at(15)));
+    assert_eq!(
+        order.expire(at(16)),
+        Err(TransitionError::NotExpirable { status: OrderStatus::Expired })
+    );
+}
+
+#[test]
+fn restoring_checks_lines_and_total() {
+    let good = placed().record().clone();
+    assert!(Order::restore(good.clone()).is_ok());
+
+    let mut doubled = good.clone();
+    doubled.lines.push(doubled.lines[0]);
+    assert_eq!(Order::restore(doubled), Err(OrderError::Lines));
+
+    let wrong_total = OrderRecord { total: eur(1), ..good };
+    assert_eq!(Order::restore(wrong_total), Err(OrderError::Total));
+}
+
+#[test]
+fn statuses_round_trip_through_their_names() {
+    for status in OrderStatus::ALL {
+        assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+    }
+}

@@ -1,0 +1,33 @@
+//! [`Clock`] and [`IdGenerator`]: time and fresh identities, injected so that expiry, retries
+//! and ids are deterministic in tests.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{OrderId, ProductId, Timestamp};
+
+/// The time, and a way to wait.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Clock: Send + Sync {
+    /// The current time, UTC.
+    fn now(&self) -> Timestamp;
+
+    /// Waits for `duration` (the backoff between optimistic retries).
+    ///
+    /// # Errors
+    /// None: waiting cannot fail. It MUST NOT block the thread it runs on.
+    async fn sleep(&self, duration: Duration);
+}
+
+/// Fresh identities.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A new product id, never handed out before.
+    fn product_id(&self) -> ProductId;
+
+    /// A new order id, never handed out before. Production adapters use UUID v7 so that ids
+    /// sort by creation time without revealing a count.
+    fn order_id(&self) -> OrderId;
+}

@@ -1,0 +1,51 @@
+//! [`StoreError`]: the one error every storage port speaks. Adapters map their driver errors
+//! into it; no driver type ever crosses a port.
+
+use crate::{OrderId, ProductId, Sku};
+
+/// Any error, boxed, for the causes adapters keep for logs.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a storage port could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stock row of this product does not exist.
+    #[error("product {0} not found")]
+    ProductNotFound(ProductId),
+    /// This order does not exist.
+    #[error("order {0} not found")]
+    OrderNotFound(OrderId),
+    /// The stock of this product was written since it was read: reload and decide again.
+    #[error("the stock of product {0} changed since it was read")]
+    StockConflict(ProductId),
+    /// This order was written since it was read: reload and decide again.
+    #[error("order {0} changed since it was read")]
+    OrderConflict(OrderId),
+    /// The database aborted the transaction because of a concurrent one (serialization failure,
+    /// deadlock, busy database). Nothing was written; trying again may succeed.
+    #[error("the transaction collided with a concurrent one")]
+    TransactionConflict(#[source] BoxError),
+    /// Another product already has this SKU.
+    #[error("a product with SKU {0} already exists")]
+    DuplicateSku(Sku),
+    /// The store could not be reached or answered something unusable. Not retried by use
+    /// cases: a down database does not come back within a request's lifetime.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+impl StoreError {
+    /// Whether the failure was a lost race that a fresh read and another attempt can win.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            Self::StockConflict(_) | Self::OrderConflict(_) | Self::TransactionConflict(_)
+        )
+    }
+
+    /// Wraps any error as [`StoreError::Unavailable`].
+    pub fn unavailable(source: impl Into<BoxError>) -> Self {
+        Self::Unavailable(source.into())
+    }
+}

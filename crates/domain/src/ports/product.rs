@@ -1,0 +1,38 @@
+//! [`ProductRepository`]: the catalogue.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::{Product, ProductId, ProductStock};
+
+/// The products the shop sells.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductRepository: Send + Sync {
+    /// Stores a new product with its initial stock, and a `restock` ledger entry for the
+    /// initial on-hand count, all in one transaction.
+    ///
+    /// # Errors
+    /// - MUST return [`StoreError::DuplicateSku`] when another product has the SKU, writing
+    ///   nothing.
+    /// - MUST return [`StoreError::Unavailable`] for any other failure.
+    async fn create(&self, product: Product, stock: ProductStock) -> Result<(), StoreError>;
+
+    /// One product; `None` when there is none.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get(&self, product_id: ProductId) -> Result<Option<Product>, StoreError>;
+
+    /// Several products, in any order; unknown ids are left out.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<Product>, StoreError>;
+
+    /// Up to `limit` products with ids greater than `after`, in id order (keyset pagination).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn list(&self, after: Option<ProductId>, limit: u32) -> Result<Vec<Product>, StoreError>;
+}

@@ -1,0 +1,52 @@
+//! [`StockRepository`]: version-aware reads and writes of product stock.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
+
+/// Product stock, read with its version and written only over the version it was read at.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StockRepository: Send + Sync {
+    /// The stock of one product, with the version it is stored at; `None` when there is none.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get(&self, product_id: ProductId) -> Result<Option<ProductStock>, StoreError>;
+
+    /// The stocks of several products, in any order. Products without stock are left out, so a
+    /// caller learns which ids are unknown by comparing.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
+
+    /// Writes `change.after` and its ledger entry (with `reason`, at `at`) in one transaction,
+    /// only if the stored version still equals `change.expected_version()`; the stored version
+    /// becomes `change.after.version()`.
+    ///
+    /// # Errors
+    /// - MUST return [`StoreError::StockConflict`] when the stored version differs, writing
+    ///   nothing.
+    /// - MUST return [`StoreError::ProductNotFound`] when the stock row is gone.
+    /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the
+    ///   transaction for a concurrent one (deadlock, serialization failure, busy).
+    /// - MUST return [`StoreError::Unavailable`] for any other failure.
+    async fn save(
+        &self,
+        change: StockChange,
+        reason: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The ledger of one product, newest first, at most `limit` entries.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn movements(
+        &self,
+        product_id: ProductId,
+        limit: u32,
+    ) -> Result<Vec<StockMovement>, StoreError>;
+}

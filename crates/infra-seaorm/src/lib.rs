@@ -1,0 +1,1 @@
+//! Shell: the adapters arrive with the persistence issue.
