@@ -1,1 +1,29 @@
-//! x
+//! The checkout use cases: one module per use case, each with its own command, result and
+//! error, written against the domain's ports only.
+//!
+//! This crate decides *what happens* (check, reserve, commit, retry on conflict); the domain
+//! decides *what is allowed* (the stock invariant, the order status machine); adapters decide
+//! *how it is stored*. It never names a database, an HTTP type or an async runtime: waiting
+//! between retries goes through the [`domain::ports::Clock`] port.
+#![warn(missing_docs)]
+
+pub mod adjust_stock;
+pub mod availability;
+pub mod cancel;
+mod cart;
+pub mod checkout;
+pub mod create_product;
+pub mod expire;
+pub mod pay;
+mod ports;
+mod retry;
+pub mod set_stock;
+mod settle;
+
+pub use cart::CartLine;
+pub use ports::Ports;
+pub use retry::RetryPolicy;
+pub use settle::SettleError;
+
+#[cfg(test)]
+mod test_support;

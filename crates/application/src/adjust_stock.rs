@@ -1,0 +1,173 @@
+//! Adjust stock: move a product's on-hand count by a delta (a delivery, breakage, a
+//! correction). Unlike setting, a delta commutes with other changes, so a lost race is simply
+//! retried on a fresh read.
+
+use domain::ports::{BoxError, StoreError};
+use domain::{ProductId, ProductStock, StockCount, StockError};
+
+use crate::retry::{RetryError, retry_on_conflict};
+use crate::{Ports, RetryPolicy};
+
+/// Move a product's on-hand count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustStockCommand {
+    /// The product.
+    pub product_id: ProductId,
+    /// Units added (positive) or removed (negative); never 0.
+    pub delta: i64,
+    /// Why, for the ledger.
+    pub reason: Option<String>,
+}
+
+/// Why the adjustment was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdjustStockError {
+    /// No such product.
+    #[error("product {0} not found")]
+    NotFound(ProductId),
+    /// On-hand would fall below the units reserved for orders.
+    #[error("on-hand would become {on_hand}, below the {reserved} units reserved")]
+    InsufficientStock {
+        /// The on-hand count the delta would give.
+        on_hand: i64,
+        /// Units reserved now.
+        reserved: StockCount,
+    },
+    /// A zero delta, or one past the largest stock count.
+    #[error(transparent)]
+    InvalidDelta(StockError),
+    /// Concurrent writers kept winning.
+    #[error("the stock kept changing; gave up after {attempts} attempts")]
+    Contended {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The store failed.
+    #[error("the stock could not be written")]
+    Unavailable(#[source] BoxError),
+}
+
+/// The adjust-stock use case.
+pub struct AdjustStock {
+    ports: Ports,
+    retry: RetryPolicy,
+}
+
+impl AdjustStock {
+    /// The use case over `ports`, retrying lost races as `retry` says.
+    #[must_use]
+    pub fn new(ports: Ports, retry: RetryPolicy) -> Self {
+        Self { ports, retry }
+    }
+
+    /// Applies the delta to the current stock and stores it with a ledger entry.
+    ///
+    /// # Errors
+    /// See [`AdjustStockError`].
+    #[tracing::instrument(skip(self), fields(product_id = %command.product_id))]
+    pub async fn execute(
+        &self,
+        command: AdjustStockCommand,
+    ) -> Result<ProductStock, AdjustStockError> {
+        let id = command.product_id;
+        let attempt = || async {
+            let Some(mut stock) = self.ports.stock.get(id).await? else {
+                return Err(StoreError::ProductNotFound(id));
+            };
+            let change = match stock.adjust(command.delta) {
+                Ok(change) => change,
+                Err(StockError::BelowReserved { on_hand, reserved }) => {
+                    return Ok(Err(AdjustStockError::InsufficientStock { on_hand, reserved }));
+                }
+                Err(other) => return Ok(Err(AdjustStockError::InvalidDelta(other))),
+            };
+            let now = self.ports.clock.now();
+            self.ports.stock.save(change, command.reason.clone(), now).await?;
+            Ok(Ok(stock))
+        };
+        match retry_on_conflict(&self.retry, self.ports.clock.as_ref(), attempt).await {
+            Ok(done) => done.value,
+            Err(RetryError::Contended { attempts }) => {
+                Err(AdjustStockError::Contended { attempts })
+            }
+            Err(RetryError::Store(StoreError::ProductNotFound(id))) => {
+                Err(AdjustStockError::NotFound(id))
+            }
+            Err(RetryError::Store(err)) => Err(AdjustStockError::Unavailable(err.into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{Mocks, pid, sleeping_clock, stock};
+
+    fn command(delta: i64) -> AdjustStockCommand {
+        AdjustStockCommand { product_id: pid(1), delta, reason: Some("delivery".into()) }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_adds_to_on_hand_with_a_reason_in_the_ledger() {
+        let mut mocks = Mocks::new();
+        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 2, 4))));
+        mocks
+            .stock
+            .expect_save()
+            .withf(|c, reason, _| c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery"))
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(command(10))
+            .await
+            .expect("adjusted");
+        assert_eq!(
+            (after.on_hand().get(), after.reserved().get(), after.version().get()),
+            (15, 2, 5)
+        );
+    }
+
+    #[tokio::test]
+    async fn removing_units_that_are_reserved_is_refused_without_writing() {
+        let mut mocks = Mocks::new();
+        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 4, 1))));
+        mocks.stock.expect_save().times(0);
+        let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(command(-2))
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, AdjustStockError::InsufficientStock { on_hand: 3, .. }));
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_is_retried_on_a_fresh_read() {
+        let mut mocks = Mocks::new();
+        mocks.clock = sleeping_clock(1);
+        let mut reads = 0;
+        mocks.stock.expect_get().times(2).returning(move |_| {
+            reads += 1;
+            Ok(Some(stock(1, 5, 0, reads)))
+        });
+        let mut saves = 0;
+        mocks.stock.expect_save().times(2).returning(move |c, _, _| {
+            saves += 1;
+            if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(()) }
+        });
+        let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(command(1))
+            .await
+            .expect("adjusted");
+        assert_eq!(after.version().get(), 3, "written over the second read");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_product_is_not_found() {
+        let mut mocks = Mocks::new();
+        mocks.stock.expect_get().returning(|_| Ok(None));
+        let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(command(1))
+            .await
+            .expect_err("unknown");
+        assert!(matches!(err, AdjustStockError::NotFound(id) if id == pid(1)));
+    }
+}

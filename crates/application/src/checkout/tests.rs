@@ -1,0 +1,184 @@
+//! Checkout against mocked ports.
+
+use domain::{MovementKind, OrderStatus};
+
+use super::*;
+use crate::test_support::{
+    Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock,
+};
+
+fn command(lines: Vec<CartLine>) -> CheckoutCommand {
+    CheckoutCommand { lines, customer_id: None }
+}
+
+fn checkout(mocks: Mocks, max_attempts: u32) -> Checkout {
+    let retry = RetryPolicy { max_attempts, ..RetryPolicy::default() };
+    Checkout::new(mocks.into_ports(), CheckoutConfig { retry, ..CheckoutConfig::default() })
+}
+
+/// Mocks that know products 1 and 2 (€1 and €2).
+fn catalogue() -> Mocks {
+    let mut mocks = Mocks::new();
+    mocks.products.expect_get_many().returning(|ids| {
+        Ok(ids
+            .iter()
+            .filter(|id| [pid(1), pid(2)].contains(id))
+            .map(|id| product(id.as_uuid().as_u128()))
+            .collect())
+    });
+    mocks
+}
+
+#[tokio::test]
+async fn a_cart_in_stock_is_reserved_and_its_order_created_in_one_commit() {
+    let mut mocks = catalogue();
+    mocks
+        .stock
+        .expect_get_many()
+        .times(1)
+        .returning(|_| Ok(vec![stock(1, 10, 0, 1), stock(2, 3, 1, 7)]));
+    let commits = recording(&mut mocks.unit_of_work);
+
+    let done = checkout(mocks, 3)
+        .execute(command(vec![line(2, 2), line(1, 1)]))
+        .await
+        .expect("checked out");
+
+    assert_eq!(done.attempts, 1);
+    let record = done.order.record();
+    assert_eq!(record.status, OrderStatus::Reserved);
+    assert_eq!(record.total, eur(100 + 2 * 200));
+    let commits = commits.lock().expect("lock");
+    let [changeset] = commits.as_slice() else { panic!("one commit, got {}", commits.len()) };
+    let reserved: Vec<_> = changeset
+        .stock()
+        .iter()
+        .map(|c| (c.product_id(), c.kind, c.reserved_delta(), c.expected_version().get()))
+        .collect();
+    assert_eq!(
+        reserved,
+        vec![(pid(1), MovementKind::Reserve, 1, 1), (pid(2), MovementKind::Reserve, 2, 7)]
+    );
+    assert_eq!(changeset.order_id(), Some(done.order.id()));
+}
+
+#[tokio::test]
+async fn duplicate_lines_are_summed_into_one_reservation_and_one_order_line() {
+    let mut mocks = catalogue();
+    mocks
+        .stock
+        .expect_get_many()
+        .withf(|ids| ids == [pid(1)])
+        .returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+    let commits = recording(&mut mocks.unit_of_work);
+
+    let done = checkout(mocks, 3)
+        .execute(command(vec![line(1, 2), line(1, 3)]))
+        .await
+        .expect("checked out");
+
+    assert_eq!(done.order.lines().len(), 1);
+    assert_eq!(done.order.lines()[0].quantity, q(5));
+    assert_eq!(commits.lock().expect("lock")[0].stock()[0].reserved_delta(), 5);
+}
+
+#[tokio::test]
+async fn insufficient_stock_lists_every_short_product_and_never_commits() {
+    let mut mocks = catalogue();
+    mocks.products.checkpoint();
+    mocks
+        .products
+        .expect_get_many()
+        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
+    mocks
+        .stock
+        .expect_get_many()
+        .returning(|_| Ok(vec![stock(1, 1, 0, 1), stock(2, 5, 5, 2), stock(3, 9, 0, 1)]));
+    mocks.unit_of_work.expect_commit().times(0);
+
+    let lines = vec![line(1, 2), line(2, 1), line(3, 1)];
+    let err = checkout(mocks, 3).execute(command(lines)).await.expect_err("short");
+
+    let CheckoutError::InsufficientStock(shortages) = err else { panic!("{err:?}") };
+    let found: Vec<_> =
+        shortages.iter().map(|s| (s.product_id, s.requested, s.available)).collect();
+    assert_eq!(found, vec![(pid(1), q(2), count(1)), (pid(2), q(1), count(0))]);
+}
+
+#[tokio::test]
+async fn an_unknown_product_is_its_own_error_and_no_stock_is_read() {
+    let mut mocks = catalogue();
+    mocks.stock.expect_get_many().times(0);
+    mocks.unit_of_work.expect_commit().times(0);
+
+    let err = checkout(mocks, 3)
+        .execute(command(vec![line(1, 1), line(9, 1)]))
+        .await
+        .expect_err("unknown");
+
+    assert!(matches!(err, CheckoutError::UnknownProducts(ids) if ids == [pid(9)]));
+}
+
+#[tokio::test]
+async fn an_empty_cart_is_invalid_before_any_port_is_called() {
+    let err = checkout(Mocks::new(), 3).execute(command(vec![])).await.expect_err("empty");
+    assert!(matches!(err, CheckoutError::InvalidCart(domain::CartError::Empty)));
+}
+
+#[tokio::test]
+async fn a_version_conflict_reloads_and_retries_until_it_wins() {
+    let mut mocks = catalogue();
+    mocks.clock = sleeping_clock(1);
+    let mut reads = 0;
+    mocks.stock.expect_get_many().times(2).returning(move |_| {
+        reads += 1;
+        Ok(vec![stock(1, 10, reads, reads)])
+    });
+    let mut commits = 0;
+    mocks.unit_of_work.expect_commit().times(2).returning(move |c| {
+        commits += 1;
+        match commits {
+            1 => Err(StoreError::StockConflict(c.stock()[0].product_id())),
+            _ => {
+                assert_eq!(c.stock()[0].expected_version().get(), 2, "written over the fresh read");
+                Ok(())
+            }
+        }
+    });
+
+    let done =
+        checkout(mocks, 3).execute(command(vec![line(1, 1)])).await.expect("second try wins");
+
+    assert_eq!(done.attempts, 2);
+}
+
+#[tokio::test]
+async fn conflicts_on_every_attempt_give_contended() {
+    let mut mocks = catalogue();
+    mocks.clock = sleeping_clock(2);
+    mocks.stock.expect_get_many().times(3).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+    mocks
+        .unit_of_work
+        .expect_commit()
+        .times(3)
+        .returning(|_| Err(StoreError::TransactionConflict("deadlock detected".into())));
+
+    let err = checkout(mocks, 3).execute(command(vec![line(1, 1)])).await.expect_err("contended");
+
+    assert!(matches!(err, CheckoutError::Contended { attempts: 3 }));
+}
+
+#[tokio::test]
+async fn an_unavailable_store_is_not_retried() {
+    let mut mocks = catalogue();
+    mocks.stock.expect_get_many().times(1).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+    mocks
+        .unit_of_work
+        .expect_commit()
+        .times(1)
+        .returning(|_| Err(StoreError::unavailable("connection refused")));
+
+    let err = checkout(mocks, 5).execute(command(vec![line(1, 1)])).await.expect_err("down");
+
+    assert!(matches!(err, CheckoutError::Unavailable(_)));
+}

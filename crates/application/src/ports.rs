@@ -1,0 +1,24 @@
+//! [`Ports`]: the adapters a use case may call, bundled so wiring stays one line per use case.
+
+use std::sync::Arc;
+
+use domain::ports::{
+    Clock, IdGenerator, OrderRepository, ProductRepository, StockRepository, UnitOfWork,
+};
+
+/// Every port the use cases need, as shared trait objects. Cloning is cheap.
+#[derive(Clone)]
+pub struct Ports {
+    /// The catalogue.
+    pub products: Arc<dyn ProductRepository>,
+    /// Versioned stock reads and single-row writes.
+    pub stock: Arc<dyn StockRepository>,
+    /// Order reads.
+    pub orders: Arc<dyn OrderRepository>,
+    /// The all-or-nothing write of a checkout, payment, cancellation or expiry.
+    pub unit_of_work: Arc<dyn UnitOfWork>,
+    /// Time and waiting.
+    pub clock: Arc<dyn Clock>,
+    /// Fresh identities.
+    pub ids: Arc<dyn IdGenerator>,
+}

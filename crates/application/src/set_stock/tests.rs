@@ -1,0 +1,76 @@
+//! Set stock against mocked ports.
+
+use domain::MovementKind;
+
+use super::*;
+use crate::test_support::{Mocks, count, pid, stock};
+
+fn command(expected_version: i64, on_hand: i64) -> SetStockCommand {
+    SetStockCommand {
+        product_id: pid(1),
+        expected_version: Version::new(expected_version).expect("version"),
+        on_hand: count(on_hand),
+        reason: Some("shelf count".into()),
+    }
+}
+
+#[tokio::test]
+async fn a_count_over_the_current_version_is_written_as_a_set_movement() {
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 10, 2, 4))));
+    mocks
+        .stock
+        .expect_save()
+        .withf(|c, _, _| {
+            c.kind == MovementKind::Set
+                && c.expected_version().get() == 4
+                && c.on_hand_delta() == -3
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+
+    let after = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect("set");
+
+    assert_eq!((after.on_hand(), after.version().get()), (count(7), 5));
+}
+
+#[tokio::test]
+async fn a_stale_version_is_refused_with_the_current_stock() {
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 10, 2, 5))));
+    mocks.stock.expect_save().times(0);
+
+    let err = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect_err("stale");
+
+    assert!(
+        matches!(err, SetStockError::VersionMismatch { current } if current == stock(1, 10, 2, 5))
+    );
+}
+
+#[tokio::test]
+async fn a_count_below_reserved_is_refused() {
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 10, 6, 4))));
+    mocks.stock.expect_save().times(0);
+
+    let err = SetStock::new(mocks.into_ports()).execute(command(4, 5)).await.expect_err("below");
+
+    assert!(matches!(err, SetStockError::BelowReserved { reserved, .. } if reserved == count(6)));
+}
+
+#[tokio::test]
+async fn losing_the_write_race_reports_the_winner_state() {
+    let mut mocks = Mocks::new();
+    let mut reads = 0;
+    mocks.stock.expect_get().times(2).returning(move |_| {
+        reads += 1;
+        Ok(Some(if reads == 1 { stock(1, 10, 0, 4) } else { stock(1, 12, 0, 5) }))
+    });
+    mocks.stock.expect_save().returning(|c, _, _| Err(StoreError::StockConflict(c.product_id())));
+
+    let err = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect_err("lost");
+
+    assert!(
+        matches!(err, SetStockError::VersionMismatch { current } if current.version().get() == 5)
+    );
+}

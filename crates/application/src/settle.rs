@@ -1,0 +1,92 @@
+//! The shared path of pay, cancel and expire: move an order to its next status and move its
+//! reserved stock with it (sold, released or expired), in one commit, retried on conflict.
+//!
+//! The order's own version is what makes a payment racing an expiry safe: both read version n,
+//! both try to write n+1, one loses, re-reads, and finds the order no longer reserved.
+
+use domain::order::OrderChange;
+use domain::ports::{Changeset, StoreError};
+use domain::{
+    Order, OrderId, ProductStock, Quantity, StockChange, StockError, Timestamp, TransitionError,
+};
+
+use crate::retry::{RetryError, retry_on_conflict};
+use crate::{Ports, RetryPolicy};
+
+/// Why an order could not be settled.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// No such order.
+    #[error("order {0} not found")]
+    NotFound(OrderId),
+    /// The status machine refuses the transition.
+    #[error(transparent)]
+    Refused(TransitionError),
+    /// Every attempt lost a race with a concurrent writer.
+    #[error("the order kept changing; gave up after {attempts} attempts")]
+    Contended {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The order's lines and its products' stock disagree: a reservation the stock does not hold.
+    #[error("order {order_id} and the stock disagree")]
+    Inconsistent {
+        /// The order.
+        order_id: OrderId,
+        /// What the stock refused.
+        #[source]
+        source: StockError,
+    },
+    /// The store failed.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+/// The order transition of one use case.
+pub(crate) type Transition =
+    fn(&mut Order, Timestamp) -> Result<Option<OrderChange>, TransitionError>;
+/// The stock movement that goes with it, applied to every line.
+pub(crate) type StockMove = fn(&mut ProductStock, Quantity) -> Result<StockChange, StockError>;
+
+/// Settles `order_id`: reads it, applies `transition`; when that changes something, applies
+/// `stock_move` to each line's stock and commits both. Returns the order as stored afterwards.
+pub(crate) async fn settle(
+    ports: &Ports,
+    retry: &RetryPolicy,
+    order_id: OrderId,
+    transition: Transition,
+    stock_move: StockMove,
+) -> Result<Order, SettleError> {
+    let attempt = || async {
+        let Some(mut order) = ports.orders.get(order_id).await? else {
+            return Ok(Err(SettleError::NotFound(order_id)));
+        };
+        let now = ports.clock.now();
+        let change = match transition(&mut order, now) {
+            Ok(Some(change)) => change,
+            Ok(None) => return Ok(Ok(order)),
+            Err(refused) => return Ok(Err(SettleError::Refused(refused))),
+        };
+        let ids: Vec<_> = order.lines().iter().map(|l| l.product_id).collect();
+        let mut stocks = ports.stock.get_many(&ids).await?;
+        let mut changes = Vec::with_capacity(ids.len());
+        for line in order.lines() {
+            let moved = stocks
+                .iter_mut()
+                .find(|s| s.product_id() == line.product_id)
+                .ok_or(StoreError::ProductNotFound(line.product_id))
+                .map(|stock| stock_move(stock, line.quantity));
+            match moved? {
+                Ok(change) => changes.push(change),
+                Err(source) => return Ok(Err(SettleError::Inconsistent { order_id, source })),
+            }
+        }
+        ports.unit_of_work.commit(Changeset::new(changes, Some(change), now)).await?;
+        Ok(Ok(order))
+    };
+    match retry_on_conflict(retry, ports.clock.as_ref(), attempt).await {
+        Ok(done) => done.value,
+        Err(RetryError::Contended { attempts }) => Err(SettleError::Contended { attempts }),
+        Err(RetryError::Store(err)) => Err(SettleError::Unavailable(err)),
+    }
+}
