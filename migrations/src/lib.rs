@@ -1,0 +1,54 @@
+//! Schema history of the checkout service: the ordered list of migrations that build the
+//! catalogue, stock counters, orders, the stock ledger and idempotency keys.
+//!
+//! A migration is a historical fact, so no file here names an entity of the application: each
+//! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
+//! without rewriting history. Every statement goes through the sea-query schema builder so the
+//! same file runs on SQLite, PostgreSQL and MariaDB.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_products;
+mod m20261125_000002_create_product_stock;
+mod m20261125_000003_create_orders;
+mod m20261125_000004_create_order_lines;
+mod m20261125_000005_create_stock_movements;
+mod m20261125_000006_create_idempotency_keys;
+
+/// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    // Order matters: a table comes after every table its foreign keys point at, so `down`
+    // (which runs in reverse) always drops a referencing table before the referenced one.
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_products::Migration),
+            Box::new(m20261125_000002_create_product_stock::Migration),
+            Box::new(m20261125_000003_create_orders::Migration),
+            Box::new(m20261125_000004_create_order_lines::Migration),
+            Box::new(m20261125_000005_create_stock_movements::Migration),
+            Box::new(m20261125_000006_create_idempotency_keys::Migration),
+        ]
+    }
+}
+
+/// Gives a new table the same string semantics on every backend.
+///
+/// PostgreSQL and SQLite compare strings byte for byte; MariaDB's default collation is
+/// case-insensitive and ignores trailing spaces, so `SKU-A` and `sku-a` would collide in
+/// `ux_products_sku` there only. Pinning MariaDB tables to `utf8mb4_bin` removes that
+/// difference (and the charset to utf8mb4, whatever the server default). Other backends get
+/// the statement unchanged: these table options are MySQL syntax.
+///
+/// Frozen: applied migrations depend on it, so a new convention needs a new function.
+pub(crate) fn same_strings_everywhere(
+    manager: &SchemaManager,
+    mut table: TableCreateStatement,
+) -> TableCreateStatement {
+    if manager.get_database_backend() == sea_orm::DbBackend::MySql {
+        table.character_set("utf8mb4").collate("utf8mb4_bin");
+    }
+    table
+}
