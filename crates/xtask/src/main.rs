@@ -1,0 +1,116 @@
+//! `cargo xtask test`: runs the whole test suite.
+//!
+//! It makes sure the databases the backend tests need answer (starting the local PostgreSQL and
+//! MariaDB when they are installed but down), exports `TEST_POSTGRES_URL` / `TEST_MYSQL_URL`,
+//! and runs every test of the workspace and of the out-of-workspace mock consumer. On a laptop
+//! without those servers the backend tests run on SQLite only and say what they skipped; under
+//! CI (`CI` set) a missing server is an error, because the race proofs must run on all three.
+
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, ExitCode};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// A database server some tests need.
+struct Server {
+    label: &'static str,
+    env: &'static str,
+    url: &'static str,
+    port: u16,
+    /// How this machine's image starts it when it is installed but not running.
+    start: &'static str,
+}
+
+const SERVERS: [Server; 2] = [
+    Server {
+        label: "PostgreSQL",
+        env: "TEST_POSTGRES_URL",
+        url: "postgres://postgres@127.0.0.1:5432/postgres",
+        port: 5432,
+        start: "command -v pg_ctlcluster >/dev/null && \
+                pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    },
+    Server {
+        label: "MariaDB",
+        env: "TEST_MYSQL_URL",
+        url: "mysql://root@127.0.0.1:3306/mysql",
+        port: 3306,
+        start: "test -x /usr/sbin/mariadbd && \
+                start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd",
+    },
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask test [extra args for cargo test]");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn test(extra: &[String]) -> ExitCode {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    let mut cargo = Command::new(env!("CARGO"));
+    for server in &SERVERS {
+        if std::env::var_os(server.env).is_some() {
+            println!("xtask: {} from {} as given", server.label, server.env);
+            continue;
+        }
+        if ensure_up(server) {
+            cargo.env(server.env, server.url);
+            println!("xtask: {} answers on 127.0.0.1:{}", server.label, server.port);
+        } else if ci {
+            eprintln!("xtask: {} is not reachable and CI needs it", server.label);
+            return ExitCode::FAILURE;
+        } else {
+            println!("xtask: {} is not reachable: its backend tests will be SKIPPED", server.label);
+        }
+    }
+    let workspace = cargo.args(["test", "--workspace"]).args(extra);
+    if !run(workspace) {
+        return ExitCode::FAILURE;
+    }
+    // The mock consumer is its own workspace; sharing the target directory reuses our builds.
+    let mut consumer = Command::new(env!("CARGO"));
+    consumer.args(["test", "--manifest-path", "crates/mock-consumer/Cargo.toml"]);
+    consumer.args(["--target-dir", "target"]);
+    if run(&mut consumer) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Whether the server answers, after starting it if it was down and can be started here.
+fn ensure_up(server: &Server) -> bool {
+    if answers(server.port) {
+        return true;
+    }
+    println!("xtask: {} is down; trying to start it", server.label);
+    let started = Command::new("sh").args(["-c", server.start]).status();
+    if !started.is_ok_and(|s| s.success()) {
+        return false;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if answers(server.port) {
+            return true;
+        }
+        sleep(Duration::from_millis(500));
+    }
+    false
+}
+
+fn answers(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
+}
+
+fn run(command: &mut Command) -> bool {
+    match command.status() {
+        Ok(status) => status.success(),
+        Err(err) => {
+            eprintln!("xtask: cannot run {command:?}: {err}");
+            false
+        }
+    }
+}
