@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    Clock, IdGenerator, OrderRepository, ProductRepository, StockRepository, UnitOfWork,
+    Clock, IdGenerator, IdempotencyStore, OrderRepository, ProductRepository, StockRepository,
+    UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -21,4 +22,6 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// Fresh identities.
     pub ids: Arc<dyn IdGenerator>,
+    /// Idempotency keys and their stored answers.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }

@@ -3,8 +3,8 @@
 use chrono::{TimeZone, Utc};
 use domain::ports::Changeset;
 use domain::ports::{
-    MockClock, MockIdGenerator, MockOrderRepository, MockProductRepository, MockStockRepository,
-    MockUnitOfWork,
+    MockClock, MockIdGenerator, MockIdempotencyStore, MockOrderRepository, MockProductRepository,
+    MockStockRepository, MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -130,6 +130,7 @@ pub(crate) struct Mocks {
     pub(crate) unit_of_work: MockUnitOfWork,
     pub(crate) clock: MockClock,
     pub(crate) ids: MockIdGenerator,
+    pub(crate) idempotency: MockIdempotencyStore,
 }
 
 impl Mocks {
@@ -144,6 +145,7 @@ impl Mocks {
             unit_of_work: MockUnitOfWork::new(),
             clock: sleeping_clock(0),
             ids,
+            idempotency: MockIdempotencyStore::new(),
         }
     }
 
@@ -155,6 +157,7 @@ impl Mocks {
             unit_of_work: Arc::new(self.unit_of_work),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
+            idempotency: Arc::new(self.idempotency),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod clock;
 mod error;
+mod idempotency;
 mod order;
 mod product;
 mod stock;
@@ -12,6 +13,9 @@ mod unit_of_work;
 
 pub use clock::{Clock, IdGenerator};
 pub use error::{BoxError, StoreError};
+pub use idempotency::{
+    Claim, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, StoredResponse,
+};
 pub use order::OrderRepository;
 pub use product::ProductRepository;
 pub use stock::StockRepository;
@@ -19,6 +23,8 @@ pub use unit_of_work::{Changeset, UnitOfWork};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::{MockClock, MockIdGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use order::MockOrderRepository;
 #[cfg(any(test, feature = "mocks"))]

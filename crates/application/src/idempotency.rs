@@ -1,0 +1,145 @@
+//! Idempotent requests: the first request with a key runs and its answer is kept; a retry with
+//! the same key and the same content gets that answer back without running again.
+//!
+//! What "the same content" means (a fingerprint) and what an answer is (status and bytes) is
+//! the caller's business; this module only enforces the rules around the stored key.
+
+use std::time::Duration;
+
+use domain::ports::{Claim, IdempotencyKey, StoreError, StoredResponse};
+
+use crate::Ports;
+
+/// What to do with a request that carries a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// Run it, then call [`Idempotency::finish`] or [`Idempotency::abandon`].
+    Run,
+    /// Send this stored answer back; do not run anything.
+    Replay(StoredResponse),
+}
+
+/// Why a keyed request must not run.
+#[derive(Debug, thiserror::Error)]
+pub enum IdempotencyError {
+    /// The first request with this key is still running.
+    #[error("a request with this idempotency key is still in progress")]
+    InUse,
+    /// The key was used before for a different request.
+    #[error("this idempotency key was used for a different request")]
+    Reused,
+    /// The store failed.
+    #[error("the idempotency store is unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+/// The idempotency rules over the [`domain::ports::IdempotencyStore`] port.
+pub struct Idempotency {
+    ports: Ports,
+    stale_after: Duration,
+}
+
+impl Idempotency {
+    /// The rules over `ports`. A claim older than `stale_after` whose request never finished
+    /// (its process died) may be taken over; make it comfortably longer than the request
+    /// timeout, or a slow request could be run twice.
+    #[must_use]
+    pub fn new(ports: Ports, stale_after: Duration) -> Self {
+        Self { ports, stale_after }
+    }
+
+    /// Claims `key` for a request whose content digests to `fingerprint`.
+    ///
+    /// # Errors
+    /// See [`IdempotencyError`].
+    pub async fn begin(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &str,
+    ) -> Result<Begin, IdempotencyError> {
+        let now = self.ports.clock.now();
+        let claim = self.ports.idempotency.claim(key, fingerprint, now, self.stale_after).await;
+        match claim.map_err(IdempotencyError::Unavailable)? {
+            Claim::Acquired => Ok(Begin::Run),
+            Claim::InProgress { fingerprint: first }
+            | Claim::Completed { fingerprint: first, .. }
+                if first != fingerprint =>
+            {
+                Err(IdempotencyError::Reused)
+            }
+            Claim::InProgress { .. } => Err(IdempotencyError::InUse),
+            Claim::Completed { response, .. } => Ok(Begin::Replay(response)),
+        }
+    }
+
+    /// Keeps the answer for replays. A failure is logged, not returned: the answer has been
+    /// decided and the client must get it; the claim then stays in progress until it goes
+    /// stale.
+    pub async fn finish(&self, key: &IdempotencyKey, response: StoredResponse) {
+        let now = self.ports.clock.now();
+        if let Err(err) = self.ports.idempotency.complete(key, response, now).await {
+            tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot store answer");
+        }
+    }
+
+    /// Forgets the claim of a request that failed transiently, so that a retry runs afresh.
+    pub async fn abandon(&self, key: &IdempotencyKey) {
+        if let Err(err) = self.ports.idempotency.release(key).await {
+            tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot release key");
+        }
+    }
+
+    /// Deletes keys older than `keep`; returns how many.
+    ///
+    /// # Errors
+    /// [`IdempotencyError::Unavailable`].
+    pub async fn purge(&self, keep: chrono::TimeDelta) -> Result<u64, IdempotencyError> {
+        let before = self.ports.clock.now() - keep;
+        self.ports.idempotency.purge(before).await.map_err(IdempotencyError::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Mocks;
+
+    fn key() -> IdempotencyKey {
+        IdempotencyKey::new("k-1").expect("key")
+    }
+
+    async fn begin_with(found: Claim, fingerprint: &str) -> Result<Begin, IdempotencyError> {
+        let mut mocks = Mocks::new();
+        mocks.idempotency.expect_claim().return_once(move |_, _, _, _| Ok(found));
+        Idempotency::new(mocks.into_ports(), Duration::from_secs(60))
+            .begin(&key(), fingerprint)
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_free_key_runs_the_request() {
+        assert!(matches!(begin_with(Claim::Acquired, "a").await, Ok(Begin::Run)));
+    }
+
+    #[tokio::test]
+    async fn a_finished_key_with_the_same_content_replays_the_answer() {
+        let response = StoredResponse { status: 201, body: b"{}".to_vec() };
+        let found = Claim::Completed { fingerprint: "a".into(), response: response.clone() };
+        assert_eq!(begin_with(found, "a").await.expect("replay"), Begin::Replay(response));
+    }
+
+    #[tokio::test]
+    async fn a_key_reused_for_other_content_is_refused_even_while_running() {
+        let response = StoredResponse { status: 201, body: vec![] };
+        let done = Claim::Completed { fingerprint: "a".into(), response };
+        assert!(matches!(begin_with(done, "b").await, Err(IdempotencyError::Reused)));
+        let running = Claim::InProgress { fingerprint: "a".into() };
+        assert!(matches!(begin_with(running, "b").await, Err(IdempotencyError::Reused)));
+    }
+
+    #[tokio::test]
+    async fn a_key_in_progress_with_the_same_content_is_in_use() {
+        let running = Claim::InProgress { fingerprint: "a".into() };
+        assert!(matches!(begin_with(running, "a").await, Err(IdempotencyError::InUse)));
+    }
+}
