@@ -1,1 +1,56 @@
-//! Shell: the adapters arrive with the persistence issue.
+//! SeaORM adapters of the domain ports, for SQLite (the embedded default), PostgreSQL and
+//! MariaDB/MySQL.
+//!
+//! What this crate owns: the entities (private, one module per table), the translation of rows
+//! into domain types through their fallible constructors, the one versioned write behind every
+//! stock and order change, and the mapping of driver errors to [`domain::ports::StoreError`].
+//! What it must not know: use cases, HTTP, or any retry policy. A lost race comes back as a
+//! conflict; deciding to try again is the application's business.
+//!
+//! Start-up: [`connect`], then [`migrate`], then [`SeaOrmAdapters::new`].
+
+mod connect;
+mod entities;
+mod error;
+mod idempotency;
+mod order;
+mod product;
+mod stock;
+pub mod system;
+mod transaction;
+mod unit_of_work;
+mod write;
+
+pub use connect::{SetupError, connect, migrate};
+pub use idempotency::SeaOrmIdempotencyStore;
+pub use order::SeaOrmOrderRepository;
+pub use product::SeaOrmProductRepository;
+pub use sea_orm::DatabaseConnection;
+pub use stock::SeaOrmStockRepository;
+pub use unit_of_work::SeaOrmUnitOfWork;
+
+/// Every adapter of this crate, sharing one connection pool.
+#[derive(Debug, Clone)]
+pub struct SeaOrmAdapters {
+    /// The stock port.
+    pub stock: SeaOrmStockRepository,
+    /// The order port.
+    pub orders: SeaOrmOrderRepository,
+    /// The catalogue port.
+    pub products: SeaOrmProductRepository,
+    /// The atomic-commit port.
+    pub unit_of_work: SeaOrmUnitOfWork,
+}
+
+impl SeaOrmAdapters {
+    /// All adapters over `db` (each holds a clone: a handle to the same pool).
+    #[must_use]
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            stock: SeaOrmStockRepository::new(db.clone()),
+            orders: SeaOrmOrderRepository::new(db.clone()),
+            products: SeaOrmProductRepository::new(db.clone()),
+            unit_of_work: SeaOrmUnitOfWork::new(db.clone()),
+        }
+    }
+}

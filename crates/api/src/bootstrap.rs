@@ -1,0 +1,173 @@
+//! The composition root: the only module that names the database adapters. It turns a
+//! [`Config`] into a running service: connect, migrate, build the adapters and use cases,
+//! bind, serve, sweep, and stop gracefully.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::Ports;
+use async_trait::async_trait;
+use infra_seaorm::system::{SystemClock, UuidV7Ids};
+use infra_seaorm::{DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Config, sqlite_dir};
+use crate::router::router;
+use crate::state::{AppState, Readiness, Settings};
+use crate::{metrics, sweeper};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("cannot create the database directory {0}")]
+    DataDir(String, #[source] io::Error),
+    #[error(transparent)]
+    Database(#[from] SetupError),
+    #[error("cannot listen on {0}")]
+    Bind(SocketAddr, #[source] io::Error),
+}
+
+/// Connects to the configured database and applies pending migrations.
+///
+/// # Errors
+/// [`BootError::DataDir`] or [`BootError::Database`].
+pub async fn connect_and_migrate(database_url: &str) -> Result<DatabaseConnection, BootError> {
+    if let Some(dir) = sqlite_dir(database_url) {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| BootError::DataDir(dir.display().to_string(), e))?;
+    }
+    let db = infra_seaorm::connect(database_url).await?;
+    infra_seaorm::migrate(&db).await?;
+    Ok(db)
+}
+
+/// Readiness is "the database answers a ping".
+struct DatabaseReadiness(DatabaseConnection);
+
+#[async_trait]
+impl Readiness for DatabaseReadiness {
+    async fn ready(&self) -> bool {
+        self.0.ping().await.is_ok()
+    }
+}
+
+/// The ports over one database.
+#[must_use]
+pub fn ports(db: &DatabaseConnection) -> Ports {
+    let adapters = SeaOrmAdapters::new(db);
+    Ports {
+        products: Arc::new(adapters.products),
+        stock: Arc::new(adapters.stock),
+        orders: Arc::new(adapters.orders),
+        unit_of_work: Arc::new(adapters.unit_of_work),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.clone())),
+    }
+}
+
+/// A bound, ready-to-run service.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    db: DatabaseConnection,
+    sweep_interval: Duration,
+}
+
+impl Application {
+    /// Connects, migrates, wires everything and binds `config.bind` (port 0 picks a free one).
+    ///
+    /// # Errors
+    /// See [`BootError`].
+    pub async fn build(config: &Config) -> Result<Self, BootError> {
+        let db = connect_and_migrate(&config.database_url).await?;
+        let settings = Settings {
+            reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
+            request_timeout: Duration::from_secs(u64::from(config.request_timeout)),
+            ..Settings::default()
+        };
+        let admin_token = config.admin_token.clone().unwrap_or_else(|| {
+            let token = random_token();
+            eprintln!("checkout-api: no admin token configured; this run's token is {token}");
+            token
+        });
+        let readiness = Arc::new(DatabaseReadiness(db.clone()));
+        let state = AppState::new(&ports(&db), settings, &admin_token, readiness);
+        let listener =
+            TcpListener::bind(config.bind).await.map_err(|e| BootError::Bind(config.bind, e))?;
+        metrics::handle();
+        let sweep_interval = Duration::from_millis(u64::from(config.sweep_interval_ms));
+        Ok(Self { listener, state, db, sweep_interval })
+    }
+
+    /// Where it listens.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The admin token in force.
+    #[must_use]
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish, stops the
+    /// sweeper and closes the pool.
+    ///
+    /// # Errors
+    /// When serving fails.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
+        let stop = CancellationToken::new();
+        let sweeper =
+            tokio::spawn(sweeper::run(self.state.clone(), self.sweep_interval, stop.clone()));
+        tracing::info!(addr = %self.listener.local_addr()?, "serving");
+        let served =
+            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await;
+        stop.cancel();
+        if let Err(err) = sweeper.await {
+            tracing::warn!(%err, "the sweeper ended abnormally");
+        }
+        if let Err(err) = self.db.close().await {
+            tracing::warn!(%err, "closing the database pool failed");
+        }
+        tracing::info!("stopped");
+        served
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// 244 random bits from two v4 UUIDs, as 64 hex characters.
+fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}

@@ -1,0 +1,110 @@
+//! The command line of `checkout-api`: flags with environment fallbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// A checkout service that never oversells.
+#[derive(Debug, Parser)]
+#[command(name = "checkout-api", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve HTTP (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+}
+
+/// The embedded default: created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db?mode=rwc";
+
+/// Every setting, from flags or the environment. Global, so that `checkout-api --bind …` and
+/// `checkout-api serve --bind …` both work.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database URL: sqlite://…, postgres://… or mysql://…. Default: a SQLite file under ./data/.
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "CHECKOUT_BIND", global = true, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Bearer token of the admin endpoints. Without one, a random token is made and printed once.
+    #[arg(long, env = "CHECKOUT_ADMIN_TOKEN", global = true, hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Seconds a reservation waits for payment before it expires.
+    #[arg(long, env = "CHECKOUT_RESERVATION_TTL", global = true, default_value = "900",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub reservation_ttl: u32,
+    /// Seconds a request may run before it is stopped.
+    #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true, default_value = "30",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub request_timeout: u32,
+    /// Milliseconds between two sweeps for expired reservations.
+    #[arg(long, env = "CHECKOUT_SWEEP_INTERVAL_MS", global = true, default_value = "1000",
+          value_parser = clap::value_parser!(u32).range(10..))]
+    pub sweep_interval_ms: u32,
+    /// Log format.
+    #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The defaults, as if no flag or variable were given (for tests and embedding).
+    #[must_use]
+    pub fn defaults() -> Self {
+        Cli::parse_from(["checkout-api"]).config
+    }
+}
+
+/// The directory a SQLite URL's file lives in, so it can be created before connecting.
+#[must_use]
+pub fn sqlite_dir(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    PathBuf::from(path).parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_directory_is_found_for_relative_and_absolute_paths() {
+        assert_eq!(sqlite_dir(DEFAULT_DATABASE_URL), Some(PathBuf::from("data")));
+        assert_eq!(sqlite_dir("sqlite:///var/lib/c/x.db"), Some(PathBuf::from("/var/lib/c")));
+        assert_eq!(sqlite_dir("sqlite://x.db"), None);
+        assert_eq!(sqlite_dir("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn serve_is_the_default_and_flags_parse() {
+        let cli = Cli::try_parse_from(["checkout-api", "--database-url", "sqlite://x.db"])
+            .expect("parse");
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from([
+            "checkout-api",
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--reservation-ttl",
+            "5",
+        ])
+        .expect("parse");
+        assert_eq!(cli.command, Some(Command::Serve));
+        assert_eq!(cli.config.reservation_ttl, 5);
+        assert!(Cli::try_parse_from(["checkout-api", "serve", "--reservation-ttl", "0"]).is_err());
+    }
+}

@@ -1,0 +1,134 @@
+//! Extractors whose rejections are our own problems: JSON bodies, query strings, path ids,
+//! `If-Match`, and the admin token.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use domain::{OrderId, ProductId, Version};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::wire::FieldError;
+
+/// A JSON body, deserialized with the path of any field that does not fit.
+#[derive(Debug)]
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|err| match err {
+            BytesRejection::FailedToBufferBody(_) => ApiError::PayloadTooLarge,
+            _ => ApiError::InvalidJson("the body could not be read".into()),
+        })?;
+        parse_json(&bytes).map(Self)
+    }
+}
+
+/// Parses a JSON document: syntax errors are 400, misfitting fields 422 with their path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::InvalidRequest(vec![FieldError::new(field, data_message(&inner))])
+            }
+            _ => ApiError::InvalidJson(inner.to_string()),
+        }
+    })
+}
+
+/// serde's message without its " at line L column C" tail, which means nothing next to a path.
+fn data_message(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(Ok(value)) = headers.get(header::CONTENT_TYPE).map(|v| v.to_str()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A query string deserialized into `T`; any misfit is a 422 `invalid-request`.
+#[derive(Debug)]
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(Self)
+            .map_err(|err| ApiError::InvalidRequest(vec![FieldError::new("query", err)]))
+    }
+}
+
+/// Parses a path segment as a product id (400 `invalid-id` otherwise).
+pub fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
+}
+
+/// Parses a path segment as an order id (400 `invalid-id` otherwise).
+pub fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+    raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
+}
+
+/// Echoing a client's text back is fine; echoing 10 KiB of it is not.
+fn truncated(raw: &str) -> String {
+    raw.chars().take(64).collect()
+}
+
+/// The version named by `If-Match: "<version>"`; 428 when absent, 412 when unusable.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<Version>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Err(ApiError::PreconditionRequired);
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    // A strong ETag is quoted; a weak one (W/"…") never matches a strong comparison.
+    let parsed =
+        text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse().ok());
+    Ok(parsed)
+}
+
+/// Proof that the request carries the admin token.
+#[derive(Debug)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let presented = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Constant time: how long the comparison takes must not tell how much of a guess matched.
+        let expected = state.admin_token.as_bytes();
+        if !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(expected)) {
+            Ok(Self)
+        } else {
+            Err(ApiError::Unauthorized)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The `Idempotency-Key` middleware of `POST /v1/checkout` and stock adjustments.
+//!
+//! The first request with a key claims it in the database (one insert wins across all server
+//! processes), runs, and stores its answer; a repeat with the same content gets that answer
+//! back with `Idempotent-Replayed: true` and touches nothing. Transient failures (5xx, 401,
+//! timeouts) are not kept, so the client's retry runs afresh.
+
+use std::collections::BTreeMap;
+
+use application::idempotency::Begin;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::ports::{IdempotencyKey, StoredResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use crate::wire::FieldError;
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The header marking a replayed answer.
+pub const REPLAYED: &str = "idempotent-replayed";
+/// Request bodies are limited to this anyway (64 KiB); the middleware must buffer them.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// Headers that are part of an answer worth replaying.
+const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
+
+/// What is stored for a key: the status, the headers that matter, the body text.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+/// The middleware.
+pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(raw) = request.headers().get(IDEMPOTENCY_KEY) else {
+        return next.run(request).await;
+    };
+    let Some(key) = raw.to_str().ok().and_then(|text| IdempotencyKey::new(text).ok()) else {
+        let error = FieldError::new("Idempotency-Key", "1 to 255 visible ASCII characters");
+        return ApiError::InvalidRequest(vec![error]).into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return ApiError::PayloadTooLarge.into_response();
+    };
+    let fingerprint = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
+    let idempotency = &state.services.idempotency;
+    match idempotency.begin(&key, &fingerprint).await {
+        Ok(Begin::Run) => {}
+        Ok(Begin::Replay(stored)) => return replay(stored),
+        Err(err) => return ApiError::from(err).into_response(),
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if !worth_keeping(response.status()) {
+        idempotency.abandon(&key).await;
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        idempotency.abandon(&key).await;
+        return ApiError::Internal("the response body could not be buffered".into())
+            .into_response();
+    };
+    let headers = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            Some((name.to_string(), parts.headers.get(name)?.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let envelope = Envelope { headers, body: String::from_utf8_lossy(&bytes).into_owned() };
+    match serde_json::to_vec(&envelope) {
+        Ok(body) => {
+            idempotency.finish(&key, StoredResponse { status: parts.status.as_u16(), body }).await
+        }
+        Err(_) => idempotency.abandon(&key).await,
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A digest of what was asked: method, path and the body, canonicalised when it is JSON so that
+/// key order and whitespace do not make the same request look different.
+fn fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| serde_json::to_vec(&value).ok())
+        .unwrap_or_else(|| body.to_vec());
+    let digest = Sha256::new()
+        .chain_update(method)
+        .chain_update([0])
+        .chain_update(path)
+        .chain_update([0])
+        .chain_update(&canonical)
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Final answers are kept; failures a retry could turn around are not.
+fn worth_keeping(status: StatusCode) -> bool {
+    let transient = [
+        StatusCode::UNAUTHORIZED,
+        StatusCode::REQUEST_TIMEOUT,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        StatusCode::TOO_MANY_REQUESTS,
+    ];
+    status.is_success() || (status.is_client_error() && !transient.contains(&status))
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let (Ok(status), Ok(envelope)) =
+        (StatusCode::from_u16(stored.status), serde_json::from_slice::<Envelope>(&stored.body))
+    else {
+        return ApiError::Internal("a stored idempotent answer is unreadable".into())
+            .into_response();
+    };
+    let mut response = (status, envelope.body).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in &envelope.headers {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value))
+        {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(HeaderName::from_static(REPLAYED), HeaderValue::from_static("true"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_json_in_another_key_order_has_the_same_fingerprint() {
+        let a =
+            fingerprint("POST", "/v1/checkout", br#"{"items":[{"product_id":"x","quantity":1}]}"#);
+        let b = fingerprint(
+            "POST",
+            "/v1/checkout",
+            br#"{ "items": [ {"quantity":1, "product_id":"x"} ] }"#,
+        );
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            fingerprint("POST", "/v1/checkout", br#"{"items":[{"product_id":"x","quantity":2}]}"#)
+        );
+        assert_ne!(
+            a,
+            fingerprint("POST", "/v1/other", br#"{"items":[{"product_id":"x","quantity":1}]}"#)
+        );
+    }
+
+    #[test]
+    fn only_final_answers_are_kept() {
+        assert!(worth_keeping(StatusCode::CREATED));
+        assert!(worth_keeping(StatusCode::CONFLICT));
+        assert!(worth_keeping(StatusCode::UNPROCESSABLE_ENTITY));
+        assert!(!worth_keeping(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(!worth_keeping(StatusCode::UNAUTHORIZED));
+        assert!(!worth_keeping(StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}

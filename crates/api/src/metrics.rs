@@ -1,0 +1,85 @@
+//! Prometheus metrics: request latency, checkout outcomes, lost races, expiries.
+//!
+//! The recorder is process-global (the `metrics` facade's design); it is installed once, the
+//! first time anything asks for it, so several servers in one test process share it.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use application::checkout::{CheckedOut, CheckoutError};
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics::{counter, histogram};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+const REQUEST_SECONDS: &str = "http_request_duration_seconds";
+/// From half a millisecond (a cached read) to ten seconds (a request about to time out).
+const BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the recorder (once) and returns the handle that renders it.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let builder = PrometheusBuilder::new();
+        let builder = match builder
+            .set_buckets_for_metric(Matcher::Full(REQUEST_SECONDS.into()), &BUCKETS)
+        {
+            Ok(with_buckets) => with_buckets,
+            Err(err) => {
+                tracing::warn!(%err, "latency buckets refused; latency is exported as a summary");
+                PrometheusBuilder::new()
+            }
+        };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed; /metrics will be empty");
+        }
+        handle
+    })
+}
+
+/// The text exposition.
+pub fn render() -> String {
+    handle().render()
+}
+
+/// Middleware: one latency observation per request, by route template (never the raw path,
+/// which would make one series per id) and status.
+pub async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    histogram!(REQUEST_SECONDS, "method" => method, "route" => route, "status" => status)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Counts a checkout's outcome, its retries, and the version conflicts it ran into (every
+/// attempt but a successful last one lost a race).
+pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
+    let (outcome, attempts, conflicts) = match result {
+        Ok(done) => ("created", done.attempts, done.attempts.saturating_sub(1)),
+        Err(CheckoutError::InsufficientStock(_)) => ("insufficient_stock", 1, 0),
+        Err(CheckoutError::UnknownProducts(_)) => ("unknown_product", 1, 0),
+        Err(CheckoutError::InvalidCart(_) | CheckoutError::Unpriceable(_)) => ("invalid", 1, 0),
+        Err(CheckoutError::Contended { attempts }) => ("contended", *attempts, *attempts),
+        Err(CheckoutError::Unavailable(_)) => ("unavailable", 1, 0),
+    };
+    counter!("checkouts_total", "outcome" => outcome).increment(1);
+    counter!("checkout_retries_total").increment(u64::from(attempts.saturating_sub(1)));
+    counter!("checkout_version_conflicts_total").increment(u64::from(conflicts));
+}
+
+/// Counts reservations the sweeper expired.
+pub fn record_expired(count: usize) {
+    counter!("reservations_expired_total").increment(count as u64);
+}

@@ -1,0 +1,67 @@
+//! Cross-cutting middleware: every error is a problem, 5xx causes are logged once, requests
+//! time out, panics become 500 problems.
+
+use std::any::Any;
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::{ApiError, PROBLEM_JSON, ServerErrorCause};
+use crate::state::AppState;
+
+/// Turns any error response that is not already a problem (axum's own 404, 405, 413, …) into
+/// one, keeping headers such as `Allow`.
+pub async fn problem_fallback(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if status.as_u16() < 400 || is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::RouteNotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
+        s if s.is_client_error() => ApiError::InvalidRequest(vec![]),
+        _ => ApiError::Internal(format!("bare {status} response").into()),
+    };
+    let mut problem = error.into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
+}
+
+/// Logs the cause of every 5xx once, inside the request's span.
+pub async fn log_server_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(ServerErrorCause(cause)) = response.extensions().get::<ServerErrorCause>() {
+        tracing::error!(status = response.status().as_u16(), cause, "request failed");
+    }
+    response
+}
+
+/// Stops a request that runs longer than the configured timeout. Dropping the handler's future
+/// rolls back any transaction it had open.
+pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// A panic in a handler becomes a 500 problem; the panic message goes to the log only.
+pub fn panic_to_problem(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    ApiError::Internal(format!("handler panicked: {message}").into()).into_response()
+}

@@ -1,0 +1,124 @@
+//! Application errors → [`ApiError`], one `From` per use case, written as matches so that a new
+//! variant fails to compile here instead of silently becoming a 500.
+
+use application::adjust_stock::AdjustStockError;
+use application::availability::CheckAvailabilityError;
+use application::cancel::CancelError;
+use application::checkout::CheckoutError;
+use application::create_product::CreateProductError;
+use application::idempotency::IdempotencyError;
+use application::pay::PayError;
+use application::queries::QueryError;
+use application::set_stock::SetStockError;
+
+use super::ApiError;
+use crate::wire::FieldError;
+
+impl From<CheckoutError> for ApiError {
+    fn from(err: CheckoutError) -> Self {
+        match err {
+            CheckoutError::InvalidCart(cart) => {
+                Self::InvalidRequest(vec![FieldError::new("items", cart)])
+            }
+            CheckoutError::UnknownProducts(ids) => Self::UnknownProducts(ids),
+            CheckoutError::Unpriceable(why) => {
+                Self::InvalidRequest(vec![FieldError::new("items", why)])
+            }
+            CheckoutError::InsufficientStock(shortages) => Self::InsufficientStock(shortages),
+            CheckoutError::Contended { attempts } => Self::Contention { attempts },
+            CheckoutError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<CheckAvailabilityError> for ApiError {
+    fn from(err: CheckAvailabilityError) -> Self {
+        match err {
+            CheckAvailabilityError::InvalidCart(cart) => {
+                Self::InvalidRequest(vec![FieldError::new("items", cart)])
+            }
+            CheckAvailabilityError::UnknownProducts(ids) => Self::UnknownProducts(ids),
+            CheckAvailabilityError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<PayError> for ApiError {
+    fn from(err: PayError) -> Self {
+        match err {
+            PayError::NotFound(id) => Self::OrderNotFound(id.to_string()),
+            PayError::NotPayable { status } => Self::NotPayable(status),
+            PayError::Contended { attempts } => Self::Contention { attempts },
+            PayError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<CancelError> for ApiError {
+    fn from(err: CancelError) -> Self {
+        match err {
+            CancelError::NotFound(id) => Self::OrderNotFound(id.to_string()),
+            CancelError::NotCancellable { status } => Self::NotCancellable(status),
+            CancelError::Contended { attempts } => Self::Contention { attempts },
+            CancelError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<SetStockError> for ApiError {
+    fn from(err: SetStockError) -> Self {
+        match err {
+            SetStockError::NotFound(id) => Self::ProductNotFound(id),
+            SetStockError::VersionMismatch { current } => Self::VersionMismatch(current),
+            SetStockError::BelowReserved { on_hand, reserved } => {
+                Self::BelowReserved { on_hand, reserved }
+            }
+            SetStockError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<AdjustStockError> for ApiError {
+    fn from(err: AdjustStockError) -> Self {
+        match err {
+            AdjustStockError::NotFound(id) => Self::ProductNotFound(id),
+            AdjustStockError::InsufficientStock { on_hand, reserved } => {
+                Self::AdjustmentBelowReserved { on_hand, reserved }
+            }
+            AdjustStockError::InvalidDelta(why) => {
+                Self::InvalidRequest(vec![FieldError::new("delta", why)])
+            }
+            AdjustStockError::Contended { attempts } => Self::Contention { attempts },
+            AdjustStockError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<CreateProductError> for ApiError {
+    fn from(err: CreateProductError) -> Self {
+        match err {
+            CreateProductError::DuplicateSku(sku) => Self::DuplicateSku(sku.to_string()),
+            CreateProductError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::ProductNotFound(id) => Self::ProductNotFound(id),
+            QueryError::OrderNotFound(id) => Self::OrderNotFound(id.to_string()),
+            QueryError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<IdempotencyError> for ApiError {
+    fn from(err: IdempotencyError) -> Self {
+        match err {
+            IdempotencyError::InUse => Self::IdempotencyKeyInUse,
+            IdempotencyError::Reused => Self::IdempotencyKeyReused,
+            IdempotencyError::Unavailable(cause) => Self::Unavailable(cause.into()),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! RFC 9457 problem details: the one shape every error response takes, and [`ApiError`], the
+//! one place where what went wrong becomes a status, a stable `type` and a message.
+//!
+//! Messages are rebuilt here from the error's data, never copied from an inner error's
+//! `Display`, so no SQL, driver text or stack detail can reach a client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::ports::BoxError;
+use domain::{OrderStatus, ProductId, ProductStock, Shortage, StockCount};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::wire::{FieldError, ShortageView, StockView};
+
+mod mapping;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Prefix of every problem `type`; the slug follows.
+pub const PROBLEM_BASE: &str = "https://checkout.example/problems/";
+
+/// An RFC 9457 problem with this service's extension members.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A stable URI naming the problem; ends in the problem's slug.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary, the same for every occurrence of the problem.
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What happened this time.
+    pub detail: String,
+    /// Invalid fields (`invalid-request`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// Every short product (`insufficient-stock` at checkout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shortages: Option<Vec<ShortageView>>,
+    /// Unknown products (`unknown-product`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>, format = Uuid)]
+    pub product_ids: Option<Vec<uuid::Uuid>>,
+    /// The stock's version now (`version-mismatch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// The stock now (`version-mismatch`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<StockView>,
+}
+
+/// Everything that can go wrong in a request, as the client will be told.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request")]
+    InvalidRequest(Vec<FieldError>),
+    #[error("malformed JSON")]
+    InvalidJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("invalid id")]
+    InvalidId(String),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("product not found")]
+    ProductNotFound(ProductId),
+    #[error("order not found")]
+    OrderNotFound(String),
+    #[error("duplicate sku")]
+    DuplicateSku(String),
+    #[error("unknown products")]
+    UnknownProducts(Vec<ProductId>),
+    #[error("insufficient stock")]
+    InsufficientStock(Vec<Shortage>),
+    #[error("adjustment below reserved")]
+    AdjustmentBelowReserved { on_hand: i64, reserved: StockCount },
+    #[error("below reserved")]
+    BelowReserved { on_hand: StockCount, reserved: StockCount },
+    #[error("precondition required")]
+    PreconditionRequired,
+    #[error("version mismatch")]
+    VersionMismatch(ProductStock),
+    #[error("order not payable")]
+    NotPayable(OrderStatus),
+    #[error("order not cancellable")]
+    NotCancellable(OrderStatus),
+    #[error("contention")]
+    Contention { attempts: u32 },
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    #[error("not found")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request timeout")]
+    Timeout,
+    /// A dependency (the database) failed; worth retrying later.
+    #[error("service unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A bug or corrupt data; logged with its cause, never shown.
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+/// The cause of a 5xx, kept in the response's extensions for the logging middleware.
+#[derive(Debug, Clone)]
+pub struct ServerErrorCause(pub String);
+
+impl ApiError {
+    /// Status, slug and title.
+    fn kind(&self) -> (StatusCode, &'static str, &'static str) {
+        use StatusCode as S;
+        match self {
+            Self::InvalidRequest(_) => {
+                (S::UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request")
+            }
+            Self::InvalidJson(_) => (S::BAD_REQUEST, "invalid-json", "Malformed JSON"),
+            Self::UnsupportedMediaType => {
+                (S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+            }
+            Self::PayloadTooLarge => {
+                (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large")
+            }
+            Self::InvalidId(_) => (S::BAD_REQUEST, "invalid-id", "Invalid id"),
+            Self::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::ProductNotFound(_) => (S::NOT_FOUND, "product-not-found", "Product not found"),
+            Self::OrderNotFound(_) => (S::NOT_FOUND, "order-not-found", "Order not found"),
+            Self::DuplicateSku(_) => (S::CONFLICT, "duplicate-sku", "Duplicate SKU"),
+            Self::UnknownProducts(_) => {
+                (S::UNPROCESSABLE_ENTITY, "unknown-product", "Unknown product")
+            }
+            Self::InsufficientStock(_) | Self::AdjustmentBelowReserved { .. } => {
+                (S::CONFLICT, "insufficient-stock", "Insufficient stock")
+            }
+            Self::BelowReserved { .. } => (S::CONFLICT, "below-reserved", "Below reserved"),
+            Self::PreconditionRequired => {
+                (S::PRECONDITION_REQUIRED, "precondition-required", "Precondition required")
+            }
+            Self::VersionMismatch(_) => {
+                (S::PRECONDITION_FAILED, "version-mismatch", "Version mismatch")
+            }
+            Self::NotPayable(_) => (S::CONFLICT, "order-not-payable", "Order not payable"),
+            Self::NotCancellable(_) => {
+                (S::CONFLICT, "order-not-cancellable", "Order not cancellable")
+            }
+            Self::Contention { .. } => (S::SERVICE_UNAVAILABLE, "contention", "Contention"),
+            Self::IdempotencyKeyInUse => {
+                (S::CONFLICT, "idempotency-key-in-use", "Idempotency key in use")
+            }
+            Self::IdempotencyKeyReused => {
+                (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
+            }
+            Self::RouteNotFound => (S::NOT_FOUND, "not-found", "Not found"),
+            Self::MethodNotAllowed => {
+                (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+            }
+            Self::Timeout => (S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            Self::Unavailable(_) => {
+                (S::SERVICE_UNAVAILABLE, "service-unavailable", "Service unavailable")
+            }
+            Self::Internal(_) => (S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+
+    /// The slug of the problem `type`.
+    #[must_use]
+    pub fn slug(&self) -> &'static str {
+        self.kind().1
+    }
+
+    /// The status code.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.kind().0
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::InvalidRequest(errors) => format!("{} field(s) are invalid", errors.len()),
+            Self::InvalidJson(why) => format!("the body is not valid JSON: {why}"),
+            Self::UnsupportedMediaType => "send the body as Content-Type: application/json".into(),
+            Self::PayloadTooLarge => "request bodies are limited to 64 KiB".into(),
+            Self::InvalidId(id) => format!("'{id}' is not a UUID"),
+            Self::Unauthorized => "this endpoint needs Authorization: Bearer <admin token>".into(),
+            Self::ProductNotFound(id) => format!("product {id} does not exist"),
+            Self::OrderNotFound(id) => format!("order {id} does not exist"),
+            Self::DuplicateSku(sku) => format!("a product with SKU '{sku}' already exists"),
+            Self::UnknownProducts(ids) => format!("{} product(s) do not exist", ids.len()),
+            Self::InsufficientStock(s) => {
+                format!("{} product(s) do not have enough stock", s.len())
+            }
+            Self::AdjustmentBelowReserved { on_hand, reserved } => format!(
+                "on-hand would become {on_hand}, below the {reserved} unit(s) reserved for orders"
+            ),
+            Self::BelowReserved { on_hand, reserved } => {
+                format!("on-hand {on_hand} is below the {reserved} unit(s) reserved for orders")
+            }
+            Self::PreconditionRequired => "send If-Match with the stock's current ETag".into(),
+            Self::VersionMismatch(current) => {
+                format!("the stock changed; it is now at version {}", current.version())
+            }
+            Self::NotPayable(status) => format!("the order is {status} and cannot be paid"),
+            Self::NotCancellable(status) => {
+                format!("the order is {status} and cannot be cancelled")
+            }
+            Self::Contention { attempts } => {
+                format!("the stock kept changing under {attempts} attempt(s); retry shortly")
+            }
+            Self::IdempotencyKeyInUse => "the first request with this key is still running".into(),
+            Self::IdempotencyKeyReused => "this key was used for a different request".into(),
+            Self::RouteNotFound => "no such resource".into(),
+            Self::MethodNotAllowed => "this resource does not support that method".into(),
+            Self::Timeout => "the request took too long and was stopped; retry".into(),
+            Self::Unavailable(_) => "a dependency is unavailable; retry shortly".into(),
+            Self::Internal(_) => "an unexpected error occurred".into(),
+        }
+    }
+
+    /// The problem body.
+    #[must_use]
+    pub fn problem(&self) -> Problem {
+        let (status, slug, title) = self.kind();
+        let mut problem = Problem {
+            problem_type: format!("{PROBLEM_BASE}{slug}"),
+            title,
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: None,
+            shortages: None,
+            product_ids: None,
+            current_version: None,
+            current: None,
+        };
+        match self {
+            Self::InvalidRequest(errors) => problem.errors = Some(errors.clone()),
+            Self::InsufficientStock(s) => {
+                problem.shortages = Some(s.iter().map(ShortageView::from).collect());
+            }
+            Self::UnknownProducts(ids) => {
+                problem.product_ids = Some(ids.iter().map(ProductId::as_uuid).collect());
+            }
+            Self::VersionMismatch(current) => {
+                problem.current_version = Some(current.version().get());
+                problem.current = Some(StockView::from(current));
+            }
+            _ => {}
+        }
+        problem
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Unavailable(cause) | Self::Internal(cause) = &self {
+            response.extensions_mut().insert(ServerErrorCause(error_chain(cause.as_ref())));
+        }
+        response
+    }
+}
+
+/// `error: cause: cause…`, for logs only.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,61 @@
+//! [`router`]: the whole HTTP surface as a pure function of the state.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::idempotency::{self, BODY_LIMIT};
+use crate::middleware::{log_server_errors, panic_to_problem, problem_fallback, timeout};
+use crate::openapi::ApiDoc;
+use crate::problem::ApiError;
+use crate::routes::{checkout, ops, orders, products, stock};
+use crate::state::AppState;
+use crate::{metrics, telemetry};
+
+/// Every route, the OpenAPI document at `/openapi.json`, Swagger UI at `/docs`, and the
+/// middleware stack.
+pub fn router(state: AppState) -> Router {
+    let idempotent = OpenApiRouter::new()
+        .routes(routes!(checkout::checkout))
+        .routes(routes!(stock::adjust_stock))
+        .route_layer(from_fn_with_state(state.clone(), idempotency::middleware));
+    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(products::create_product, products::list_products))
+        .routes(routes!(products::get_product))
+        .routes(routes!(stock::get_stock, stock::set_stock))
+        .routes(routes!(stock::movements))
+        .routes(routes!(checkout::check_stock))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::pay))
+        .routes(routes!(orders::cancel))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .merge(idempotent)
+        .split_for_parts();
+
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(from_fn(metrics::track))
+        .layer(map_response(problem_fallback))
+        .layer(from_fn(log_server_errors))
+        .layer(CatchPanicLayer::custom(panic_to_problem))
+        .layer(from_fn_with_state(state.clone(), timeout))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+
+    routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .fallback(|| async { ApiError::RouteNotFound })
+        .layer(layers)
+        .with_state(state)
+}

@@ -1,0 +1,54 @@
+//! `/v1/stock/check` and `/v1/checkout`: can this cart be bought, and buy it.
+
+use application::availability::CheckAvailabilityCommand;
+use application::checkout::CheckoutCommand;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::{header_value, order_location};
+use crate::extract::ValidJson;
+use crate::metrics;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, OrderView};
+
+/// Can this cart be bought now? Lines of one product are summed. Reserves nothing.
+#[utoipa::path(post, path = "/v1/stock/check", tag = "checkout",
+    request_body = CheckRequest,
+    responses(
+        (status = 200, body = AvailabilityView),
+        (status = 422, description = "invalid-request, or unknown-product with product_ids", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn check_stock(
+    State(state): State<AppState>,
+    ValidJson(request): ValidJson<CheckRequest>,
+) -> Result<Json<AvailabilityView>, ApiError> {
+    let command = CheckAvailabilityCommand::try_from(request)?;
+    let availability = state.services.availability.execute(command).await?;
+    Ok(Json(AvailabilityView::from(&availability)))
+}
+
+/// Reserve stock for a whole cart and create an order awaiting payment; all or nothing.
+/// Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/checkout", tag = "checkout",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 201, body = OrderView, headers(("Location" = String))),
+        (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "contention: concurrent updates kept winning; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    ValidJson(request): ValidJson<CheckoutRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let command = CheckoutCommand::try_from(request)?;
+    let result = state.services.checkout.execute(command).await;
+    metrics::record_checkout(&result);
+    let order = result?.order;
+    let location = header_value(&order_location(order.id()));
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(OrderView::stored(&order))))
+}

@@ -1,0 +1,59 @@
+//! `/v1/orders/{id}…`: read, pay, cancel.
+
+use application::cancel::CancelCommand;
+use application::pay::PayCommand;
+use axum::Json;
+use axum::extract::{Path, State};
+
+use crate::extract::order_id;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::wire::OrderView;
+
+/// One order; a reservation past `expires_at` reads as `expired`.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let view = state.services.queries.order(order_id(&id)?).await?;
+    Ok(Json(OrderView::from(&view)))
+}
+
+/// Payment confirmed: the reserved stock is sold. Repeating is a no-op.
+#[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "orders",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "order-not-payable (expired or cancelled)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = state.services.pay.execute(PayCommand { order_id: order_id(&id)? }).await?;
+    Ok(Json(OrderView::stored(&order)))
+}
+
+/// Cancel before payment: the reserved stock is released. Repeating is a no-op.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "order-not-cancellable (paid or expired)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let order = state.services.cancel.execute(CancelCommand { order_id: order_id(&id)? }).await?;
+    Ok(Json(OrderView::stored(&order)))
+}

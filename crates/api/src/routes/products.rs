@@ -1,0 +1,105 @@
+//! `/v1/products`: the catalogue.
+
+use application::create_product::CreateProductCommand;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use domain::ProductId;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{header_value, product_location};
+use crate::extract::{Admin, ValidJson, ValidQuery, product_id};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::wire::{CreateProductRequest, ProductView, ProductsPage, Validator};
+
+/// Keyset pagination of the product list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// 1 to 100; default 50.
+    limit: Option<String>,
+    /// The `next` of the previous page.
+    after: Option<String>,
+}
+
+const MAX_PAGE: u32 = 100;
+
+impl ListQuery {
+    fn parse(&self) -> Result<(Option<ProductId>, u32), ApiError> {
+        let mut v = Validator::default();
+        let limit = match &self.limit {
+            None => Some(50),
+            Some(text) => v.check(
+                "limit",
+                text.parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or("a whole number from 1 to 100"),
+            ),
+        };
+        let after = match &self.after {
+            None => Some(None),
+            Some(text) => v.check("after", text.parse::<ProductId>()).map(Some),
+        };
+        v.finish((|| Some((after?, limit?)))())
+    }
+}
+
+/// Create a product with its initial stock (admin).
+#[utoipa::path(post, path = "/v1/products", tag = "products",
+    request_body = CreateProductRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, body = ProductView, headers(("Location" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate-sku", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_product(
+    State(state): State<AppState>,
+    _: Admin,
+    ValidJson(request): ValidJson<CreateProductRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let command = CreateProductCommand::try_from(request)?;
+    let (product, stock) = state.services.create_product.execute(command).await?;
+    let location = header_value(&product_location(product.id));
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(ProductView::new(&product, &stock)),
+    ))
+}
+
+/// List products, keyset-paginated by id.
+#[utoipa::path(get, path = "/v1/products", tag = "products", params(ListQuery),
+    responses(
+        (status = 200, body = ProductsPage),
+        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    ValidQuery(query): ValidQuery<ListQuery>,
+) -> Result<Json<ProductsPage>, ApiError> {
+    let (after, limit) = query.parse()?;
+    let page = state.services.queries.products(after, limit).await?;
+    Ok(Json(ProductsPage::from(&page)))
+}
+
+/// One product with its stock.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = ProductView),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ProductView>, ApiError> {
+    let found = state.services.queries.product(product_id(&id)?).await?;
+    Ok(Json(ProductView::from(&found)))
+}

@@ -1,0 +1,134 @@
+//! `/v1/products/{id}/stock…`: one product's stock, its conditional update, adjustments and
+//! ledger.
+
+use application::adjust_stock::AdjustStockCommand;
+use application::set_stock::SetStockCommand;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use domain::{ProductStock, StockCount};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::header_value;
+use crate::extract::{Admin, ValidJson, ValidQuery, if_match, product_id};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::wire::{
+    AdjustStockRequest, MovementView, MovementsPage, SetStockRequest, StockView, Validator,
+};
+
+/// The stock view with its version as a strong ETag.
+fn with_etag(stock: &ProductStock) -> Response {
+    let etag = header_value(&format!("\"{}\"", stock.version()));
+    ([(header::ETAG, etag)], Json(StockView::from(stock))).into_response()
+}
+
+/// Stock of one product.
+#[utoipa::path(get, path = "/v1/products/{id}/stock", tag = "stock",
+    params(("id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, body = StockView, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_stock(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let stock = state.services.queries.stock(product_id(&id)?).await?;
+    Ok(with_etag(&stock))
+}
+
+/// Set the on-hand quantity (a shelf count) over the version named by `If-Match` (admin).
+#[utoipa::path(put, path = "/v1/products/{id}/stock", tag = "stock",
+    params(("id" = String, Path, format = Uuid), ("If-Match" = String, Header, description = "\"<version>\" from the ETag")),
+    request_body = SetStockRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = StockView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "below-reserved", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "version-mismatch, with current_version and current", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "precondition-required", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_stock(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ValidJson(request): ValidJson<SetStockRequest>,
+) -> Result<Response, ApiError> {
+    let product_id = product_id(&id)?;
+    let Some(expected_version) = if_match(&headers)? else {
+        // An ETag we never issued (weak, `*`, garbage) cannot match: show what is current.
+        return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
+    };
+    let mut v = Validator::default();
+    let on_hand = v.check("on_hand", StockCount::new(request.on_hand));
+    let on_hand = v.finish(on_hand)?;
+    let command = SetStockCommand { product_id, expected_version, on_hand, reason: None };
+    Ok(with_etag(&state.services.set_stock.execute(command).await?))
+}
+
+/// Move the on-hand quantity by a delta (admin). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/products/{id}/stock/adjustments", tag = "stock",
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = AdjustStockRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = StockView, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "insufficient-stock: on-hand would fall below reserved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ValidJson(request): ValidJson<AdjustStockRequest>,
+) -> Result<Response, ApiError> {
+    let product_id = product_id(&id)?;
+    let mut v = Validator::default();
+    let reason = request.reason(&mut v);
+    let reason = v.finish(reason)?;
+    let command = AdjustStockCommand { product_id, delta: request.delta, reason };
+    Ok(with_etag(&state.services.adjust_stock.execute(command).await?))
+}
+
+/// How much of the ledger to show.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MovementsQuery {
+    /// 1 to 1000; default 100.
+    limit: Option<u32>,
+}
+
+/// The stock ledger of one product, newest first (admin).
+#[utoipa::path(get, path = "/v1/products/{id}/stock/movements", tag = "stock",
+    params(("id" = String, Path, format = Uuid), MovementsQuery),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = MovementsPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn movements(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ValidQuery(query): ValidQuery<MovementsQuery>,
+) -> Result<Json<MovementsPage>, ApiError> {
+    let product_id = product_id(&id)?;
+    let mut v = Validator::default();
+    let limit = v.check(
+        "limit",
+        Some(query.limit.unwrap_or(100)).filter(|n| (1..=1000).contains(n)).ok_or("1 to 1000"),
+    );
+    let limit = v.finish(limit)?;
+    let items = state.services.queries.movements(product_id, limit).await?;
+    Ok(Json(MovementsPage { items: items.iter().map(MovementView::from).collect() }))
+}

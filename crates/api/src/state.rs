@@ -1,0 +1,104 @@
+//! [`AppState`]: the use cases a handler may call, built once from the ports.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::adjust_stock::AdjustStock;
+use application::availability::CheckAvailability;
+use application::cancel::Cancel;
+use application::checkout::{Checkout, CheckoutConfig};
+use application::create_product::CreateProduct;
+use application::expire::ExpireDue;
+use application::idempotency::Idempotency;
+use application::pay::Pay;
+use application::queries::Queries;
+use application::set_stock::SetStock;
+use application::{Ports, RetryPolicy};
+use async_trait::async_trait;
+
+/// Whether the service can do its work (the database answers). Implemented by the composition
+/// root, which alone knows what the database is.
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    /// `true` when requests can be served.
+    async fn ready(&self) -> bool;
+}
+
+/// Settings that shape the use cases.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long a reservation waits for payment.
+    pub reservation_ttl: chrono::TimeDelta,
+    /// How lost races are retried.
+    pub retry: RetryPolicy,
+    /// How long a request may run; idempotency claims older than twice this are stale.
+    pub request_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            reservation_ttl: chrono::TimeDelta::minutes(15),
+            retry: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Every use case, built once.
+pub struct Services {
+    pub checkout: Checkout,
+    pub availability: CheckAvailability,
+    pub pay: Pay,
+    pub cancel: Cancel,
+    pub expire: ExpireDue,
+    pub set_stock: SetStock,
+    pub adjust_stock: AdjustStock,
+    pub create_product: CreateProduct,
+    pub queries: Queries,
+    pub idempotency: Idempotency,
+}
+
+impl Services {
+    pub fn new(ports: &Ports, settings: &Settings) -> Self {
+        let retry = settings.retry;
+        let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
+        Self {
+            checkout: Checkout::new(ports.clone(), config),
+            availability: CheckAvailability::new(ports.clone()),
+            pay: Pay::new(ports.clone(), retry),
+            cancel: Cancel::new(ports.clone(), retry),
+            expire: ExpireDue::new(ports.clone(), retry),
+            set_stock: SetStock::new(ports.clone()),
+            adjust_stock: AdjustStock::new(ports.clone(), retry),
+            create_product: CreateProduct::new(ports.clone()),
+            queries: Queries::new(ports.clone()),
+            idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
+        }
+    }
+}
+
+/// What every handler gets. Cloning is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub admin_token: Arc<str>,
+    pub readiness: Arc<dyn Readiness>,
+    pub settings: Settings,
+}
+
+impl AppState {
+    pub fn new(
+        ports: &Ports,
+        settings: Settings,
+        admin_token: &str,
+        readiness: Arc<dyn Readiness>,
+    ) -> Self {
+        Self {
+            services: Arc::new(Services::new(ports, &settings)),
+            admin_token: admin_token.into(),
+            readiness,
+            settings,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The background sweeper: expires due reservations (releasing their stock) and purges
+//! idempotency keys past their 24 hours. Every server process runs one; they do not need to
+//! coordinate, because every expiry is a versioned write that only one of them can win.
+
+use std::time::Duration;
+
+use application::expire::ExpireDueCommand;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics;
+use crate::state::AppState;
+
+/// Orders expired per pass; a backlog drains over consecutive passes.
+const BATCH: u32 = 500;
+/// How long idempotency keys are kept (the contract promises at least 24 hours).
+const KEEP_KEYS: chrono::TimeDelta = chrono::TimeDelta::hours(25);
+/// Purging is cheap but pointless every second.
+const PURGE_EVERY: u32 = 600;
+
+/// Runs until `stop` is cancelled, one pass every `interval`.
+pub async fn run(state: AppState, interval: Duration, stop: CancellationToken) {
+    let mut passes: u32 = 0;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+        expire_due(&state).await;
+        if passes.is_multiple_of(PURGE_EVERY) {
+            purge_keys(&state).await;
+        }
+        passes = passes.wrapping_add(1);
+    }
+}
+
+async fn expire_due(state: &AppState) {
+    match state.services.expire.execute(ExpireDueCommand { limit: BATCH }).await {
+        Ok(report) => {
+            metrics::record_expired(report.expired.len());
+            if !report.expired.is_empty() || report.skipped > 0 {
+                tracing::info!(expired = report.expired.len(), skipped = report.skipped, "sweep");
+            }
+        }
+        Err(err) => tracing::warn!(error = &err as &dyn std::error::Error, "sweep failed"),
+    }
+}
+
+async fn purge_keys(state: &AppState) {
+    match state.services.idempotency.purge(KEEP_KEYS).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "old idempotency keys purged"),
+        Err(err) => tracing::warn!(error = &err as &dyn std::error::Error, "purge failed"),
+    }
+}

@@ -1,0 +1,181 @@
+//! Products, stock and the stock ledger on the wire.
+
+use application::create_product::CreateProductCommand;
+use application::queries::{ProductPage, ProductWithStock};
+use chrono::{DateTime, Utc};
+use domain::{Product, ProductName, ProductStock, Sku, StockCount, StockMovement};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{MoneyJson, Validator};
+use crate::problem::ApiError;
+
+/// The longest ledger reason kept.
+const MAX_REASON_CHARS: usize = 500;
+
+/// `POST /v1/products`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    /// Unique code: 1–64 of `A-Z a-z 0-9 - _ .`.
+    #[schema(example = "KAOS-MERAH-M")]
+    pub sku: String,
+    /// Display name, 1–200 characters.
+    #[schema(example = "Kaos merah, M")]
+    pub name: String,
+    /// Unit price.
+    pub price: MoneyJson,
+    /// Units on the shelf from the start.
+    #[schema(example = 50)]
+    pub initial_stock: i64,
+}
+
+impl TryFrom<CreateProductRequest> for CreateProductCommand {
+    type Error = ApiError;
+
+    fn try_from(request: CreateProductRequest) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let sku = v.check("sku", Sku::new(request.sku));
+        let name = v.check("name", ProductName::new(&request.name));
+        let price = request.price.parse(&mut v, "price");
+        let initial_stock = v.check("initial_stock", StockCount::new(request.initial_stock));
+        let command = (|| {
+            Some(Self { sku: sku?, name: name?, price: price?, initial_stock: initial_stock? })
+        })();
+        v.finish(command)
+    }
+}
+
+/// `PUT /v1/products/{id}/stock`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStockRequest {
+    /// The counted on-hand quantity.
+    #[schema(example = 40)]
+    pub on_hand: i64,
+}
+
+/// `POST /v1/products/{id}/stock/adjustments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustStockRequest {
+    /// Units added (positive) or removed (negative); not 0.
+    #[schema(example = 10)]
+    pub delta: i64,
+    /// Why, for the ledger (up to 500 characters).
+    #[schema(example = "delivery 2026-11-25")]
+    pub reason: Option<String>,
+}
+
+impl AdjustStockRequest {
+    /// The reason, checked.
+    pub fn reason(&self, v: &mut Validator) -> Option<Option<String>> {
+        let ok = self.reason.as_ref().is_none_or(|r| r.chars().count() <= MAX_REASON_CHARS);
+        v.check("reason", if ok { Ok(self.reason.clone()) } else { Err("at most 500 characters") })
+    }
+}
+
+/// Stock of one product. `available = on_hand - reserved`; `0 <= reserved <= on_hand`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StockView {
+    pub product_id: Uuid,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+    /// Bumped by every change; also the `ETag`.
+    pub version: i64,
+}
+
+impl From<&ProductStock> for StockView {
+    fn from(s: &ProductStock) -> Self {
+        Self {
+            product_id: s.product_id().as_uuid(),
+            on_hand: s.on_hand().get(),
+            reserved: s.reserved().get(),
+            available: s.available().get(),
+            version: s.version().get(),
+        }
+    }
+}
+
+/// A product with its stock.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductView {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub price: MoneyJson,
+    pub stock: StockView,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ProductView {
+    pub fn new(product: &Product, stock: &ProductStock) -> Self {
+        Self {
+            id: product.id.as_uuid(),
+            sku: product.sku.to_string(),
+            name: product.name.as_str().to_owned(),
+            price: product.price.into(),
+            stock: stock.into(),
+            created_at: product.created_at,
+        }
+    }
+}
+
+impl From<&ProductWithStock> for ProductView {
+    fn from(p: &ProductWithStock) -> Self {
+        Self::new(&p.product, &p.stock)
+    }
+}
+
+/// One page of products.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProductsPage {
+    pub items: Vec<ProductView>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    pub next: Option<Uuid>,
+}
+
+impl From<&ProductPage> for ProductsPage {
+    fn from(page: &ProductPage) -> Self {
+        Self {
+            items: page.items.iter().map(ProductView::from).collect(),
+            next: page.next.map(|id| id.as_uuid()),
+        }
+    }
+}
+
+/// One ledger entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MovementView {
+    /// reserve, release, sell, restock, set, adjust or expire.
+    pub kind: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    /// The stock's version after this change.
+    pub version: i64,
+    pub order_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl From<&StockMovement> for MovementView {
+    fn from(m: &StockMovement) -> Self {
+        Self {
+            kind: m.kind.as_str().to_owned(),
+            on_hand_delta: m.on_hand_delta,
+            reserved_delta: m.reserved_delta,
+            version: m.version.get(),
+            order_id: m.order_id.map(|id| id.as_uuid()),
+            reason: m.reason.clone(),
+            at: m.at,
+        }
+    }
+}
+
+/// The ledger of one product, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MovementsPage {
+    pub items: Vec<MovementView>,
+}

@@ -1,0 +1,128 @@
+//! Carts, availability and shortages on the wire.
+
+use application::CartLine;
+use application::availability::{Availability, CheckAvailabilityCommand};
+use application::checkout::CheckoutCommand;
+use domain::{CustomerId, ProductId, Quantity, Shortage};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Validator;
+use crate::problem::ApiError;
+
+/// One cart line.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartLineRequest {
+    #[schema(example = "0192f4a0-7b3c-7def-8123-456789abcdef")]
+    pub product_id: String,
+    /// 1 to 1,000,000.
+    #[schema(example = 2)]
+    pub quantity: i64,
+}
+
+fn parse_lines(v: &mut Validator, items: &[CartLineRequest]) -> Option<Vec<CartLine>> {
+    let lines: Vec<_> = items
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let product_id =
+                v.check(format!("items[{i}].product_id"), line.product_id.parse::<ProductId>());
+            let quantity = v.check(format!("items[{i}].quantity"), Quantity::new(line.quantity));
+            Some(CartLine { product_id: product_id?, quantity: quantity? })
+        })
+        .collect();
+    lines.into_iter().collect()
+}
+
+/// `POST /v1/stock/check`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckRequest {
+    pub items: Vec<CartLineRequest>,
+}
+
+impl TryFrom<CheckRequest> for CheckAvailabilityCommand {
+    type Error = ApiError;
+
+    fn try_from(request: CheckRequest) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let lines = parse_lines(&mut v, &request.items);
+        v.finish(lines.map(|lines| Self { lines }))
+    }
+}
+
+/// `POST /v1/checkout`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    pub items: Vec<CartLineRequest>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub customer_id: Option<String>,
+}
+
+impl TryFrom<CheckoutRequest> for CheckoutCommand {
+    type Error = ApiError;
+
+    fn try_from(request: CheckoutRequest) -> Result<Self, ApiError> {
+        let mut v = Validator::default();
+        let lines = parse_lines(&mut v, &request.items);
+        let customer_id = match &request.customer_id {
+            Some(id) => v.check("customer_id", id.parse::<CustomerId>()).map(Some),
+            None => Some(None),
+        };
+        let command = (|| Some(Self { lines: lines?, customer_id: customer_id? }))();
+        v.finish(command)
+    }
+}
+
+/// One product of an availability answer (lines of one product are summed).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityItemView {
+    pub product_id: Uuid,
+    pub requested: u32,
+    pub available: i64,
+    pub ok: bool,
+}
+
+/// `POST /v1/stock/check` answer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityView {
+    pub all_available: bool,
+    pub items: Vec<AvailabilityItemView>,
+}
+
+impl From<&Availability> for AvailabilityView {
+    fn from(a: &Availability) -> Self {
+        let items = a
+            .items
+            .iter()
+            .map(|i| AvailabilityItemView {
+                product_id: i.product_id.as_uuid(),
+                requested: i.requested.get(),
+                available: i.available.get(),
+                ok: i.ok(),
+            })
+            .collect();
+        Self { all_available: a.all_available(), items }
+    }
+}
+
+/// A short product in an `insufficient-stock` problem.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShortageView {
+    pub product_id: Uuid,
+    pub requested: u32,
+    pub available: i64,
+}
+
+impl From<&Shortage> for ShortageView {
+    fn from(s: &Shortage) -> Self {
+        Self {
+            product_id: s.product_id.as_uuid(),
+            requested: s.requested.get(),
+            available: s.available.get(),
+        }
+    }
+}

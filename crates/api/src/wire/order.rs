@@ -1,0 +1,74 @@
+//! Orders on the wire.
+
+use application::queries::OrderView as OrderQueryView;
+use chrono::{DateTime, Utc};
+use domain::{Order, OrderLine, OrderStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::MoneyJson;
+
+/// One line of an order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderLineView {
+    pub product_id: Uuid,
+    pub quantity: u32,
+    pub unit_price: MoneyJson,
+}
+
+impl From<&OrderLine> for OrderLineView {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            product_id: l.product_id.as_uuid(),
+            quantity: l.quantity.get(),
+            unit_price: l.unit_price.into(),
+        }
+    }
+}
+
+/// An order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    pub id: Uuid,
+    /// reserved, paid, cancelled or expired. A reservation past `expires_at` reads as expired.
+    pub status: String,
+    pub items: Vec<OrderLineView>,
+    pub total: MoneyJson,
+    pub customer_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub expired_at: Option<DateTime<Utc>>,
+}
+
+impl OrderView {
+    /// The order with `status` as its effective status.
+    pub fn new(order: &Order, status: OrderStatus) -> Self {
+        let r = order.record();
+        Self {
+            id: r.id.as_uuid(),
+            status: status.as_str().to_owned(),
+            items: r.lines.iter().map(OrderLineView::from).collect(),
+            total: r.total.into(),
+            customer_id: r.customer_id.map(|c| c.as_uuid()),
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            paid_at: r.paid_at,
+            cancelled_at: r.cancelled_at,
+            expired_at: r.expired_at,
+        }
+    }
+
+    /// The order as just written: its stored status is its effective status.
+    pub fn stored(order: &Order) -> Self {
+        Self::new(order, order.record().status)
+    }
+}
+
+impl From<&OrderQueryView> for OrderView {
+    fn from(v: &OrderQueryView) -> Self {
+        Self::new(&v.order, v.status)
+    }
+}

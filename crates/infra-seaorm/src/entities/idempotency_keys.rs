@@ -1,0 +1,26 @@
+//! `idempotency_keys`: one row per client key, claimed by its insert.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "idempotency_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub key: String,
+    pub fingerprint: String,
+    /// `in_progress` or `completed`.
+    pub state: String,
+    pub response_status: Option<i32>,
+    /// The stored answer; the HTTP layer only ever stores JSON text.
+    pub response_body: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+pub(crate) const IN_PROGRESS: &str = "in_progress";
+pub(crate) const COMPLETED: &str = "completed";

@@ -1,0 +1,34 @@
+//! SeaORM entities, one module per table, mirroring the schema that `migration` builds.
+//!
+//! They are private to this crate: nothing outside the adapters sees a row. Each module also
+//! owns the translation between its rows and the domain types, so that a column's meaning is
+//! written down in exactly one place. No serde: rows never leave the process as rows.
+
+pub(crate) mod idempotency_keys;
+pub(crate) mod order_lines;
+pub(crate) mod orders;
+pub(crate) mod product_stock;
+pub(crate) mod products;
+pub(crate) mod stock_movements;
+
+use domain::ports::{BoxError, StoreError};
+
+/// A stored row that the domain's constructors refuse: the database holds something the
+/// service never writes, so it is reported as an unusable store, with the cause for the logs.
+#[derive(Debug, thiserror::Error)]
+#[error("a row of {table} ({key}) does not restore into a domain value")]
+pub(crate) struct CorruptRow {
+    table: &'static str,
+    key: String,
+    #[source]
+    source: BoxError,
+}
+
+/// Wraps a constructor's refusal of a stored value as [`StoreError::Unavailable`].
+pub(crate) fn corrupt(
+    table: &'static str,
+    key: impl std::fmt::Display,
+    source: impl Into<BoxError>,
+) -> StoreError {
+    StoreError::unavailable(CorruptRow { table, key: key.to_string(), source: source.into() })
+}

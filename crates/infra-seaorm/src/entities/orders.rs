@@ -1,0 +1,84 @@
+//! `orders`: the order header, and its translation to and from [`domain::Order`] (whose lines
+//! come from [`super::order_lines`]).
+
+use domain::ports::StoreError;
+use domain::{
+    Currency, CustomerId, Money, Order, OrderId, OrderLine, OrderRecord, OrderStatus, Version,
+};
+use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
+
+use super::corrupt;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// [`OrderStatus::as_str`].
+    pub status: String,
+    /// Minor units of `currency`; the sum of the lines.
+    pub total_amount: i64,
+    pub currency: String,
+    pub customer_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub expired_at: Option<DateTimeUtc>,
+    /// Bumped by every transition; the guard of every versioned UPDATE.
+    pub version: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The order with `lines`, checked by [`Order::restore`].
+    pub(crate) fn into_domain(self, lines: Vec<OrderLine>) -> Result<Order, StoreError> {
+        let id = self.id;
+        let status = OrderStatus::parse(&self.status)
+            .ok_or_else(|| corrupt("orders", id, format!("status {:?}", self.status)))?;
+        let total = Currency::new(&self.currency)
+            .and_then(|currency| Money::new(self.total_amount, currency))
+            .map_err(|e| corrupt("orders", id, e))?;
+        let record = OrderRecord {
+            id: OrderId::new(id).map_err(|e| corrupt("orders", id, e))?,
+            status,
+            lines,
+            total,
+            customer_id: self
+                .customer_id
+                .map(CustomerId::new)
+                .transpose()
+                .map_err(|e| corrupt("orders", id, e))?,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            paid_at: self.paid_at,
+            cancelled_at: self.cancelled_at,
+            expired_at: self.expired_at,
+            version: Version::new(self.version).map_err(|e| corrupt("orders", id, e))?,
+        };
+        Order::restore(record).map_err(|e| corrupt("orders", id, e))
+    }
+}
+
+/// The whole row of a new order.
+pub(crate) fn active_model(order: &Order) -> ActiveModel {
+    let record = order.record();
+    ActiveModel {
+        id: Set(record.id.as_uuid()),
+        status: Set(record.status.as_str().to_owned()),
+        total_amount: Set(record.total.amount()),
+        currency: Set(record.total.currency().code().to_owned()),
+        customer_id: Set(record.customer_id.map(|id| id.as_uuid())),
+        created_at: Set(record.created_at),
+        expires_at: Set(record.expires_at),
+        paid_at: Set(record.paid_at),
+        cancelled_at: Set(record.cancelled_at),
+        expired_at: Set(record.expired_at),
+        version: Set(record.version.get()),
+    }
+}

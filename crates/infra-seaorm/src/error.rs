@@ -1,0 +1,67 @@
+//! From driver errors to [`StoreError`]: the one place that knows which SQLSTATEs and error
+//! numbers mean "a concurrent transaction got in the way" and which mean "the store is down".
+//!
+//! `DbErr` never leaves this crate: every adapter method ends its `?` chain here.
+
+use std::ops::Deref;
+
+use domain::ports::StoreError;
+use sea_orm::sqlx::error::DatabaseError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// Any database failure that is not a lost race is [`StoreError::Unavailable`]. Version
+/// mismatches never get here: they are detected from affected-row counts, not errors.
+pub(crate) fn store_error(err: DbErr) -> StoreError {
+    if is_transaction_conflict(&err) {
+        StoreError::TransactionConflict(Box::new(err))
+    } else {
+        StoreError::unavailable(err)
+    }
+}
+
+/// Whether `err` is a unique violation of the SKU index (`ux_products_sku`). The message is
+/// the only portable witness of *which* unique key fired: PostgreSQL and MariaDB name the
+/// index, SQLite names the column.
+pub(crate) fn is_duplicate_sku(err: &DbErr) -> bool {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => {
+            message.contains("ux_products_sku") || message.contains("products.sku")
+        }
+        _ => false,
+    }
+}
+
+/// The database aborted (or refused to start) the statement because of another transaction:
+/// nothing was written, and a fresh attempt may succeed.
+fn is_transaction_conflict(err: &DbErr) -> bool {
+    let Some(db) = database_error(err) else { return false };
+    if let Some(mysql) = db.try_downcast_ref::<sea_orm::SqlxMySqlError>() {
+        // 1213 deadlock, 1205 lock wait timeout, 1020 "record has changed since last read"
+        // (MariaDB's snapshot isolation check, on by default from 11.8).
+        return matches!(mysql.number(), 1213 | 1205 | 1020);
+    }
+    let Some(code) = db.code() else { return false };
+    if db.try_downcast_ref::<sea_orm::SqlxPostgresError>().is_some() {
+        // serialization_failure, deadlock_detected, and lock_not_available (a `lock_timeout`
+        // ran out: PostgreSQL's counterpart of MySQL's 1205).
+        return matches!(code.deref(), "40001" | "40P01" | "55P03");
+    }
+    if db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some() {
+        // sqlx reports the extended result code; its low byte is the primary one.
+        // SQLITE_BUSY (5: busy timeout ran out, BUSY_SNAPSHOT, …) and SQLITE_LOCKED (6).
+        return code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6));
+    }
+    false
+}
+
+fn database_error(err: &DbErr) -> Option<&dyn DatabaseError> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(err))
+        | DbErr::Exec(RuntimeErr::SqlxError(err))
+        | DbErr::Query(RuntimeErr::SqlxError(err)) => match err.deref() {
+            sea_orm::sqlx::Error::Database(db) => Some(db.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    }
+}

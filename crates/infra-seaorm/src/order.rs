@@ -1,0 +1,85 @@
+//! [`SeaOrmOrderRepository`]: orders read with their lines (writes go through
+//! [`crate::SeaOrmUnitOfWork`]).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use domain::ports::{OrderRepository, StoreError};
+use domain::{Order, OrderId, OrderLine, OrderStatus, Timestamp};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::entities::{order_lines, orders};
+use crate::error::store_error;
+
+/// [`OrderRepository`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmOrderRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmOrderRepository {
+    /// An adapter sharing `db`'s pool.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The orders of `rows` with their lines, fetched in one query for all of them.
+    ///
+    /// Lines never change after checkout and are inserted in the same transaction as their
+    /// order, so reading them after the header (outside a transaction) cannot mix states.
+    async fn with_lines(&self, rows: Vec<orders::Model>) -> Result<Vec<Order>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut lines: HashMap<Uuid, Vec<OrderLine>> = HashMap::with_capacity(rows.len());
+        let line_rows = order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.is_in(rows.iter().map(|row| row.id)))
+            // Product-id order is the order `Order::place` gives its lines.
+            .order_by_asc(order_lines::Column::OrderId)
+            .order_by_asc(order_lines::Column::ProductId)
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        for row in line_rows {
+            let order_id = row.order_id;
+            lines.entry(order_id).or_default().push(row.into_domain()?);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let order_lines = lines.remove(&row.id).unwrap_or_default();
+                row.into_domain(order_lines)
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl OrderRepository for SeaOrmOrderRepository {
+    #[tracing::instrument(skip_all, fields(%order_id))]
+    async fn get(&self, order_id: OrderId) -> Result<Option<Order>, StoreError> {
+        let row = orders::Entity::find_by_id(order_id.as_uuid())
+            .one(&self.db)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_lines(vec![row]).await?.pop())
+    }
+
+    #[tracing::instrument(skip_all, fields(%now, limit))]
+    async fn due_for_expiry(&self, now: Timestamp, limit: u32) -> Result<Vec<Order>, StoreError> {
+        // Served by the index on (status, expires_at). On SQLite the timestamps are RFC 3339
+        // text, all in UTC with 0, 3, 6 or 9 fraction digits, so `<=` on text is `<=` in time.
+        let rows = orders::Entity::find()
+            .filter(orders::Column::Status.eq(OrderStatus::Reserved.as_str()))
+            .filter(orders::Column::ExpiresAt.lte(now))
+            .order_by_asc(orders::Column::ExpiresAt)
+            .order_by_asc(orders::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        self.with_lines(rows).await
+    }
+}

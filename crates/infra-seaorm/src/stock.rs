@@ -1,0 +1,84 @@
+//! [`SeaOrmStockRepository`]: product stock read with its version, written through the
+//! versioned write of [`crate::write`].
+
+use async_trait::async_trait;
+use domain::ports::{Changeset, StockRepository, StoreError};
+use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::{product_stock, stock_movements};
+use crate::error::store_error;
+use crate::write;
+
+/// [`StockRepository`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmStockRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmStockRepository {
+    /// An adapter sharing `db`'s pool.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl StockRepository for SeaOrmStockRepository {
+    #[tracing::instrument(skip_all, fields(%product_id))]
+    async fn get(&self, product_id: ProductId) -> Result<Option<ProductStock>, StoreError> {
+        product_stock::Entity::find_by_id(product_id.as_uuid())
+            .one(&self.db)
+            .await
+            .map_err(store_error)?
+            .map(product_stock::Model::into_domain)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
+    async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError> {
+        if product_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        product_stock::Entity::find()
+            .filter(
+                product_stock::Column::ProductId.is_in(product_ids.iter().map(|id| id.as_uuid())),
+            )
+            .all(&self.db)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(product_stock::Model::into_domain)
+            .collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind.as_str()))]
+    async fn save(
+        &self,
+        change: StockChange,
+        reason: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let changeset = Changeset::new(vec![change], None, at).with_reason(reason);
+        write::commit(&self.db, &changeset).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%product_id, limit))]
+    async fn movements(
+        &self,
+        product_id: ProductId,
+        limit: u32,
+    ) -> Result<Vec<StockMovement>, StoreError> {
+        stock_movements::Entity::find()
+            .filter(stock_movements::Column::ProductId.eq(product_id.as_uuid()))
+            .order_by_desc(stock_movements::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(stock_movements::Model::into_domain)
+            .collect()
+    }
+}

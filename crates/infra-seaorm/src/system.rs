@@ -1,0 +1,45 @@
+//! The real clock and the real id source: [`SystemClock`] and [`UuidV7Ids`].
+//!
+//! They live in this crate because they need a runtime (tokio's timer) and a random source,
+//! which the domain must not depend on.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::ports::{Clock, IdGenerator};
+use domain::{OrderId, ProductId, Timestamp};
+use uuid::Uuid;
+
+/// [`Clock`] reading the system time and sleeping on tokio's timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+#[async_trait]
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        chrono::Utc::now()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// [`IdGenerator`] handing out UUID v7: ids sort by creation time (so B-tree inserts append)
+/// and reveal no count.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UuidV7Ids;
+
+impl IdGenerator for UuidV7Ids {
+    fn product_id(&self) -> ProductId {
+        ProductId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+
+    fn order_id(&self) -> OrderId {
+        OrderId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+}
+
+fn v7() -> Uuid {
+    Uuid::now_v7()
+}

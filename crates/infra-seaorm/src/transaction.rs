@@ -1,0 +1,54 @@
+//! Write transactions: how one is opened on each backend, and how it ends.
+//!
+//! SQLite is the reason this module exists. A deferred `BEGIN` starts as a reader and tries to
+//! upgrade to a writer at the first UPDATE; when another connection wrote in between, the
+//! upgrade fails with `SQLITE_BUSY` at once, without waiting for the busy timeout (the
+//! snapshot it read is stale). Measured here: 4 writers with deferred transactions made ~12
+//! decrements/s against ~1.2M BUSY errors. `BEGIN IMMEDIATE` takes the write lock up front, so
+//! writers queue on the busy timeout instead and every write transaction reads fresh data.
+//! PostgreSQL and MariaDB ignore the SQLite mode and run their default isolation (READ
+//! COMMITTED, REPEATABLE READ): the version-guarded UPDATE is a locking read on both, which
+//! waits for a concurrent writer's row lock and then re-checks the version against the row
+//! that writer committed.
+
+use domain::ports::StoreError;
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+
+use crate::error::store_error;
+
+/// Opens a transaction that will write, holding SQLite's write lock from its first statement.
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, StoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await.map_err(store_error)
+}
+
+/// Commits when the work succeeded; otherwise rolls back at once (rather than when the
+/// transaction is dropped) so that row locks and SQLite's write lock are released before the
+/// caller retries, and returns the work's error.
+pub(crate) async fn finish<T>(
+    txn: DatabaseTransaction,
+    outcome: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match outcome {
+        Ok(value) => {
+            txn.commit().await.map_err(store_error)?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = txn.rollback().await {
+                // The original error is what the caller must see; a failed rollback means the
+                // connection is gone, and the pool discards it.
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}

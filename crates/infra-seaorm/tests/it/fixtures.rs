@@ -1,0 +1,67 @@
+//! Test data: products, stock and orders made through the adapters themselves, at fixed times.
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use domain::ports::{Changeset, IdGenerator, ProductRepository, StockRepository, UnitOfWork};
+use domain::{
+    Cart, Currency, Money, Order, Product, ProductId, ProductName, ProductStock, Quantity, Sku,
+    StockCount, Timestamp,
+};
+use infra_seaorm::system::UuidV7Ids;
+
+use crate::support::TestDb;
+
+/// A fixed instant, on a whole second: MariaDB's `timestamp` columns keep whole seconds.
+pub fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().expect("a valid instant")
+}
+
+pub fn minutes(n: i64) -> TimeDelta {
+    TimeDelta::minutes(n)
+}
+
+pub fn qty(n: i64) -> Quantity {
+    Quantity::new(n).expect("a quantity")
+}
+
+pub fn new_product_id() -> ProductId {
+    UuidV7Ids.product_id()
+}
+
+pub fn price() -> Money {
+    Money::new(1999, Currency::new("EUR").expect("EUR")).expect("a price")
+}
+
+/// A product with `on_hand` units, stored through the product port.
+pub async fn product(db: &TestDb, sku: &str, on_hand: i64) -> (Product, ProductStock) {
+    let product = Product {
+        id: new_product_id(),
+        sku: Sku::new(sku).expect("a SKU"),
+        name: ProductName::new("Kaos Merah").expect("a name"),
+        price: price(),
+        created_at: t0(),
+    };
+    let stock = ProductStock::new(product.id, StockCount::new(on_hand).expect("a count"));
+    db.adapters.products.create(product.clone(), stock).await.expect("create the product");
+    (product, stock)
+}
+
+/// Reads the stock of `product_id`, which must exist.
+pub async fn stock(db: &TestDb, product_id: ProductId) -> ProductStock {
+    db.adapters.stock.get(product_id).await.expect("read stock").expect("a stock row")
+}
+
+/// Places an order for `lines` at `now` (fresh stock reads, one commit), held for 15 minutes.
+pub async fn checkout(db: &TestDb, lines: &[(ProductId, i64)], now: Timestamp) -> Order {
+    let cart = Cart::new(lines.iter().map(|&(id, n)| (id, qty(n)))).expect("a cart");
+    let mut changes = Vec::new();
+    for (product_id, quantity) in cart.lines() {
+        let mut stock = stock(db, product_id).await;
+        changes.push(stock.reserve(quantity).expect("enough stock"));
+    }
+    let order =
+        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, now, minutes(15))
+            .expect("an order");
+    let changeset = Changeset::new(changes, Some(domain::OrderChange::Created(order.clone())), now);
+    db.adapters.unit_of_work.commit(changeset).await.expect("commit the checkout");
+    order
+}
