@@ -27,7 +27,7 @@ pub enum Command {
 }
 
 /// The embedded default: created on first start.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db?mode=rwc";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db";
 
 /// Every setting, from flags or the environment. Global, so that `checkout-api --bind …` and
 /// `checkout-api serve --bind …` both work.

@@ -77,8 +77,10 @@ fn configure_sqlite(options: &mut ConnectOptions, url: &str) {
         let sqlite = sqlite
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Full)
-            .create_if_missing(create);
+            .synchronous(SqliteSynchronous::Full);
+        // Only ever switch creation on: `create_if_missing(false)` would override a URL's
+        // own `mode=rwc`.
+        let sqlite = if create { sqlite.create_if_missing(true) } else { sqlite };
         if in_memory { sqlite } else { sqlite.journal_mode(SqliteJournalMode::Wal) }
     });
 }
