@@ -52,3 +52,20 @@ pub(crate) fn same_strings_everywhere(
     }
     table
 }
+
+/// A point in time, with microseconds, in UTC.
+///
+/// `timestamp with time zone` is exactly that on PostgreSQL (and text on SQLite), but on
+/// MariaDB it becomes a `TIMESTAMP`: whole seconds, and nothing after 2038-01-19. `DATETIME(6)`
+/// keeps microseconds and the full range there; the driver talks to it in UTC.
+///
+/// Frozen: applied migrations depend on it, so a new convention needs a new function.
+pub(crate) fn instant(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    if manager.get_database_backend() == sea_orm::DbBackend::MySql {
+        def.custom(Alias::new("DATETIME(6)"));
+    } else {
+        def.timestamp_with_time_zone();
+    }
+    def
+}

@@ -2,6 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::instant;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -20,7 +22,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Products::PriceAmount).big_integer().not_null())
                     // ISO 4217 code; the amount means nothing without it.
                     .col(ColumnDef::new(Products::Currency).char_len(3).not_null())
-                    .col(ColumnDef::new(Products::CreatedAt).timestamp_with_time_zone().not_null())
+                    .col(instant(manager, Products::CreatedAt).not_null())
                     // Table-level and named: every backend puts the name in the violation
                     // error, which tells the adapter (and the tests) which rule fired.
                     .check(Check::named(

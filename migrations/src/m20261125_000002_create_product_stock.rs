@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::instant;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -22,11 +24,7 @@ impl MigrationTrait for Migration {
                     // Bumped on every write; an UPDATE ... WHERE version = ? that matches no row
                     // tells the writer that someone else got there first.
                     .col(ColumnDef::new(ProductStock::Version).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(ProductStock::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(instant(manager, ProductStock::UpdatedAt).not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_product_stock_product_id")

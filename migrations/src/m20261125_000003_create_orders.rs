@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::instant;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -23,13 +25,13 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Orders::Currency).char_len(3).not_null())
                     // Guest checkouts have no customer.
                     .col(ColumnDef::new(Orders::CustomerId).uuid().null())
-                    .col(ColumnDef::new(Orders::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Orders::ExpiresAt).timestamp_with_time_zone().not_null())
+                    .col(instant(manager, Orders::CreatedAt).not_null())
+                    .col(instant(manager, Orders::ExpiresAt).not_null())
                     // One timestamp per terminal state: set when, and only when, the order
                     // reaches it.
-                    .col(ColumnDef::new(Orders::PaidAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Orders::CancelledAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(Orders::ExpiredAt).timestamp_with_time_zone().null())
+                    .col(instant(manager, Orders::PaidAt).null())
+                    .col(instant(manager, Orders::CancelledAt).null())
+                    .col(instant(manager, Orders::ExpiredAt).null())
                     // Optimistic concurrency: paying and expiring the same order race, and only
                     // the writer whose expected version still matches wins.
                     .col(ColumnDef::new(Orders::Version).big_integer().not_null())

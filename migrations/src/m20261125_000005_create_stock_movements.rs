@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::instant;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -36,7 +38,7 @@ impl MigrationTrait for Migration {
                     // orders; the order id is a plain correlation value.
                     .col(ColumnDef::new(StockMovements::OrderId).uuid().null())
                     .col(ColumnDef::new(StockMovements::Reason).string_len(500).null())
-                    .col(ColumnDef::new(StockMovements::At).timestamp_with_time_zone().not_null())
+                    .col(instant(manager, StockMovements::At).not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_stock_movements_product_id")

@@ -3,6 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
+use crate::instant;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -30,16 +32,8 @@ impl MigrationTrait for Migration {
                     // Filled when the request completes; empty while it is in progress.
                     .col(ColumnDef::new(IdempotencyKeys::ResponseStatus).integer().null())
                     .col(ColumnDef::new(IdempotencyKeys::ResponseBody).text().null())
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(IdempotencyKeys::UpdatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(instant(manager, IdempotencyKeys::CreatedAt).not_null())
+                    .col(instant(manager, IdempotencyKeys::UpdatedAt).not_null())
                     .check(Check::named(
                         "ck_idempotency_keys_state",
                         Expr::col(IdempotencyKeys::State).is_in(["in_progress", "completed"]),

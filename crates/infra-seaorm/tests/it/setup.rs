@@ -19,6 +19,17 @@ async fn an_unknown_url_scheme_is_refused() {
     assert!(matches!(&err, SetupError::UnsupportedScheme(s) if s == "redis"), "{err:?}");
 }
 
+#[tokio::test]
+async fn a_sqlite_url_with_its_own_create_mode_opens_a_new_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (name, suffix) in [("a.db", "?mode=rwc"), ("b.db", "")] {
+        let url = format!("sqlite://{}{suffix}", dir.path().join(name).display());
+        let db = infra_seaorm::connect(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        infra_seaorm::migrate(&db).await.expect("migrate");
+        assert!(dir.path().join(name).exists(), "{url} created its file");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sqlite_connection_runs_wal_full_sync_foreign_keys_and_a_busy_timeout() {
     run(Backend::Sqlite, async |db: &TestDb| {
