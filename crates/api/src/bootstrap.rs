@@ -11,11 +11,13 @@ use std::time::Duration;
 use application::Ports;
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
-use infra_seaorm::{DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError};
+use infra_seaorm::{
+    DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError, StockWrites,
+};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{Config, sqlite_dir};
+use crate::cli::{Config, StockWritesArg, sqlite_dir};
 use crate::router::router;
 use crate::state::{AppState, Readiness, Settings};
 use crate::{metrics, sweeper};
@@ -57,8 +59,12 @@ impl Readiness for DatabaseReadiness {
 
 /// The ports over one database.
 #[must_use]
-pub fn ports(db: &DatabaseConnection) -> Ports {
-    let adapters = SeaOrmAdapters::new(db);
+pub fn ports(db: &DatabaseConnection, writes: StockWritesArg) -> Ports {
+    let writes = match writes {
+        StockWritesArg::CompareAndSwap => StockWrites::CompareAndSwap,
+        StockWritesArg::Guarded => StockWrites::Guarded,
+    };
+    let adapters = SeaOrmAdapters::with_stock_writes(db, writes);
     Ports {
         products: Arc::new(adapters.products),
         stock: Arc::new(adapters.stock),
@@ -96,7 +102,8 @@ impl Application {
             token
         });
         let readiness = Arc::new(DatabaseReadiness(db.clone()));
-        let state = AppState::new(&ports(&db), settings, &admin_token, readiness);
+        let state =
+            AppState::new(&ports(&db, config.stock_writes), settings, &admin_token, readiness);
         let listener =
             TcpListener::bind(config.bind).await.map_err(|e| BootError::Bind(config.bind, e))?;
         metrics::handle();

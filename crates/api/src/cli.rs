@@ -26,6 +26,15 @@ pub enum Command {
     Migrate,
 }
 
+/// The stock-write strategy, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StockWritesArg {
+    /// `UPDATE … WHERE version = <read>`.
+    CompareAndSwap,
+    /// `UPDATE … SET reserved = reserved + n … WHERE on_hand - reserved >= n`.
+    Guarded,
+}
+
 /// The embedded default: created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db";
 
@@ -54,6 +63,17 @@ pub struct Config {
     #[arg(long, env = "CHECKOUT_SWEEP_INTERVAL_MS", global = true, default_value = "1000",
           value_parser = clap::value_parser!(u32).range(10..))]
     pub sweep_interval_ms: u32,
+    /// How stock rows are written: `compare-and-swap` over the version read (the seed's), or a
+    /// `guarded` delta whose WHERE clause re-checks the stock on the locked row. Both bump the
+    /// version on every write.
+    #[arg(
+        long,
+        env = "CHECKOUT_STOCK_WRITES",
+        global = true,
+        value_enum,
+        default_value = "compare-and-swap"
+    )]
+    pub stock_writes: StockWritesArg,
     /// Log format.
     #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,

@@ -28,6 +28,7 @@ pub use product::SeaOrmProductRepository;
 pub use sea_orm::DatabaseConnection;
 pub use stock::SeaOrmStockRepository;
 pub use unit_of_work::SeaOrmUnitOfWork;
+pub use write::StockWrites;
 
 /// Every adapter of this crate, sharing one connection pool.
 #[derive(Debug, Clone)]
@@ -43,14 +44,21 @@ pub struct SeaOrmAdapters {
 }
 
 impl SeaOrmAdapters {
-    /// All adapters over `db` (each holds a clone: a handle to the same pool).
+    /// All adapters over `db` (each holds a clone: a handle to the same pool), writing stock
+    /// by compare-and-swap.
     #[must_use]
     pub fn new(db: &DatabaseConnection) -> Self {
+        Self::with_stock_writes(db, StockWrites::default())
+    }
+
+    /// All adapters over `db`, writing stock as `writes` says.
+    #[must_use]
+    pub fn with_stock_writes(db: &DatabaseConnection, writes: StockWrites) -> Self {
         Self {
-            stock: SeaOrmStockRepository::new(db.clone()),
+            stock: SeaOrmStockRepository::with_stock_writes(db.clone(), writes),
             orders: SeaOrmOrderRepository::new(db.clone()),
             products: SeaOrmProductRepository::new(db.clone()),
-            unit_of_work: SeaOrmUnitOfWork::new(db.clone()),
+            unit_of_work: SeaOrmUnitOfWork::with_stock_writes(db.clone(), writes),
         }
     }
 }

@@ -8,19 +8,26 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
-use crate::write;
+use crate::write::{self, StockWrites};
 
 /// [`StockRepository`] over SeaORM.
 #[derive(Debug, Clone)]
 pub struct SeaOrmStockRepository {
     db: DatabaseConnection,
+    writes: StockWrites,
 }
 
 impl SeaOrmStockRepository {
     /// An adapter sharing `db`'s pool.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self::with_stock_writes(db, StockWrites::default())
+    }
+
+    /// An adapter sharing `db`'s pool, writing stock as `writes` says.
+    #[must_use]
+    pub fn with_stock_writes(db: DatabaseConnection, writes: StockWrites) -> Self {
+        Self { db, writes }
     }
 }
 
@@ -61,7 +68,7 @@ impl StockRepository for SeaOrmStockRepository {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let changeset = Changeset::new(vec![change], None, at).with_reason(reason);
-        write::commit(&self.db, &changeset).await
+        write::commit(&self.db, &changeset, self.writes).await
     }
 
     #[tracing::instrument(skip_all, fields(%product_id, limit))]

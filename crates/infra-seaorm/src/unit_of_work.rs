@@ -5,19 +5,26 @@ use async_trait::async_trait;
 use domain::ports::{Changeset, StoreError, UnitOfWork};
 use sea_orm::DatabaseConnection;
 
-use crate::write;
+use crate::write::{self, StockWrites};
 
 /// [`UnitOfWork`] over SeaORM.
 #[derive(Debug, Clone)]
 pub struct SeaOrmUnitOfWork {
     db: DatabaseConnection,
+    writes: StockWrites,
 }
 
 impl SeaOrmUnitOfWork {
-    /// An adapter sharing `db`'s pool.
+    /// An adapter sharing `db`'s pool, writing stock by compare-and-swap.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self::with_stock_writes(db, StockWrites::default())
+    }
+
+    /// An adapter sharing `db`'s pool, writing stock as `writes` says.
+    #[must_use]
+    pub fn with_stock_writes(db: DatabaseConnection, writes: StockWrites) -> Self {
+        Self { db, writes }
     }
 }
 
@@ -28,6 +35,6 @@ impl UnitOfWork for SeaOrmUnitOfWork {
         fields(order_id = ?changeset.order_id(), stock_changes = changeset.stock().len())
     )]
     async fn commit(&self, changeset: Changeset) -> Result<(), StoreError> {
-        write::commit(&self.db, &changeset).await
+        write::commit(&self.db, &changeset, self.writes).await
     }
 }

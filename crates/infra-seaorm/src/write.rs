@@ -1,44 +1,84 @@
 //! The versioned write: the one implementation behind [`crate::SeaOrmUnitOfWork::commit`] and
 //! [`crate::SeaOrmStockRepository::save`] (a one-change commit without an order).
 //!
-//! Every row is written with `UPDATE … WHERE key = ? AND version = <expected>`; an UPDATE that
-//! matches no row means someone else wrote first (or the row is gone), and the whole
-//! transaction is rolled back. Nothing is read before writing, so no lock is held longer than
-//! the write itself.
+//! Orders are always written with `UPDATE … WHERE id = ? AND version = <expected>`. Stock rows
+//! are written by one of two [`StockWrites`] strategies, both of which bump the version:
+//! compare-and-swap over the version read (the seed's), or a guarded delta that lets the
+//! database re-check the invariant on the row as it is when the lock is granted. An UPDATE that
+//! matches no row means someone else wrote first, the guard failed, or the row is gone; the
+//! whole transaction is rolled back.
 
 use domain::ports::{Changeset, StoreError};
-use domain::{OrderChange, StockChange, Timestamp};
+use domain::{MovementKind, OrderChange, StockChange, Timestamp, Version};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
+    QuerySelect, sea_query::Expr,
 };
 
 use crate::entities::{order_lines, orders, product_stock, stock_movements};
 use crate::error::store_error;
 use crate::transaction::{begin_write, finish};
 
+/// How stock rows are written. Both strategies bump the version on every write, so `If-Match`
+/// and every reader still see each change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StockWrites {
+    /// The seed's optimistic concurrency: `SET on_hand = ?, reserved = ?, version = ? WHERE
+    /// version = <the version read>`. Any concurrent write to the row, even one that left
+    /// plenty of stock, makes this one conflict and retry.
+    #[default]
+    CompareAndSwap,
+    /// `SET reserved = reserved + n, version = version + 1 WHERE on_hand - reserved >= n` (and
+    /// the like for release, sell, expire and adjust): the database applies the change to the
+    /// row as it is once the lock is granted and re-checks `0 <= reserved <= on_hand` there, so
+    /// concurrent buyers of one product queue instead of conflicting. A failed guard is
+    /// reported as a conflict: the caller re-reads and sees the shortage. Setting on-hand keeps
+    /// compare-and-swap: it answers an `If-Match`.
+    Guarded,
+}
+
 /// Writes `changeset` in one transaction: all of it, or none of it.
 pub(crate) async fn commit(
     db: &DatabaseConnection,
     changeset: &Changeset,
+    writes: StockWrites,
 ) -> Result<(), StoreError> {
     let txn = begin_write(db).await?;
-    let outcome = write(&txn, changeset).await;
+    let outcome = write(&txn, changeset, writes).await;
     finish(txn, outcome).await
 }
 
-async fn write(txn: &impl ConnectionTrait, changeset: &Changeset) -> Result<(), StoreError> {
+async fn write(
+    txn: &impl ConnectionTrait,
+    changeset: &Changeset,
+    writes: StockWrites,
+) -> Result<(), StoreError> {
     // Stock rows first, in the changeset's (product-id) order, then the order: every commit
     // takes its row locks in one global order, so no two commits can wait on each other in a
     // cycle (no deadlocks between checkouts, payments and expiries).
+    let mut versions = Vec::with_capacity(changeset.stock().len());
     for change in changeset.stock() {
-        write_stock(txn, change, changeset.at()).await?;
+        let stored = match writes {
+            StockWrites::Guarded if change.kind != MovementKind::Set => {
+                write_stock_guarded(txn, change, changeset.at()).await?
+            }
+            _ => write_stock(txn, change, changeset.at()).await?,
+        };
+        versions.push(stored);
     }
     if let Some(change) = changeset.order() {
         write_order(txn, change).await?;
     }
-    // One multi-row INSERT for the whole ledger of the commit.
-    let entries = changeset.stock().iter().map(|change| {
-        stock_movements::entry(change, changeset.order_id(), changeset.reason(), changeset.at())
+    // One multi-row INSERT for the whole ledger of the commit, each entry with the version
+    // its row was actually stored at.
+    let entries = changeset.stock().iter().zip(versions).map(|(change, version)| {
+        stock_movements::entry(
+            change,
+            version,
+            changeset.order_id(),
+            changeset.reason(),
+            changeset.at(),
+        )
     });
     stock_movements::Entity::insert_many(entries)
         .exec_without_returning(txn)
@@ -47,11 +87,12 @@ async fn write(txn: &impl ConnectionTrait, changeset: &Changeset) -> Result<(), 
     Ok(())
 }
 
+/// Compare-and-swap over the version read; returns the version stored.
 async fn write_stock(
     txn: &impl ConnectionTrait,
     change: &StockChange,
     at: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<Version, StoreError> {
     use product_stock::{Column, Entity};
 
     let product_id = change.product_id();
@@ -67,15 +108,59 @@ async fn write_stock(
         .await
         .map_err(store_error)?;
     if updated.rows_affected == 1 {
-        return Ok(());
+        return Ok(after.version());
     }
-    // Rare path: a stale version and a missing row both match nothing; one lookup, still
-    // inside the transaction, tells them apart.
-    let found = Entity::find_by_id(product_id.as_uuid()).one(txn).await.map_err(store_error)?;
-    Err(match found {
-        Some(_) => StoreError::StockConflict(product_id),
-        None => StoreError::ProductNotFound(product_id),
-    })
+    Err(missed(txn, change).await)
+}
+
+/// The guarded delta; returns the version stored.
+async fn write_stock_guarded(
+    txn: &impl ConnectionTrait,
+    change: &StockChange,
+    at: Timestamp,
+) -> Result<Version, StoreError> {
+    use product_stock::{Column, Entity};
+
+    let (on_hand, reserved) = (Expr::col(Column::OnHand), Expr::col(Column::Reserved));
+    let new_on_hand = on_hand.add(change.on_hand_delta());
+    let new_reserved = reserved.add(change.reserved_delta());
+    let updated = Entity::update_many()
+        .col_expr(Column::OnHand, new_on_hand.clone())
+        .col_expr(Column::Reserved, new_reserved.clone())
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(at))
+        .filter(Column::ProductId.eq(change.product_id().as_uuid()))
+        // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
+        .filter(new_reserved.clone().gte(0))
+        .filter(new_on_hand.gte(new_reserved))
+        .exec(txn)
+        .await
+        .map_err(store_error)?;
+    if updated.rows_affected != 1 {
+        return Err(missed(txn, change).await);
+    }
+    // Our UPDATE holds the row lock until commit, so this read sees exactly what we stored.
+    let version: Option<i64> = Entity::find_by_id(change.product_id().as_uuid())
+        .select_only()
+        .column(Column::Version)
+        .into_tuple()
+        .one(txn)
+        .await
+        .map_err(store_error)?;
+    let version = version.ok_or(StoreError::ProductNotFound(change.product_id()))?;
+    Version::new(version)
+        .map_err(|e| crate::entities::corrupt("product_stock", change.product_id(), e))
+}
+
+/// Why a stock UPDATE matched nothing: a stale version (or failed guard) and a missing row
+/// look alike; one lookup, still inside the transaction, tells them apart.
+async fn missed(txn: &impl ConnectionTrait, change: &StockChange) -> StoreError {
+    let product_id = change.product_id();
+    match product_stock::Entity::find_by_id(product_id.as_uuid()).one(txn).await {
+        Ok(Some(_)) => StoreError::StockConflict(product_id),
+        Ok(None) => StoreError::ProductNotFound(product_id),
+        Err(err) => store_error(err),
+    }
 }
 
 async fn write_order(txn: &impl ConnectionTrait, change: &OrderChange) -> Result<(), StoreError> {

@@ -59,6 +59,7 @@ impl Model {
 /// The ledger row of one stock change: its deltas, and the version it produced.
 pub(crate) fn entry(
     change: &StockChange,
+    version: Version,
     order_id: Option<OrderId>,
     reason: Option<&str>,
     at: Timestamp,
@@ -69,7 +70,7 @@ pub(crate) fn entry(
         kind: Set(change.kind.as_str().to_owned()),
         on_hand_delta: Set(change.on_hand_delta()),
         reserved_delta: Set(change.reserved_delta()),
-        version: Set(change.after.version().get()),
+        version: Set(version.get()),
         order_id: Set(order_id.map(|id| id.as_uuid())),
         reason: Set(reason.map(str::to_owned)),
         at: Set(at),

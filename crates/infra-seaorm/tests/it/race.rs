@@ -11,8 +11,8 @@ use application::checkout::{CheckedOut, Checkout, CheckoutCommand, CheckoutConfi
 use application::{CartLine, Ports, RetryPolicy};
 use domain::ProductId;
 use domain::ports::OrderRepository;
-use infra_seaorm::SeaOrmIdempotencyStore;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
+use infra_seaorm::{SeaOrmAdapters, SeaOrmIdempotencyStore, StockWrites};
 
 use crate::fixtures::{product, qty, stock};
 use crate::ledger::assert_ledger_matches;
@@ -29,9 +29,9 @@ fn patient() -> RetryPolicy {
     }
 }
 
-/// The real use case over this backend's adapters.
-fn checkout(db: &TestDb) -> Arc<Checkout> {
-    let a = &db.adapters;
+/// The real use case over this backend's adapters, writing stock as `writes` says.
+fn checkout(db: &TestDb, writes: StockWrites) -> Arc<Checkout> {
+    let a = &SeaOrmAdapters::with_stock_writes(&db.db, writes);
     let ports = Ports {
         products: Arc::new(a.products.clone()),
         stock: Arc::new(a.stock.clone()),
@@ -72,22 +72,31 @@ fn line(product_id: ProductId, quantity: i64) -> CartLine {
 on_every_backend!(
     two_hundred_buyers_of_fifty_units_get_fifty_orders_and_a_hundred_and_fifty_refusals
 );
+on_every_backend!(the_same_flash_sale_with_guarded_writes_is_just_as_exact);
 
 async fn two_hundred_buyers_of_fifty_units_get_fifty_orders_and_a_hundred_and_fifty_refusals(
     db: &TestDb,
 ) {
+    flash_sale(db, StockWrites::CompareAndSwap).await;
+}
+
+async fn the_same_flash_sale_with_guarded_writes_is_just_as_exact(db: &TestDb) {
+    flash_sale(db, StockWrites::Guarded).await;
+}
+
+async fn flash_sale(db: &TestDb, writes: StockWrites) {
     let (product, _) = product(db, "FLASH-1", 50).await;
     let carts = (0..200).map(|_| vec![line(product.id, 1)]).collect();
     let started = Instant::now();
 
-    let answers = race(checkout(db), carts).await;
+    let answers = race(checkout(db, writes), carts).await;
 
     let winners: Vec<_> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
     let refused =
         answers.iter().filter(|a| matches!(a, Err(CheckoutError::InsufficientStock(_)))).count();
     let retries: u32 = winners.iter().map(|w| w.attempts - 1).sum();
     eprintln!(
-        "flash sale on {:?}: {} orders, {refused} refused, {retries} retries, {:?}",
+        "flash sale on {:?} ({writes:?}): {} orders, {refused} refused, {retries} retries, {:?}",
         db.backend,
         winners.len(),
         started.elapsed()
@@ -104,8 +113,17 @@ async fn two_hundred_buyers_of_fifty_units_get_fifty_orders_and_a_hundred_and_fi
 }
 
 on_every_backend!(mixed_carts_over_five_products_reserve_exactly_the_winning_lines);
+on_every_backend!(mixed_carts_with_guarded_writes_reserve_exactly_the_winning_lines);
 
 async fn mixed_carts_over_five_products_reserve_exactly_the_winning_lines(db: &TestDb) {
+    mixed_carts(db, StockWrites::CompareAndSwap).await;
+}
+
+async fn mixed_carts_with_guarded_writes_reserve_exactly_the_winning_lines(db: &TestDb) {
+    mixed_carts(db, StockWrites::Guarded).await;
+}
+
+async fn mixed_carts(db: &TestDb, writes: StockWrites) {
     let mut products = Vec::new();
     for n in 0..5 {
         products.push(product(db, &format!("MIX-{n}"), 20).await.0.id);
@@ -119,7 +137,7 @@ async fn mixed_carts_over_five_products_reserve_exactly_the_winning_lines(db: &T
         })
         .collect();
 
-    let answers = race(checkout(db), carts.clone()).await;
+    let answers = race(checkout(db, writes), carts.clone()).await;
 
     let mut won_units: HashMap<ProductId, i64> = HashMap::new();
     let mut won_orders: HashMap<ProductId, i64> = HashMap::new();
