@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::Ports;
+use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{
@@ -94,7 +94,7 @@ impl Application {
         let settings = Settings {
             reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(config.request_timeout)),
-            ..Settings::default()
+            retry: RetryPolicy { max_attempts: config.retry_attempts, ..RetryPolicy::default() },
         };
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();

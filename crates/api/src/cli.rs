@@ -59,6 +59,11 @@ pub struct Config {
     #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true, default_value = "30",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub request_timeout: u32,
+    /// Attempts a write that loses a race gets (the first included) before the client is told
+    /// 503 `contention`. A buyer loses at most one race per unit someone else reserved.
+    #[arg(long, env = "CHECKOUT_RETRY_ATTEMPTS", global = true, default_value = "10",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub retry_attempts: u32,
     /// Milliseconds between two sweeps for expired reservations.
     #[arg(long, env = "CHECKOUT_SWEEP_INTERVAL_MS", global = true, default_value = "1000",
           value_parser = clap::value_parser!(u32).range(10..))]
@@ -126,5 +131,7 @@ mod tests {
         assert_eq!(cli.command, Some(Command::Serve));
         assert_eq!(cli.config.reservation_ttl, 5);
         assert!(Cli::try_parse_from(["checkout-api", "serve", "--reservation-ttl", "0"]).is_err());
+        assert_eq!(cli.config.retry_attempts, 10);
+        assert!(Cli::try_parse_from(["checkout-api", "--retry-attempts", "0"]).is_err());
     }
 }

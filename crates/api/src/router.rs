@@ -13,7 +13,9 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::idempotency::{self, BODY_LIMIT};
-use crate::middleware::{log_server_errors, panic_to_problem, problem_fallback, timeout};
+use crate::middleware::{
+    admin_only, log_server_errors, panic_to_problem, problem_fallback, timeout,
+};
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
 use crate::routes::{checkout, ops, orders, products, stock};
@@ -25,8 +27,13 @@ use crate::{metrics, telemetry};
 pub fn router(state: AppState) -> Router {
     let idempotent = OpenApiRouter::new()
         .routes(routes!(checkout::checkout))
-        .routes(routes!(stock::adjust_stock))
         .route_layer(from_fn_with_state(state.clone(), idempotency::middleware));
+    let idempotent_admin = OpenApiRouter::new()
+        .routes(routes!(stock::adjust_stock))
+        .route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
+        // Outermost: a caller without the token must neither claim an admin's key nor get
+        // its stored answer replayed.
+        .route_layer(from_fn_with_state(state.clone(), admin_only));
     let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(products::create_product, products::list_products))
         .routes(routes!(products::get_product))
@@ -40,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .merge(idempotent)
+        .merge(idempotent_admin)
         .split_for_parts();
 
     let layers = ServiceBuilder::new()

@@ -1,0 +1,137 @@
+//! [`Api`]: a typed client of one running server. Helpers for the steps scenarios repeat
+//! (create a product, read its stock, check out) return typed views and assert their success;
+//! anything whose outcome is under test comes back as a raw [`Reply`].
+
+use std::net::SocketAddr;
+
+use api::wire::{MovementView, MovementsPage, OrderView, ProductView, StockView};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::harness::Backend;
+use crate::support::Reply;
+
+/// The admin token of every test server.
+pub const TOKEN: &str = "test-token";
+
+/// A client of one server. Cloning is cheap (one connection pool).
+#[derive(Clone)]
+pub struct Api {
+    pub backend: Backend,
+    base: String,
+    http: reqwest::Client,
+}
+
+/// `{"items": [{"product_id", "quantity"}…]}`.
+pub fn cart(lines: &[(Uuid, i64)]) -> Value {
+    let items: Vec<_> = lines
+        .iter()
+        .map(|(id, quantity)| json!({"product_id": id, "quantity": quantity}))
+        .collect();
+    json!({ "items": items })
+}
+
+impl Api {
+    pub fn new(backend: Backend, addr: SocketAddr) -> Self {
+        Self { backend, base: format!("http://{addr}"), http: reqwest::Client::new() }
+    }
+
+    /// A request to `path` on this server.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A request carrying the admin token.
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(TOKEN)
+    }
+
+    /// Sends and reads the whole answer.
+    pub async fn send(&self, request: RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("a complete body").to_vec();
+        Reply { status, headers, body }
+    }
+
+    /// Creates a product with `on_hand` units and returns its id.
+    pub async fn create_product(&self, sku: &str, on_hand: i64) -> Uuid {
+        let body = json!({
+            "sku": sku,
+            "name": format!("Product {sku}"),
+            "price": {"amount": 1999, "currency": "EUR"},
+            "initial_stock": on_hand,
+        });
+        let reply = self.send(self.admin(Method::POST, "/v1/products").json(&body)).await;
+        assert_eq!(reply.status, 201, "create {sku}: {}", reply.text());
+        reply.json::<ProductView>().id
+    }
+
+    /// The stock of `product` and its ETag.
+    pub async fn stock_and_etag(&self, product: Uuid) -> (StockView, String) {
+        let reply =
+            self.send(self.request(Method::GET, &format!("/v1/products/{product}/stock"))).await;
+        assert_eq!(reply.status, 200, "stock of {product}: {}", reply.text());
+        let etag = reply.header("etag").expect("an ETag").to_owned();
+        (reply.json(), etag)
+    }
+
+    /// The stock of `product`.
+    pub async fn stock(&self, product: Uuid) -> StockView {
+        self.stock_and_etag(product).await.0
+    }
+
+    /// `PUT …/stock` as an admin, with `If-Match: if_match` when given.
+    pub async fn set_stock(&self, product: Uuid, if_match: Option<&str>, on_hand: i64) -> Reply {
+        let mut request = self.admin(Method::PUT, &format!("/v1/products/{product}/stock"));
+        if let Some(etag) = if_match {
+            request = request.header("if-match", etag);
+        }
+        self.send(request.json(&json!({ "on_hand": on_hand }))).await
+    }
+
+    /// The ledger of `product`, newest first.
+    pub async fn movements(&self, product: Uuid) -> Vec<MovementView> {
+        let path = format!("/v1/products/{product}/stock/movements");
+        let reply = self.send(self.admin(Method::GET, &path)).await;
+        assert_eq!(reply.status, 200, "movements of {product}: {}", reply.text());
+        reply.json::<MovementsPage>().items
+    }
+
+    /// `POST /v1/checkout` of `lines`.
+    pub async fn checkout(&self, lines: &[(Uuid, i64)]) -> Reply {
+        self.send(self.request(Method::POST, "/v1/checkout").json(&cart(lines))).await
+    }
+
+    /// `POST /v1/checkout` of `lines` with an `Idempotency-Key`.
+    pub async fn checkout_with_key(&self, key: &str, lines: &[(Uuid, i64)]) -> Reply {
+        let request = self.request(Method::POST, "/v1/checkout").header("idempotency-key", key);
+        self.send(request.json(&cart(lines))).await
+    }
+
+    /// A checkout that must succeed; returns its order.
+    pub async fn reserve(&self, lines: &[(Uuid, i64)]) -> OrderView {
+        let reply = self.checkout(lines).await;
+        assert_eq!(reply.status, 201, "checkout: {}", reply.text());
+        reply.json()
+    }
+
+    /// `GET /v1/orders/{id}`, which must exist.
+    pub async fn order(&self, id: Uuid) -> OrderView {
+        let reply = self.send(self.request(Method::GET, &format!("/v1/orders/{id}"))).await;
+        assert_eq!(reply.status, 200, "order {id}: {}", reply.text());
+        reply.json()
+    }
+
+    /// `POST /v1/orders/{id}/pay`.
+    pub async fn pay(&self, id: Uuid) -> Reply {
+        self.send(self.request(Method::POST, &format!("/v1/orders/{id}/pay"))).await
+    }
+
+    /// `POST /v1/orders/{id}/cancel`.
+    pub async fn cancel(&self, id: Uuid) -> Reply {
+        self.send(self.request(Method::POST, &format!("/v1/orders/{id}/cancel"))).await
+    }
+}

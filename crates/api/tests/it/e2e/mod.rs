@@ -1,0 +1,20 @@
+//! The real server over a real database, driven through HTTP. Each scenario is an
+//! `async fn(Api)` written once; [`on_both_backends!`] runs it on SQLite and PostgreSQL.
+
+#[macro_use]
+mod harness;
+mod client;
+mod database;
+
+mod adjustments;
+mod carts;
+mod catalogue;
+mod expiry;
+mod flash_sale;
+mod idempotency;
+mod if_match;
+mod malformed_input;
+mod operations;
+mod order_lifecycle;
+mod pagination;
+mod stock_views;

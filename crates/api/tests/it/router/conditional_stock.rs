@@ -1,0 +1,116 @@
+//! Stock versions as strong ETags, and `PUT …/stock` guarded by `If-Match`: 428 without it,
+//! 412 with a version that is not current, a save only over the current one.
+
+use axum::http::{Method, header};
+use serde_json::json;
+
+use super::mocks::{Mocks, TOKEN, empty, json, product_id, request, send, stock};
+use crate::support::Reply;
+
+fn stock_path() -> String {
+    format!("/v1/products/{}/stock", product_id())
+}
+
+/// `PUT …/stock` with the admin token, `{"on_hand": on_hand}` and `If-Match: if_match`.
+async fn put_stock(mocks: Mocks, if_match: Option<&str>, on_hand: i64) -> Reply {
+    let mut builder = request(Method::PUT, &stock_path())
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    if let Some(etag) = if_match {
+        builder = builder.header(header::IF_MATCH, etag);
+    }
+    send(mocks.router(), json(builder, &json!({"on_hand": on_hand}))).await
+}
+
+/// Mocks whose stock reads as `stock(on_hand, reserved, version)` and is never written.
+fn stored_at(on_hand: i64, reserved: i64, version: i64) -> Mocks {
+    let mut mocks = Mocks::touching_no_stock();
+    mocks.stock.expect_get().returning(move |_| Ok(Some(stock(on_hand, reserved, version))));
+    mocks
+}
+
+#[tokio::test]
+async fn stock_carries_its_version_as_a_strong_etag() {
+    // Arrange
+    let mocks = stored_at(5, 2, 7);
+
+    // Act
+    let reply = send(mocks.router(), empty(request(Method::GET, &stock_path()))).await;
+
+    // Assert
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("etag"), Some("\"7\""));
+    let body: serde_json::Value = reply.json();
+    assert_eq!((body["on_hand"].as_i64(), body["reserved"].as_i64()), (Some(5), Some(2)));
+    assert_eq!((body["available"].as_i64(), body["version"].as_i64()), (Some(3), Some(7)));
+}
+
+#[tokio::test]
+async fn setting_stock_without_if_match_is_428_and_reads_nothing() {
+    // Arrange
+    let mut mocks = Mocks::touching_no_stock();
+    mocks.stock.expect_get().times(0);
+
+    // Act
+    let reply = put_stock(mocks, None, 4).await;
+
+    // Assert
+    reply.assert_problem(428, "precondition-required");
+}
+
+#[tokio::test]
+async fn setting_stock_over_a_stale_version_is_412_with_the_current_stock() {
+    // Act
+    let reply = put_stock(stored_at(5, 2, 7), Some("\"6\""), 4).await;
+
+    // Assert
+    let problem = reply.assert_problem(412, "version-mismatch");
+    assert_eq!(problem["current_version"], 7);
+    assert_eq!(problem["current"]["on_hand"], 5);
+    assert_eq!(problem["current"]["version"], 7);
+}
+
+#[tokio::test]
+async fn an_etag_that_was_never_issued_never_matches() {
+    for etag in ["W/\"7\"", "*", "7", "\"seven\"", "\"0\""] {
+        // Act
+        let reply = put_stock(stored_at(5, 2, 7), Some(etag), 4).await;
+
+        // Assert
+        assert_eq!(reply.status, 412, "If-Match: {etag}");
+        let problem = reply.assert_problem(412, "version-mismatch");
+        assert_eq!(problem["current_version"], 7, "If-Match: {etag}");
+    }
+}
+
+#[tokio::test]
+async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_etag() {
+    // Arrange
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get().returning(|_| Ok(Some(stock(5, 2, 7))));
+    mocks
+        .stock
+        .expect_save()
+        .withf(|change, _, _| {
+            change.expected_version().get() == 7 && change.after.on_hand().get() == 9
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+
+    // Act
+    let reply = put_stock(mocks, Some("\"7\""), 9).await;
+
+    // Assert
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("etag"), Some("\"8\""));
+    let body: serde_json::Value = reply.json();
+    assert_eq!((body["on_hand"].as_i64(), body["available"].as_i64()), (Some(9), Some(7)));
+}
+
+#[tokio::test]
+async fn setting_on_hand_below_the_reserved_units_is_409_and_saves_nothing() {
+    // Act
+    let reply = put_stock(stored_at(5, 2, 7), Some("\"7\""), 1).await;
+
+    // Assert
+    reply.assert_problem(409, "below-reserved");
+}
