@@ -82,8 +82,10 @@ impl AdjustStock {
                 Err(other) => return Ok(Err(AdjustStockError::InvalidDelta(other))),
             };
             let now = self.ports.clock.now();
-            self.ports.stock.save(change, command.reason.clone(), now).await?;
-            Ok(Ok(stock))
+            // The stored state, not `stock`: a guarded store applies the delta to the row as
+            // it is, which may have moved since the read.
+            let stored = self.ports.stock.save(change, command.reason.clone(), now).await?;
+            Ok(Ok(stored))
         };
         match retry_on_conflict(&self.retry, self.ports.clock.as_ref(), attempt).await {
             Ok(done) => done.value,
@@ -116,7 +118,7 @@ mod tests {
             .expect_save()
             .withf(|c, reason, _| c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery"))
             .times(1)
-            .returning(|_, _, _| Ok(()));
+            .returning(|c, _, _| Ok(c.after));
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(10))
             .await
@@ -151,7 +153,7 @@ mod tests {
         let mut saves = 0;
         mocks.stock.expect_save().times(2).returning(move |c, _, _| {
             saves += 1;
-            if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(()) }
+            if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(c.after) }
         });
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(1))

@@ -76,7 +76,7 @@ impl SetStock {
             other => SetStockError::Unavailable(other.into()),
         })?;
         match self.ports.stock.save(change, command.reason, self.ports.clock.now()).await {
-            Ok(()) => Ok(stock),
+            Ok(stored) => Ok(stored),
             Err(err) if err.is_conflict() => {
                 Err(SetStockError::VersionMismatch { current: self.current(id).await? })
             }

@@ -8,6 +8,7 @@ use domain::order::OrderChange;
 use domain::ports::{Changeset, StoreError};
 use domain::{
     Order, OrderId, ProductStock, Quantity, StockChange, StockError, Timestamp, TransitionError,
+    Version,
 };
 
 use crate::retry::{RetryError, retry_on_conflict};
@@ -61,6 +62,7 @@ pub(crate) async fn settle(
         let Some(mut order) = ports.orders.get(order_id).await? else {
             return Ok(Err(SettleError::NotFound(order_id)));
         };
+        let read_version = order.version();
         let now = ports.clock.now();
         let change = match transition(&mut order, now) {
             Ok(Some(change)) => change,
@@ -71,14 +73,13 @@ pub(crate) async fn settle(
         let mut stocks = ports.stock.get_many(&ids).await?;
         let mut changes = Vec::with_capacity(ids.len());
         for line in order.lines() {
-            let moved = stocks
+            let stock = stocks
                 .iter_mut()
                 .find(|s| s.product_id() == line.product_id)
-                .ok_or(StoreError::ProductNotFound(line.product_id))
-                .map(|stock| stock_move(stock, line.quantity));
-            match moved? {
+                .ok_or(StoreError::ProductNotFound(line.product_id))?;
+            match stock_move(stock, line.quantity) {
                 Ok(change) => changes.push(change),
-                Err(source) => return Ok(Err(SettleError::Inconsistent { order_id, source })),
+                Err(source) => return disagreement(ports, order_id, read_version, source).await,
             }
         }
         ports.unit_of_work.commit(Changeset::new(changes, Some(change), now)).await?;
@@ -88,5 +89,23 @@ pub(crate) async fn settle(
         Ok(done) => done.value,
         Err(RetryError::Contended { attempts }) => Err(SettleError::Contended { attempts }),
         Err(RetryError::Store(err)) => Err(SettleError::Unavailable(err)),
+    }
+}
+
+/// The stock does not hold what the order says it reserved. Usually the order and the stock
+/// were read on either side of a concurrent settle's commit (this one read the order before,
+/// the stock after): then the order's version has moved, and this is a lost race to retry.
+/// Only when the order is unchanged do the two really disagree.
+async fn disagreement(
+    ports: &Ports,
+    order_id: OrderId,
+    read_version: Version,
+    source: StockError,
+) -> Result<Result<Order, SettleError>, StoreError> {
+    match ports.orders.get(order_id).await? {
+        Some(now) if now.version() == read_version => {
+            Ok(Err(SettleError::Inconsistent { order_id, source }))
+        }
+        _ => Err(StoreError::OrderConflict(order_id)),
     }
 }

@@ -66,9 +66,11 @@ impl StockRepository for SeaOrmStockRepository {
         change: StockChange,
         reason: Option<String>,
         at: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ProductStock, StoreError> {
+        let product_id = change.product_id();
         let changeset = Changeset::new(vec![change], None, at).with_reason(reason);
-        write::commit(&self.db, &changeset, self.writes).await
+        let stored = write::commit(&self.db, &changeset, self.writes).await?;
+        stored.into_iter().next().ok_or(StoreError::ProductNotFound(product_id))
     }
 
     #[tracing::instrument(skip_all, fields(%product_id, limit))]

@@ -35,6 +35,6 @@ impl UnitOfWork for SeaOrmUnitOfWork {
         fields(order_id = ?changeset.order_id(), stock_changes = changeset.stock().len())
     )]
     async fn commit(&self, changeset: Changeset) -> Result<(), StoreError> {
-        write::commit(&self.db, &changeset, self.writes).await
+        write::commit(&self.db, &changeset, self.writes).await.map(drop)
     }
 }

@@ -9,10 +9,10 @@
 //! whole transaction is rolled back.
 
 use domain::ports::{Changeset, StoreError};
-use domain::{MovementKind, OrderChange, StockChange, Timestamp, Version};
+use domain::{MovementKind, OrderChange, ProductStock, StockChange, Timestamp};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
-    QuerySelect, sea_query::Expr,
+    sea_query::Expr,
 };
 
 use crate::entities::{order_lines, orders, product_stock, stock_movements};
@@ -37,12 +37,13 @@ pub enum StockWrites {
     Guarded,
 }
 
-/// Writes `changeset` in one transaction: all of it, or none of it.
+/// Writes `changeset` in one transaction: all of it, or none of it. Returns each stock as
+/// stored, in the changeset's order.
 pub(crate) async fn commit(
     db: &DatabaseConnection,
     changeset: &Changeset,
     writes: StockWrites,
-) -> Result<(), StoreError> {
+) -> Result<Vec<ProductStock>, StoreError> {
     let txn = begin_write(db).await?;
     let outcome = write(&txn, changeset, writes).await;
     finish(txn, outcome).await
@@ -52,29 +53,28 @@ async fn write(
     txn: &impl ConnectionTrait,
     changeset: &Changeset,
     writes: StockWrites,
-) -> Result<(), StoreError> {
+) -> Result<Vec<ProductStock>, StoreError> {
     // Stock rows first, in the changeset's (product-id) order, then the order: every commit
     // takes its row locks in one global order, so no two commits can wait on each other in a
     // cycle (no deadlocks between checkouts, payments and expiries).
-    let mut versions = Vec::with_capacity(changeset.stock().len());
+    let mut stored = Vec::with_capacity(changeset.stock().len());
     for change in changeset.stock() {
-        let stored = match writes {
+        stored.push(match writes {
             StockWrites::Guarded if change.kind != MovementKind::Set => {
                 write_stock_guarded(txn, change, changeset.at()).await?
             }
             _ => write_stock(txn, change, changeset.at()).await?,
-        };
-        versions.push(stored);
+        });
     }
     if let Some(change) = changeset.order() {
         write_order(txn, change).await?;
     }
     // One multi-row INSERT for the whole ledger of the commit, each entry with the version
     // its row was actually stored at.
-    let entries = changeset.stock().iter().zip(versions).map(|(change, version)| {
+    let entries = changeset.stock().iter().zip(&stored).map(|(change, row)| {
         stock_movements::entry(
             change,
-            version,
+            row.version(),
             changeset.order_id(),
             changeset.reason(),
             changeset.at(),
@@ -84,15 +84,15 @@ async fn write(
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;
-    Ok(())
+    Ok(stored)
 }
 
-/// Compare-and-swap over the version read; returns the version stored.
+/// Compare-and-swap over the version read; returns the stock stored (`change.after`).
 async fn write_stock(
     txn: &impl ConnectionTrait,
     change: &StockChange,
     at: Timestamp,
-) -> Result<Version, StoreError> {
+) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
 
     let product_id = change.product_id();
@@ -108,17 +108,17 @@ async fn write_stock(
         .await
         .map_err(store_error)?;
     if updated.rows_affected == 1 {
-        return Ok(after.version());
+        return Ok(after);
     }
     Err(missed(txn, change).await)
 }
 
-/// The guarded delta; returns the version stored.
+/// The guarded delta; returns the stock stored.
 async fn write_stock_guarded(
     txn: &impl ConnectionTrait,
     change: &StockChange,
     at: Timestamp,
-) -> Result<Version, StoreError> {
+) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
 
     let (on_hand, reserved) = (Expr::col(Column::OnHand), Expr::col(Column::Reserved));
@@ -140,16 +140,9 @@ async fn write_stock_guarded(
         return Err(missed(txn, change).await);
     }
     // Our UPDATE holds the row lock until commit, so this read sees exactly what we stored.
-    let version: Option<i64> = Entity::find_by_id(change.product_id().as_uuid())
-        .select_only()
-        .column(Column::Version)
-        .into_tuple()
-        .one(txn)
-        .await
-        .map_err(store_error)?;
-    let version = version.ok_or(StoreError::ProductNotFound(change.product_id()))?;
-    Version::new(version)
-        .map_err(|e| crate::entities::corrupt("product_stock", change.product_id(), e))
+    let row =
+        Entity::find_by_id(change.product_id().as_uuid()).one(txn).await.map_err(store_error)?;
+    row.ok_or(StoreError::ProductNotFound(change.product_id()))?.into_domain()
 }
 
 /// Why a stock UPDATE matched nothing: a stale version (or failed guard) and a missing row

@@ -51,3 +51,29 @@ async fn stock_that_does_not_hold_the_reservation_is_reported_not_hidden() {
     assert!(matches!(err, CancelError::Unavailable(_)));
     assert!(commits.lock().expect("lock").is_empty());
 }
+
+#[tokio::test]
+async fn an_order_read_just_before_a_racing_payment_is_retried_and_then_refused() {
+    // First read: still reserved; the stock read then already shows the racing payment's sale.
+    // The order is read again to tell a lost race from real disagreement: it moved on.
+    let mut mocks = crate::test_support::Mocks::new();
+    mocks.clock = crate::test_support::sleeping_clock(1);
+    let mut reads = 0;
+    mocks.orders.expect_get().times(3).returning(move |_| {
+        reads += 1;
+        let mut order = reserved_order(&[(1, 1)]);
+        if reads > 1 {
+            order.pay(t0()).expect("payable");
+        }
+        Ok(Some(order))
+    });
+    mocks.stock.expect_get_many().times(1).returning(|_| Ok(vec![stock(1, 4, 0, 3)]));
+    mocks.unit_of_work.expect_commit().times(0);
+
+    let err = Cancel::new(mocks.into_ports(), RetryPolicy::default())
+        .execute(CancelCommand { order_id: oid(1) })
+        .await
+        .expect_err("paid meanwhile");
+
+    assert!(matches!(err, CancelError::NotCancellable { status: OrderStatus::Paid }));
+}

@@ -27,7 +27,7 @@ async fn a_count_over_the_current_version_is_written_as_a_set_movement() {
                 && c.on_hand_delta() == -3
         })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|c, _, _| Ok(c.after));
 
     let after = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect("set");
 

@@ -22,13 +22,16 @@ pub trait StockRepository: Send + Sync {
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
 
-    /// Writes `change.after` and its ledger entry (with `reason`, at `at`) in one transaction,
-    /// only if the stored version still equals `change.expected_version()`; the stored version
-    /// becomes `change.after.version()`.
+    /// Writes `change` and its ledger entry (with `reason`, at `at`) in one transaction, over
+    /// the version it was computed from, and returns the stock as stored. A compare-and-swap
+    /// store writes only if the stored version still equals `change.expected_version()` and
+    /// stores exactly `change.after`; a store that applies the change's deltas to the row as it
+    /// is MUST still refuse any result outside `0 <= reserved <= on_hand`, and returns what it
+    /// stored (which may differ from `change.after`).
     ///
     /// # Errors
-    /// - MUST return [`StoreError::StockConflict`] when the stored version differs, writing
-    ///   nothing.
+    /// - MUST return [`StoreError::StockConflict`] when the stored version differs (or, for a
+    ///   delta store, the result would break the invariant), writing nothing.
     /// - MUST return [`StoreError::ProductNotFound`] when the stock row is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the
     ///   transaction for a concurrent one (deadlock, serialization failure, busy).
@@ -38,7 +41,7 @@ pub trait StockRepository: Send + Sync {
         change: StockChange,
         reason: Option<String>,
         at: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<ProductStock, StoreError>;
 
     /// The ledger of one product, newest first, at most `limit` entries.
     ///

@@ -58,8 +58,6 @@ async fn cancelling_a_paid_order_is_409_and_commits_nothing() {
 }
 
 #[tokio::test]
-#[ignore = "application bug: settle reports a stale order read as inconsistent data (503) \
-            instead of reading again"]
 async fn paying_an_order_another_request_paid_between_its_two_reads_is_a_no_op() {
     // Arrange: the first read of the order predates a concurrent payment, the stock read
     // (3 sold, nothing reserved) follows it; any later read sees the order paid.

@@ -1,0 +1,208 @@
+//! The few calls the generator makes to checkout-api.
+//!
+//! Every request goes to the one base URL given on the command line: redirects are not followed
+//! and proxies are ignored, and only loopback hosts are accepted.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::{Client, Response, StatusCode, Url};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::answer::{self, Created, Order, Outcome, Stock};
+
+/// A setup or read call that did not give the expected answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0} is not a loopback http(s) URL; the generator only drives a local server")]
+    NotLoopback(String),
+    #[error("{path}: {source}")]
+    Transport { path: String, source: reqwest::Error },
+    #[error("{path} answered {status}: {body}")]
+    Status { path: String, status: StatusCode, body: String },
+}
+
+/// A keep-alive HTTP/1.1 client bound to one server.
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: Client,
+    base: Url,
+    admin_token: Option<String>,
+}
+
+impl Api {
+    /// A client for `base_url` with room for `connections` idle keep-alive connections.
+    ///
+    /// # Errors
+    /// When the URL is not an http(s) URL of a loopback host, or the client cannot be built.
+    pub fn new(
+        base_url: &str,
+        admin_token: Option<String>,
+        connections: usize,
+        timeout: Duration,
+    ) -> Result<Self, ApiError> {
+        let not_loopback = || ApiError::NotLoopback(base_url.to_owned());
+        let base = Url::parse(base_url).map_err(|_| not_loopback())?;
+        if !is_local(&base) {
+            return Err(not_loopback());
+        }
+        let http = Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(connections)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .tcp_nodelay(true)
+            .timeout(timeout)
+            .build()
+            .map_err(|source| ApiError::Transport { path: base_url.to_owned(), source })?;
+        Ok(Self { http, base, admin_token })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        // Paths are ours and absolute, so joining cannot leave the base's host.
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
+
+    /// Creates a product with `initial_stock` units and returns its id.
+    ///
+    /// # Errors
+    /// Anything but a 201.
+    pub async fn create_product(&self, sku: &str, initial_stock: u64) -> Result<Uuid, ApiError> {
+        let body = json!({"sku": sku, "name": format!("load test {sku}"),
+            "price": {"amount": 1000, "currency": "IDR"}, "initial_stock": initial_stock});
+        let mut request = self.http.post(self.url("/v1/products")).json(&body);
+        if let Some(token) = &self.admin_token {
+            request = request.bearer_auth(token);
+        }
+        let answer = expect(request.send().await, "/v1/products", StatusCode::CREATED).await?;
+        let created: Created = read_json(answer, "/v1/products").await?;
+        Ok(created.id)
+    }
+
+    /// One checkout of `lines` (product, quantity): the order when it was won.
+    pub async fn checkout(&self, lines: &[(Uuid, u32)]) -> (Outcome, Option<Order>) {
+        let items: Vec<_> =
+            lines.iter().map(|(id, q)| json!({"product_id": id, "quantity": q})).collect();
+        let sent = self.http.post(self.url("/v1/checkout")).json(&json!({"items": items})).send();
+        let Ok(answer) = sent.await else { return (Outcome::Transport, None) };
+        if answer.status() != StatusCode::CREATED {
+            return (classify(answer).await, None);
+        }
+        match answer.bytes().await {
+            Ok(body) => match serde_json::from_slice::<Order>(&body) {
+                Ok(order) => (Outcome::Ok, Some(order)),
+                Err(_) => (Outcome::Other, None),
+            },
+            Err(_) => (Outcome::Transport, None),
+        }
+    }
+
+    /// Pays (`"pay"`) or cancels (`"cancel"`) an order.
+    pub async fn settle(&self, order: Uuid, action: &str) -> Outcome {
+        let url = self.url(&format!("/v1/orders/{order}/{action}"));
+        match self.http.post(url).send().await {
+            Ok(answer) if answer.status() == StatusCode::OK => match answer.bytes().await {
+                Ok(_) => Outcome::Ok,
+                Err(_) => Outcome::Transport,
+            },
+            Ok(answer) => classify(answer).await,
+            Err(_) => Outcome::Transport,
+        }
+    }
+
+    /// The stock of one product.
+    ///
+    /// # Errors
+    /// Anything but a 200 with a stock view.
+    pub async fn stock(&self, product: Uuid) -> Result<Stock, ApiError> {
+        let path = format!("/v1/products/{product}/stock");
+        let answer =
+            expect(self.http.get(self.url(&path)).send().await, &path, StatusCode::OK).await?;
+        read_json(answer, &path).await
+    }
+
+    /// The Prometheus text of `GET /metrics`.
+    ///
+    /// # Errors
+    /// Anything but a 200.
+    pub async fn metrics(&self) -> Result<String, ApiError> {
+        let answer =
+            expect(self.http.get(self.url("/metrics")).send().await, "/metrics", StatusCode::OK)
+                .await?;
+        answer
+            .text()
+            .await
+            .map_err(|source| ApiError::Transport { path: "/metrics".into(), source })
+    }
+}
+
+/// An http(s) URL whose host is a loopback address or `localhost`.
+fn is_local(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    loopback && matches!(url.scheme(), "http" | "https")
+}
+
+/// Sorts a non-success answer; reading the body to the end keeps the connection reusable.
+async fn classify(answer: Response) -> Outcome {
+    let status = answer.status().as_u16();
+    match answer.bytes().await {
+        Ok(body) => answer::classify(status, &body),
+        Err(_) => Outcome::Transport,
+    }
+}
+
+async fn expect(
+    sent: reqwest::Result<Response>,
+    path: &str,
+    want: StatusCode,
+) -> Result<Response, ApiError> {
+    let answer = sent.map_err(|source| ApiError::Transport { path: path.into(), source })?;
+    if answer.status() == want {
+        return Ok(answer);
+    }
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default().chars().take(300).collect();
+    Err(ApiError::Status { path: path.into(), status, body })
+}
+
+async fn read_json<T: serde::de::DeserializeOwned>(
+    answer: Response,
+    path: &str,
+) -> Result<T, ApiError> {
+    answer.json().await.map_err(|source| ApiError::Transport { path: path.into(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(url: &str) -> bool {
+        Url::parse(url).is_ok_and(|u| is_local(&u))
+    }
+
+    #[test]
+    fn loopback_hosts_are_accepted() {
+        for url in
+            ["http://127.0.0.1:8080", "http://127.9.9.9/", "http://[::1]:80", "http://LocalHost:1"]
+        {
+            assert!(local(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused() {
+        for url in [
+            "http://10.0.0.1:8080",
+            "http://192.168.1.1",
+            "http://example.com",
+            "ftp://127.0.0.1",
+            "nonsense",
+        ] {
+            assert!(!local(url), "{url}");
+        }
+    }
+}
