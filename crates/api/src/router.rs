@@ -52,7 +52,9 @@ pub fn router(state: AppState) -> Router {
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        // tower-http's own failure log would put every 503 `contention` (an expected answer)
+        // at ERROR; `log_server_errors` logs real failures once, with their cause.
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span).on_failure(()))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(from_fn(metrics::track))
         .layer(map_response(problem_fallback))

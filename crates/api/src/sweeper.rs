@@ -25,7 +25,9 @@ pub async fn run(state: AppState, interval: Duration, stop: CancellationToken) {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(interval) => {}
         }
-        expire_due(&state).await;
+        // A full batch means a backlog (abandoned carts pile up under load): keep draining
+        // until a pass finds less than a batch, so stock is back on sale soon after expiry.
+        while expire_due(&state).await >= BATCH as usize && !stop.is_cancelled() {}
         if passes.is_multiple_of(PURGE_EVERY) {
             purge_keys(&state).await;
         }
@@ -33,15 +35,21 @@ pub async fn run(state: AppState, interval: Duration, stop: CancellationToken) {
     }
 }
 
-async fn expire_due(state: &AppState) {
+/// One pass; returns how many orders it expired. Skipped ones do not count: a batch of orders
+/// that cannot be expired must not keep the loop above spinning.
+async fn expire_due(state: &AppState) -> usize {
     match state.services.expire.execute(ExpireDueCommand { limit: BATCH }).await {
         Ok(report) => {
             metrics::record_expired(report.expired.len());
             if !report.expired.is_empty() || report.skipped > 0 {
                 tracing::info!(expired = report.expired.len(), skipped = report.skipped, "sweep");
             }
+            report.expired.len()
         }
-        Err(err) => tracing::warn!(error = &err as &dyn std::error::Error, "sweep failed"),
+        Err(err) => {
+            tracing::warn!(error = &err as &dyn std::error::Error, "sweep failed");
+            0
+        }
     }
 }
 

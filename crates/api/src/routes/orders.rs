@@ -33,6 +33,7 @@ pub async fn get_order(
         (status = 200, body = OrderView),
         (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "order-not-payable (expired or cancelled)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn pay(
     State(state): State<AppState>,
@@ -49,6 +50,7 @@ pub async fn pay(
         (status = 200, body = OrderView),
         (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "order-not-cancellable (paid or expired)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,

@@ -84,6 +84,7 @@ pub async fn set_stock(
         (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "insufficient-stock: on-hand would fall below reserved", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "contention: the stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
