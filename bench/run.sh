@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# One benchmark run on this machine: our service (both stock-write strategies) against the
+# raw-SQL limit of the same transaction shapes, at the same concurrency, on PostgreSQL and on
+# SQLite, then a table of the ratios. Everything runs on 127.0.0.1 and stops by itself.
+#
+#   bash bench/run.sh                      # defaults below
+#   BENCH_SECONDS=5 BENCH_CLIENTS="4 64" bash bench/run.sh
+#
+# It builds what it needs (release), starts PostgreSQL if it is installed but down, creates and
+# drops its own databases (bench_*), and writes JSON and text results under bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_EACH=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-"4 16 64"}
+STRATEGIES=${BENCH_STRATEGIES:-"compare-and-swap guarded"}
+BACKENDS=${BENCH_BACKENDS:-"postgres sqlite"}
+PRODUCTS=100
+PORT=18190
+TOKEN=bench-token
+PG="postgres://postgres@127.0.0.1:5432"
+OUT="bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+export PGHOST=127.0.0.1 PGUSER=postgres
+
+echo "== build (release)"
+cargo build --release --quiet --bin checkout-api --bin checkout-loadgen
+cargo build --release --quiet -p infra-seaorm --example raw_checkout
+BIN=target/release
+
+ensure_postgres() {
+  pg_isready -q -h 127.0.0.1 -p 5432 && return 0
+  echo "PostgreSQL is down; starting it"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
+  for _ in $(seq 60); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+  echo "PostgreSQL did not come up" >&2; exit 1
+}
+
+fresh_pg_db() { # name -> url
+  psql -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" postgres
+  psql -qc "CREATE DATABASE $1" postgres
+  echo "$PG/$1"
+}
+
+SERVER_PID=""
+stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
+trap stop_server EXIT
+
+start_server() { # url strategy log
+  RUST_LOG=warn "$BIN/checkout-api" --database-url "$1" --stock-writes "$2" \
+    --bind "127.0.0.1:$PORT" --admin-token "$TOKEN" --log-format json >"$3" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "the server did not become ready; see $3" >&2; exit 1
+}
+
+loadgen() { # scenario clients json
+  local extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
+  [ "$1" = hot ] && extra=(--initial-stock 100000000000)
+  "$BIN/checkout-loadgen" --base-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
+    --scenario "$1" -c "$2" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$3" \
+    >"${3%.json}.txt" 2>/dev/null
+  grep -E "orders/s|invariant" "${3%.json}.txt" | tr -s ' ' | paste -sd' ' | sed "s/^/  $1 c=$2: /"
+}
+
+for backend in $BACKENDS; do
+  [ "$backend" = postgres ] && ensure_postgres
+  for strategy in $STRATEGIES; do
+    echo "== ours: $backend, $strategy"
+    if [ "$backend" = postgres ]; then url=$(fresh_pg_db "bench_ours"); else
+      rm -rf "$OUT/sqlite-$strategy"; mkdir -p "$OUT/sqlite-$strategy"
+      url="sqlite://$OUT/sqlite-$strategy/checkout.db"; fi
+    start_server "$url" "$strategy" "$OUT/server-$backend-$strategy.log"
+    for scenario in spread hot; do
+      for c in $CLIENTS; do loadgen "$scenario" "$c" "$OUT/ours-$backend-$strategy-$scenario-$c.json"; done
+    done
+    stop_server
+    [ "$backend" = postgres ] && psql -qc "DROP DATABASE bench_ours WITH (FORCE)" postgres
+  done
+
+  echo "== raw SQL: $backend"
+  for scenario in spread hot; do
+    for c in $CLIENTS; do
+      if [ "$backend" = postgres ]; then
+        url=$(fresh_pg_db "bench_raw")
+        "$BIN/checkout-api" --database-url "$url" migrate >/dev/null 2>&1
+        psql -q -v nproducts=$PRODUCTS -v stock=100000000000 -f bench/pgbench/seed.sql bench_raw
+        script=bench/pgbench/checkout3.sql; [ "$scenario" = hot ] && script=bench/pgbench/hot_guarded.sql
+        pgbench -n -D nproducts=$PRODUCTS -c "$c" -j 2 -T "$SECONDS_EACH" -f "$script" bench_raw \
+          >"$OUT/raw-$backend-$scenario-$c.txt" 2>&1
+        grep -E "^tps" "$OUT/raw-$backend-$scenario-$c.txt" | sed "s/^/  $scenario c=$c: /"
+        psql -qc "DROP DATABASE bench_raw WITH (FORCE)" postgres
+      else
+        rm -f "$OUT/raw.db"*
+        "$BIN/examples/raw_checkout" --url "sqlite://$OUT/raw.db" --clients "$c" \
+          --seconds "$SECONDS_EACH" --scenario "$scenario" --products $PRODUCTS \
+          --json "$OUT/raw-$backend-$scenario-$c.json" | sed "s/^/  /"
+      fi
+    done
+  done
+done
+
+echo "== summary (also in $OUT/summary.md)"
+python3 bench/summary.py "$OUT" | tee "$OUT/summary.md"
