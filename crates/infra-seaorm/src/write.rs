@@ -124,7 +124,7 @@ async fn write_stock_guarded(
     let (on_hand, reserved) = (Expr::col(Column::OnHand), Expr::col(Column::Reserved));
     let new_on_hand = on_hand.add(change.on_hand_delta());
     let new_reserved = reserved.add(change.reserved_delta());
-    let updated = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::OnHand, new_on_hand.clone())
         .col_expr(Column::Reserved, new_reserved.clone())
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
@@ -132,17 +132,20 @@ async fn write_stock_guarded(
         .filter(Column::ProductId.eq(change.product_id().as_uuid()))
         // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
         .filter(new_reserved.clone().gte(0))
-        .filter(new_on_hand.gte(new_reserved))
-        .exec(txn)
-        .await
-        .map_err(store_error)?;
-    if updated.rows_affected != 1 {
-        return Err(missed(txn, change).await);
+        .filter(new_on_hand.gte(new_reserved));
+    // The stored row comes back with the UPDATE where the backend can (RETURNING: PostgreSQL,
+    // SQLite), saving a round trip per line; MariaDB reads it back, still under our row lock.
+    let stored = if txn.support_returning() {
+        update.exec_with_returning(txn).await.map_err(store_error)?.pop()
+    } else if update.exec(txn).await.map_err(store_error)?.rows_affected == 1 {
+        Entity::find_by_id(change.product_id().as_uuid()).one(txn).await.map_err(store_error)?
+    } else {
+        None
+    };
+    match stored {
+        Some(row) => row.into_domain(),
+        None => Err(missed(txn, change).await),
     }
-    // Our UPDATE holds the row lock until commit, so this read sees exactly what we stored.
-    let row =
-        Entity::find_by_id(change.product_id().as_uuid()).one(txn).await.map_err(store_error)?;
-    row.ok_or(StoreError::ProductNotFound(change.product_id()))?.into_domain()
 }
 
 /// Why a stock UPDATE matched nothing: a stale version (or failed guard) and a missing row

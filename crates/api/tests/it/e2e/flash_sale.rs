@@ -16,11 +16,12 @@ on_both_backends!(with_enough_retries_exactly_fifty_of_three_hundred_buyers_get_
 on_both_backends!(with_guarded_writes_exactly_fifty_of_three_hundred_buyers_get_a_unit, guarded);
 on_both_backends!(under_the_default_retry_policy_a_flash_sale_never_oversells);
 
-/// Compare-and-swap writes (the default). Every lost race is a unit reserved by someone else,
+/// Compare-and-swap writes (the seed's). Every lost race is a unit reserved by someone else,
 /// so a buyer loses at most `UNITS` races before it reads the stock as gone: `UNITS + 1`
 /// attempts can never run out.
 fn patient(config: &mut Config) {
     config.retry_attempts = u32::try_from(UNITS + 1).expect("a small number");
+    config.stock_writes = StockWritesArg::CompareAndSwap;
 }
 
 /// Guarded delta writes, the default retry policy: buyers queue on the row instead of racing.
@@ -74,7 +75,7 @@ async fn under_the_default_retry_policy_a_flash_sale_never_oversells(api: Api) {
     let product = api.create_product("FLASH-2", UNITS).await;
 
     // Act
-    let tally = rush(&api, product, "compare-and-swap, 10 attempts").await;
+    let tally = rush(&api, product, "the defaults").await;
 
     // Assert: buyers who lost too many races are told to come back (503), nobody else is.
     let count =

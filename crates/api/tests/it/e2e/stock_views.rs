@@ -20,6 +20,7 @@ on_both_backends!(with_guarded_writes_every_adjustment_answers_a_state_the_stock
 /// Compare-and-swap, and enough attempts that no adjustment gives up under 40 checkouts.
 fn patient(config: &mut Config) {
     config.retry_attempts = 60;
+    config.stock_writes = StockWritesArg::CompareAndSwap;
 }
 
 fn guarded(config: &mut Config) {
