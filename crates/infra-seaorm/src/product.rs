@@ -1,6 +1,9 @@
 //! [`SeaOrmProductRepository`]: the catalogue, and the creation of a product together with
 //! its stock and first ledger entry.
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use async_trait::async_trait;
 use domain::ports::{ProductRepository, StoreError};
 use domain::{Product, ProductId, ProductStock};
@@ -13,17 +16,35 @@ use crate::entities::{product_stock, products, stock_movements};
 use crate::error::{is_duplicate_sku, store_error};
 use crate::transaction::{begin_write, finish};
 
-/// [`ProductRepository`] over SeaORM.
+/// [`ProductRepository`] over SeaORM, with an in-process cache of products.
+///
+/// A product never changes after it is created (contract v1 has no update or delete), so a
+/// cached product is never stale, whichever process created it: every checkout's price lookup
+/// after the first is a map read instead of a query. The cache holds at most one entry per
+/// product of the catalogue. Whoever adds a price update must invalidate it (or drop it).
 #[derive(Debug, Clone)]
 pub struct SeaOrmProductRepository {
     db: DatabaseConnection,
+    cache: Arc<RwLock<HashMap<ProductId, Product>>>,
 }
 
 impl SeaOrmProductRepository {
     /// An adapter sharing `db`'s pool.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, cache: Arc::default() }
+    }
+
+    fn cached(&self, id: ProductId) -> Option<Product> {
+        self.cache.read().ok()?.get(&id).cloned()
+    }
+
+    fn remember(&self, products: &[Product]) {
+        // A poisoned lock only means another thread panicked mid-insert; the map is still a
+        // valid cache, and skipping the insert is always safe.
+        if let Ok(mut cache) = self.cache.write() {
+            cache.extend(products.iter().map(|p| (p.id, p.clone())));
+        }
     }
 }
 
@@ -60,32 +81,40 @@ impl ProductRepository for SeaOrmProductRepository {
     async fn create(&self, product: Product, stock: ProductStock) -> Result<(), StoreError> {
         let txn = begin_write(&self.db).await?;
         let outcome = insert_all(&txn, &product, &stock).await;
-        finish(txn, outcome).await
+        finish(txn, outcome).await?;
+        self.remember(std::slice::from_ref(&product));
+        Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(%product_id))]
     async fn get(&self, product_id: ProductId) -> Result<Option<Product>, StoreError> {
-        products::Entity::find_by_id(product_id.as_uuid())
-            .one(&self.db)
-            .await
-            .map_err(store_error)?
-            .map(products::Model::into_domain)
-            .transpose()
+        Ok(self.get_many(&[product_id]).await?.pop())
     }
 
     #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
-        if product_ids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::with_capacity(product_ids.len());
+        let mut missing = Vec::new();
+        for &id in product_ids {
+            match self.cached(id) {
+                Some(product) => found.push(product),
+                None => missing.push(id.as_uuid()),
+            }
         }
-        products::Entity::find()
-            .filter(products::Column::Id.is_in(product_ids.iter().map(|id| id.as_uuid())))
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let loaded = products::Entity::find()
+            .filter(products::Column::Id.is_in(missing))
             .all(&self.db)
             .await
             .map_err(store_error)?
             .into_iter()
             .map(products::Model::into_domain)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        self.remember(&loaded);
+        found.extend(loaded);
+        Ok(found)
     }
 
     #[tracing::instrument(skip_all, fields(?after, limit))]
