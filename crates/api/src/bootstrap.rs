@@ -37,12 +37,15 @@ pub enum BootError {
 ///
 /// # Errors
 /// [`BootError::DataDir`] or [`BootError::Database`].
-pub async fn connect_and_migrate(database_url: &str) -> Result<DatabaseConnection, BootError> {
+pub async fn connect_and_migrate(
+    database_url: &str,
+    pool_size: Option<u32>,
+) -> Result<DatabaseConnection, BootError> {
     if let Some(dir) = sqlite_dir(database_url) {
         std::fs::create_dir_all(&dir)
             .map_err(|e| BootError::DataDir(dir.display().to_string(), e))?;
     }
-    let db = infra_seaorm::connect(database_url).await?;
+    let db = infra_seaorm::connect_with_pool(database_url, pool_size).await?;
     infra_seaorm::migrate(&db).await?;
     Ok(db)
 }
@@ -90,7 +93,7 @@ impl Application {
     /// # Errors
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
-        let db = connect_and_migrate(&config.database_url).await?;
+        let db = connect_and_migrate(&config.database_url, config.database_pool_size).await?;
         let settings = Settings {
             reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(config.request_timeout)),

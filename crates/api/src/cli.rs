@@ -45,6 +45,10 @@ pub struct Config {
     /// Database URL: sqlite://…, postgres://… or mysql://…. Default: a SQLite file under ./data/.
     #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+    /// Connections in the database pool. Default: the backend's (10 for PostgreSQL and
+    /// MariaDB, 4 for a SQLite file).
+    #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: Option<u32>,
     /// Address to listen on.
     #[arg(long, env = "CHECKOUT_BIND", global = true, default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,

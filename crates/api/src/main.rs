@@ -12,10 +12,12 @@ async fn main() -> ExitCode {
     api::telemetry::init(cli.config.log_format);
     let outcome: Result<(), Box<dyn std::error::Error>> =
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Migrate => connect_and_migrate(&cli.config.database_url)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.into()),
+            Command::Migrate => {
+                connect_and_migrate(&cli.config.database_url, cli.config.database_pool_size)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.into())
+            }
             Command::Serve => match Application::build(&cli.config).await {
                 Ok(app) => app.run(shutdown_signal()).await.map_err(Into::into),
                 Err(err) => Err(err.into()),

@@ -45,6 +45,18 @@ pub enum SetupError {
 /// [`SetupError::UnsupportedScheme`] for any other URL, [`SetupError::Connect`] when the
 /// database cannot be opened.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, SetupError> {
+    connect_with_pool(url, None).await
+}
+
+/// [`connect`] with `pool_size` connections instead of the backend's default (sqlx's 10 for
+/// PostgreSQL and MariaDB; 4 for a SQLite file, 1 in memory).
+///
+/// # Errors
+/// As [`connect`].
+pub async fn connect_with_pool(
+    url: &str,
+    pool_size: Option<u32>,
+) -> Result<DatabaseConnection, SetupError> {
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     let mut options = ConnectOptions::new(url);
     // Statement logging at INFO would drown the service's own spans; the adapters'
@@ -54,6 +66,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, SetupError> {
         "sqlite" => configure_sqlite(&mut options, url),
         "postgres" | "postgresql" | "mysql" => {}
         other => return Err(SetupError::UnsupportedScheme(other.to_owned())),
+    }
+    if let Some(size) = pool_size {
+        options.max_connections(size.max(1));
     }
     Database::connect(options).await.map_err(SetupError::Connect)
 }

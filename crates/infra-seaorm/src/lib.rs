@@ -21,7 +21,7 @@ mod transaction;
 mod unit_of_work;
 mod write;
 
-pub use connect::{SetupError, connect, migrate};
+pub use connect::{SetupError, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;
