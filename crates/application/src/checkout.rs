@@ -6,15 +6,26 @@
 //! changes and the order in one versioned write. When a concurrent checkout wrote one of the
 //! stocks first, the commit conflicts, nothing is written, and the attempt starts over from a
 //! fresh read, a bounded number of times.
+//!
+//! With group commit ([`Checkout::batched`]) the same path runs for several carts at once:
+//! checkouts that arrive while a commit is in flight queue up, and the next commit reserves for
+//! all of them in arrival order against one read, writing each product's row once for the
+//! whole batch (see [`crate::group_commit`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::TimeDelta;
 use domain::order::OrderChange;
 use domain::ports::{BoxError, Changeset, StoreError};
-use domain::{CartError, CustomerId, Order, OrderError, ProductId, Shortage, StockError};
+use domain::{
+    Cart, CartError, CustomerId, Order, OrderError, ProductId, ProductStock, Shortage,
+    StockChange, StockError, Timestamp,
+};
 
 use crate::cart::cart_of;
+use crate::group_commit::Lanes;
+pub use crate::group_commit::{BatchWorker, Batching};
 use crate::retry::{RetryError, retry_on_conflict};
 use crate::{CartLine, Ports, RetryPolicy};
 
@@ -34,6 +45,8 @@ pub struct CheckedOut {
     pub order: Order,
     /// Attempts it took (1 without contention); the HTTP layer counts retries from it.
     pub attempts: u32,
+    /// Orders committed in the same transaction, this one included (1 without group commit).
+    pub batch_orders: usize,
 }
 
 /// Why a checkout was refused.
@@ -81,15 +94,31 @@ impl Default for CheckoutConfig {
 
 /// The checkout use case.
 pub struct Checkout {
-    ports: Ports,
-    config: CheckoutConfig,
+    core: Arc<Reserver>,
+    /// Group commit's queues, when checkouts are batched; `None` commits each on its own.
+    lanes: Option<Lanes>,
 }
 
 impl Checkout {
-    /// The use case over `ports`.
+    /// The use case over `ports`, committing every checkout in its own transaction.
     #[must_use]
     pub fn new(ports: Ports, config: CheckoutConfig) -> Self {
-        Self { ports, config }
+        Self { core: Arc::new(Reserver { ports, config }), lanes: None }
+    }
+
+    /// The use case over `ports` with group commit: concurrent checkouts are reserved and
+    /// committed together, up to `batching.max_orders` per transaction. The returned workers
+    /// do that work; the caller runs each of them on its executor (they end when the
+    /// `Checkout` is dropped, after answering what was queued).
+    #[must_use]
+    pub fn batched(
+        ports: Ports,
+        config: CheckoutConfig,
+        batching: Batching,
+    ) -> (Self, Vec<BatchWorker>) {
+        let core = Arc::new(Reserver { ports, config });
+        let (lanes, workers) = Lanes::start(&core, batching);
+        (Self { core, lanes: Some(lanes) }, workers)
     }
 
     /// Reserves the whole cart and creates its order, or reserves nothing.
@@ -98,6 +127,42 @@ impl Checkout {
     /// See [`CheckoutError`]; `InsufficientStock` is an answer, not a failure.
     #[tracing::instrument(skip_all, fields(lines = command.lines.len()))]
     pub async fn execute(&self, command: CheckoutCommand) -> Result<CheckedOut, CheckoutError> {
+        let pending = self.core.prepare(command).await?;
+        match &self.lanes {
+            Some(lanes) => lanes.submit(pending).await,
+            None => self.core.reserve(vec![pending]).await.pop().unwrap_or_else(|| {
+                Err(CheckoutError::Unavailable("a checkout went unanswered".into()))
+            }),
+        }
+    }
+}
+
+/// A checkout that passed every check that needs no stock: its cart, and its priced order.
+pub(crate) struct Pending {
+    cart: Cart,
+    order: Order,
+    at: Timestamp,
+}
+
+impl Pending {
+    /// Which of `lanes` lanes this checkout queues on: its cart's first product's, so that the
+    /// buyers of one product always meet in one lane.
+    pub(crate) fn lane(&self, lanes: usize) -> usize {
+        let first = self.cart.product_ids().next().map_or(0, |id| id.as_uuid().as_u128());
+        usize::try_from(first % lanes.max(1) as u128).unwrap_or(0)
+    }
+}
+
+/// What checkouts share, whether batched or not: the ports, the settings, and the one place
+/// where stock is reserved.
+pub(crate) struct Reserver {
+    ports: Ports,
+    config: CheckoutConfig,
+}
+
+impl Reserver {
+    /// Validates and prices the cart; no stock is read yet.
+    async fn prepare(&self, command: CheckoutCommand) -> Result<Pending, CheckoutError> {
         let cart = cart_of(&command.lines)?;
         let ids: Vec<ProductId> = cart.product_ids().collect();
         let prices: HashMap<_, _> = (self.ports.products.get_many(&ids).await)
@@ -109,51 +174,121 @@ impl Checkout {
         if !unknown.is_empty() {
             return Err(CheckoutError::UnknownProducts(unknown));
         }
-        let now = self.ports.clock.now();
+        let at = self.ports.clock.now();
         let order = Order::place(
             self.ports.ids.order_id(),
             &cart,
             |id| prices.get(&id).copied(),
             command.customer_id,
-            now,
+            at,
             self.config.reservation_ttl,
         )
         .map_err(CheckoutError::Unpriceable)?;
+        Ok(Pending { cart, order, at })
+    }
 
+    /// Reserves `batch` in arrival order against one read of its products' stock, and commits
+    /// every cart that fits, with its order, in one transaction. Each checkout gets its own
+    /// answer, in `batch`'s order: a cart that no longer fits is refused while the others
+    /// succeed. A lost race re-reads and decides the whole batch again.
+    pub(crate) async fn reserve(&self, batch: Vec<Pending>) -> Vec<Result<CheckedOut, CheckoutError>> {
+        let ids: Vec<ProductId> =
+            batch.iter().flat_map(|p| p.cart.product_ids()).collect::<BTreeSet<_>>().into_iter().collect();
         let attempt = || async {
-            let mut stocks = self.ports.stock.get_many(&ids).await?;
-            let mut changes = Vec::with_capacity(ids.len());
-            let mut shortages = Vec::new();
-            for (product_id, quantity) in cart.lines() {
-                let stock = stocks
-                    .iter_mut()
-                    .find(|s| s.product_id() == product_id)
-                    .ok_or(StoreError::ProductNotFound(product_id))?;
-                match stock.reserve(quantity) {
-                    Ok(change) => changes.push(change),
-                    Err(StockError::Insufficient(shortage)) => shortages.push(shortage),
-                    Err(other) => return Err(StoreError::unavailable(other)),
-                }
+            let mut stocks: HashMap<ProductId, ProductStock> = (self.ports.stock.get_many(&ids).await?)
+                .into_iter()
+                .map(|stock| (stock.product_id(), stock))
+                .collect();
+            let verdicts: Vec<_> =
+                batch.iter().map(|pending| reserve_cart(&mut stocks, &pending.cart)).collect();
+            let changesets: Vec<_> = batch
+                .iter()
+                .zip(&verdicts)
+                .filter_map(|(pending, verdict)| {
+                    let changes = verdict.as_ref().ok()?;
+                    let order = OrderChange::Created(pending.order.clone());
+                    Some(Changeset::new(changes.clone(), Some(order), pending.at))
+                })
+                .collect();
+            let committed = changesets.len();
+            if committed > 0 {
+                self.ports.unit_of_work.commit_all(changesets).await?;
             }
-            if !shortages.is_empty() {
-                return Ok(Err(shortages));
-            }
-            let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), now);
-            self.ports.unit_of_work.commit(changeset).await.map(Ok)
+            Ok((verdicts, committed))
         };
-        match retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await {
-            Ok(done) => match done.value {
-                Ok(()) => Ok(CheckedOut { order, attempts: done.attempts }),
-                Err(shortages) => Err(CheckoutError::InsufficientStock(shortages)),
-            },
-            Err(RetryError::Contended { attempts }) => Err(CheckoutError::Contended { attempts }),
-            Err(RetryError::Store(StoreError::ProductNotFound(id))) => {
-                Err(CheckoutError::UnknownProducts(vec![id]))
+        let outcome = retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await;
+        match outcome {
+            Ok(done) => {
+                let (verdicts, committed) = done.value;
+                batch
+                    .into_iter()
+                    .zip(verdicts)
+                    .map(|(pending, verdict)| {
+                        verdict.map(|_| CheckedOut {
+                            order: pending.order,
+                            attempts: done.attempts,
+                            batch_orders: committed,
+                        })
+                    })
+                    .collect()
             }
-            Err(RetryError::Store(err)) => Err(CheckoutError::Unavailable(err.into())),
+            Err(RetryError::Contended { attempts }) => {
+                batch.iter().map(|_| Err(CheckoutError::Contended { attempts })).collect()
+            }
+            Err(RetryError::Store(err)) => {
+                tracing::error!(error = %err, orders = batch.len(), "a checkout commit failed");
+                let err = Arc::new(err);
+                batch.iter().map(|pending| Err(store_failure(&err, &pending.cart))).collect()
+            }
         }
     }
 }
+
+/// Reserves every line of `cart` out of `stocks`, or none of them: `stocks` only moves when the
+/// whole cart fits, so the next cart of a batch sees what this one left.
+fn reserve_cart(
+    stocks: &mut HashMap<ProductId, ProductStock>,
+    cart: &Cart,
+) -> Result<Vec<StockChange>, CheckoutError> {
+    let mut reserved = Vec::with_capacity(cart.lines().len());
+    let mut shortages = Vec::new();
+    for (product_id, quantity) in cart.lines() {
+        let mut stock = *stocks
+            .get(&product_id)
+            .ok_or_else(|| CheckoutError::UnknownProducts(vec![product_id]))?;
+        match stock.reserve(quantity) {
+            Ok(change) => reserved.push((stock, change)),
+            Err(StockError::Insufficient(shortage)) => shortages.push(shortage),
+            Err(other) => return Err(CheckoutError::Unavailable(other.into())),
+        }
+    }
+    if !shortages.is_empty() {
+        return Err(CheckoutError::InsufficientStock(shortages));
+    }
+    Ok(reserved
+        .into_iter()
+        .map(|(stock, change)| {
+            stocks.insert(stock.product_id(), stock);
+            change
+        })
+        .collect())
+}
+
+/// One buyer's share of a failed commit: a vanished product is that product's buyers' own
+/// error; anything else is the store's, shared by the whole batch.
+fn store_failure(err: &Arc<StoreError>, cart: &Cart) -> CheckoutError {
+    match **err {
+        StoreError::ProductNotFound(id) if cart.product_ids().any(|p| p == id) => {
+            CheckoutError::UnknownProducts(vec![id])
+        }
+        _ => CheckoutError::Unavailable(Box::new(SharedError(Arc::clone(err)))),
+    }
+}
+
+/// A store failure reported to every checkout of the batch it broke.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct SharedError(Arc<StoreError>);
 
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,7 @@ mod cart;
 pub mod checkout;
 pub mod create_product;
 pub mod expire;
+mod group_commit;
 pub mod idempotency;
 pub mod pay;
 mod ports;

@@ -15,12 +15,18 @@ use uuid::Uuid;
 
 use crate::{CartLine, Ports};
 
-/// Records every changeset a mocked unit of work is asked to commit, and commits it.
+/// Records every changeset a mocked unit of work is asked to commit, alone or in a batch, and
+/// commits it.
 pub(crate) fn recording(unit_of_work: &mut MockUnitOfWork) -> Arc<Mutex<Vec<Changeset>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     unit_of_work.expect_commit().returning(move |c| {
         sink.lock().expect("lock").push(c);
+        Ok(())
+    });
+    let sink = Arc::clone(&seen);
+    unit_of_work.expect_commit_all().returning(move |batch| {
+        sink.lock().expect("lock").extend(batch);
         Ok(())
     });
     seen

@@ -69,7 +69,7 @@ impl StockRepository for SeaOrmStockRepository {
     ) -> Result<ProductStock, StoreError> {
         let product_id = change.product_id();
         let changeset = Changeset::new(vec![change], None, at).with_reason(reason);
-        let stored = write::commit(&self.db, &changeset, self.writes).await?;
+        let stored = write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await?;
         stored.into_iter().next().ok_or(StoreError::ProductNotFound(product_id))
     }
 

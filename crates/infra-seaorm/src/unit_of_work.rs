@@ -35,6 +35,11 @@ impl UnitOfWork for SeaOrmUnitOfWork {
         fields(order_id = ?changeset.order_id(), stock_changes = changeset.stock().len())
     )]
     async fn commit(&self, changeset: Changeset) -> Result<(), StoreError> {
-        write::commit(&self.db, &changeset, self.writes).await.map(drop)
+        write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
+    async fn commit_all(&self, changesets: Vec<Changeset>) -> Result<(), StoreError> {
+        write::commit(&self.db, &changesets, self.writes).await.map(drop)
     }
 }

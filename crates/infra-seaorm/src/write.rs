@@ -8,8 +8,10 @@
 //! matches no row means someone else wrote first, the guard failed, or the row is gone; the
 //! whole transaction is rolled back.
 
-use domain::ports::{Changeset, StoreError};
-use domain::{MovementKind, OrderChange, ProductStock, StockChange, Timestamp};
+use domain::ports::{Changeset, StoreError, chain_stock_changes};
+use domain::{
+    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, Timestamp, Version,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
     sea_query::Expr,
@@ -37,54 +39,83 @@ pub enum StockWrites {
     Guarded,
 }
 
-/// Writes `changeset` in one transaction: all of it, or none of it. Returns each stock as
-/// stored, in the changeset's order.
+/// Writes `changesets` in one transaction: all of them, or none of them. Returns each product's
+/// stock as stored, in product-id order.
 pub(crate) async fn commit(
     db: &DatabaseConnection,
-    changeset: &Changeset,
+    changesets: &[Changeset],
     writes: StockWrites,
 ) -> Result<Vec<ProductStock>, StoreError> {
+    if changesets.is_empty() {
+        return Ok(Vec::new());
+    }
     let txn = begin_write(db).await?;
-    let outcome = write(&txn, changeset, writes).await;
+    let outcome = write(&txn, changesets, writes).await;
     finish(txn, outcome).await
 }
 
+/// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
+/// 32,766 bound parameters in one statement.
+const ROWS_PER_INSERT: usize = 500;
+
 async fn write(
     txn: &impl ConnectionTrait,
-    changeset: &Changeset,
+    changesets: &[Changeset],
     writes: StockWrites,
 ) -> Result<Vec<ProductStock>, StoreError> {
-    // Stock rows first, in the changeset's (product-id) order, then the order: every commit
-    // takes its row locks in one global order, so no two commits can wait on each other in a
-    // cycle (no deadlocks between checkouts, payments and expiries).
-    let mut stored = Vec::with_capacity(changeset.stock().len());
-    for change in changeset.stock() {
-        stored.push(match writes {
-            StockWrites::Guarded if change.kind != MovementKind::Set => {
-                write_stock_guarded(txn, change, changeset.at()).await?
-            }
-            _ => write_stock(txn, change, changeset.at()).await?,
-        });
+    let chains = chain_stock_changes(changesets).map_err(StoreError::unavailable)?;
+    // Stock rows first, in product-id order, then the orders: every commit takes its row locks
+    // in one global order, so no two commits can wait on each other in a cycle (no deadlocks
+    // between checkouts, payments and expiries).
+    let mut stored = Vec::with_capacity(chains.len());
+    let mut entries = Vec::new();
+    for (_, chain) in &chains {
+        let row = write_chain(txn, chain, writes).await?;
+        // The ledger keeps one entry per change, each with the version it stands for: the
+        // chain's versions end at the one stored.
+        let mut version = row.version().get() - i64::try_from(chain.len()).unwrap_or(i64::MAX);
+        for (change, changeset) in chain {
+            version += 1;
+            let version = Version::new(version).map_err(StoreError::unavailable)?;
+            entries.push(stock_movements::entry(
+                change,
+                version,
+                changeset.order_id(),
+                changeset.reason(),
+                changeset.at(),
+            ));
+        }
+        stored.push(row);
     }
-    if let Some(change) = changeset.order() {
-        write_order(txn, change).await?;
+    write_orders(txn, changesets).await?;
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        stock_movements::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
     }
-    // One multi-row INSERT for the whole ledger of the commit, each entry with the version
-    // its row was actually stored at.
-    let entries = changeset.stock().iter().zip(&stored).map(|(change, row)| {
-        stock_movements::entry(
-            change,
-            row.version(),
-            changeset.order_id(),
-            changeset.reason(),
-            changeset.at(),
-        )
-    });
-    stock_movements::Entity::insert_many(entries)
-        .exec_without_returning(txn)
-        .await
-        .map_err(store_error)?;
     Ok(stored)
+}
+
+/// One product's chain of changes as one versioned UPDATE of its row.
+async fn write_chain(
+    txn: &impl ConnectionTrait,
+    chain: &[(&StockChange, &Changeset)],
+    writes: StockWrites,
+) -> Result<ProductStock, StoreError> {
+    let (Some((first, _)), Some((last, changeset))) = (chain.first(), chain.last()) else {
+        return Err(StoreError::unavailable("an empty chain of stock changes"));
+    };
+    let steps = i64::try_from(chain.len()).map_err(StoreError::unavailable)?;
+    // From the state the first change was computed from to the state the last one leaves.
+    let whole = StockChange { kind: first.kind, before: first.before, after: last.after };
+    let at = changeset.at();
+    match writes {
+        StockWrites::Guarded if chain.iter().all(|(c, _)| c.kind != MovementKind::Set) => {
+            write_stock_guarded(txn, &whole, steps, at).await
+        }
+        _ => write_stock(txn, &whole, at).await,
+    }
 }
 
 /// Compare-and-swap over the version read; returns the stock stored (`change.after`).
@@ -113,10 +144,11 @@ async fn write_stock(
     Err(missed(txn, change).await)
 }
 
-/// The guarded delta; returns the stock stored.
+/// The guarded delta, advancing the version by `steps`; returns the stock stored.
 async fn write_stock_guarded(
     txn: &impl ConnectionTrait,
     change: &StockChange,
+    steps: i64,
     at: Timestamp,
 ) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
@@ -127,7 +159,7 @@ async fn write_stock_guarded(
     let update = Entity::update_many()
         .col_expr(Column::OnHand, new_on_hand.clone())
         .col_expr(Column::Reserved, new_reserved.clone())
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(steps))
         .col_expr(Column::UpdatedAt, Expr::value(at))
         .filter(Column::ProductId.eq(change.product_id().as_uuid()))
         // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
@@ -159,27 +191,51 @@ async fn missed(txn: &impl ConnectionTrait, change: &StockChange) -> StoreError 
     }
 }
 
-async fn write_order(txn: &impl ConnectionTrait, change: &OrderChange) -> Result<(), StoreError> {
+/// New orders as multi-row INSERTs (orders, then their lines); transitions one by one, each
+/// over its expected version.
+async fn write_orders(
+    txn: &impl ConnectionTrait,
+    changesets: &[Changeset],
+) -> Result<(), StoreError> {
+    let mut created = Vec::new();
+    for change in changesets.iter().filter_map(Changeset::order) {
+        match change {
+            OrderChange::Created(order) => created.push(order),
+            OrderChange::Updated { expected, order } => {
+                update_order(txn, *expected, &order.record()).await?;
+            }
+        }
+    }
+    for chunk in created.chunks(ROWS_PER_INSERT) {
+        orders::Entity::insert_many(chunk.iter().map(|order| orders::active_model(order)))
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    let lines: Vec<_> = created
+        .iter()
+        .flat_map(|order| {
+            order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
+        })
+        .collect();
+    for chunk in lines.chunks(ROWS_PER_INSERT) {
+        order_lines::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// A transition changes the status and its timestamp; lines, total and expiry are fixed at
+/// checkout.
+async fn update_order(
+    txn: &impl ConnectionTrait,
+    expected: Version,
+    order: &OrderRecord,
+) -> Result<(), StoreError> {
     use orders::{Column, Entity};
 
-    let (expected, order) = match change {
-        OrderChange::Created(order) => {
-            Entity::insert(orders::active_model(order))
-                .exec_without_returning(txn)
-                .await
-                .map_err(store_error)?;
-            let lines =
-                order.lines().iter().map(|line| order_lines::active_model(order.id(), line));
-            order_lines::Entity::insert_many(lines)
-                .exec_without_returning(txn)
-                .await
-                .map_err(store_error)?;
-            return Ok(());
-        }
-        OrderChange::Updated { expected, order } => (expected, order.record()),
-    };
-    // A transition changes the status and its timestamp; lines, total and expiry are fixed at
-    // checkout.
     let updated = Entity::update_many()
         .col_expr(Column::Status, Expr::value(order.status.as_str()))
         .col_expr(Column::PaidAt, Expr::value(order.paid_at))

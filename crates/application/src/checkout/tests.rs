@@ -94,7 +94,7 @@ async fn insufficient_stock_lists_every_short_product_and_never_commits() {
         .stock
         .expect_get_many()
         .returning(|_| Ok(vec![stock(1, 1, 0, 1), stock(2, 5, 5, 2), stock(3, 9, 0, 1)]));
-    mocks.unit_of_work.expect_commit().times(0);
+    mocks.unit_of_work.expect_commit_all().times(0);
 
     let lines = vec![line(1, 2), line(2, 1), line(3, 1)];
     let err = checkout(mocks, 3).execute(command(lines)).await.expect_err("short");
@@ -109,7 +109,7 @@ async fn insufficient_stock_lists_every_short_product_and_never_commits() {
 async fn an_unknown_product_is_its_own_error_and_no_stock_is_read() {
     let mut mocks = catalogue();
     mocks.stock.expect_get_many().times(0);
-    mocks.unit_of_work.expect_commit().times(0);
+    mocks.unit_of_work.expect_commit_all().times(0);
 
     let err = checkout(mocks, 3)
         .execute(command(vec![line(1, 1), line(9, 1)]))
@@ -135,8 +135,9 @@ async fn a_version_conflict_reloads_and_retries_until_it_wins() {
         Ok(vec![stock(1, 10, reads, reads)])
     });
     let mut commits = 0;
-    mocks.unit_of_work.expect_commit().times(2).returning(move |c| {
+    mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
         commits += 1;
+        let c = &batch[0];
         match commits {
             1 => Err(StoreError::StockConflict(c.stock()[0].product_id())),
             _ => {
@@ -159,7 +160,7 @@ async fn conflicts_on_every_attempt_give_contended() {
     mocks.stock.expect_get_many().times(3).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
     mocks
         .unit_of_work
-        .expect_commit()
+        .expect_commit_all()
         .times(3)
         .returning(|_| Err(StoreError::TransactionConflict("deadlock detected".into())));
 
@@ -174,7 +175,7 @@ async fn an_unavailable_store_is_not_retried() {
     mocks.stock.expect_get_many().times(1).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
     mocks
         .unit_of_work
-        .expect_commit()
+        .expect_commit_all()
         .times(1)
         .returning(|_| Err(StoreError::unavailable("connection refused")));
 

@@ -19,7 +19,7 @@ pub use idempotency::{
 pub use order::OrderRepository;
 pub use product::ProductRepository;
 pub use stock::StockRepository;
-pub use unit_of_work::{Changeset, UnitOfWork};
+pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::{MockClock, MockIdGenerator};

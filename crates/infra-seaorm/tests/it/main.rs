@@ -5,6 +5,7 @@
 
 mod support;
 
+mod batch;
 mod catalogue;
 mod commit;
 mod expiry;

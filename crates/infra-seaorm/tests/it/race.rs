@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use application::checkout::{CheckedOut, Checkout, CheckoutCommand, CheckoutConfig, CheckoutError};
+use application::checkout::{
+    Batching, CheckedOut, Checkout, CheckoutCommand, CheckoutConfig, CheckoutError,
+};
 use application::{CartLine, Ports, RetryPolicy};
 use domain::ProductId;
 use domain::ports::OrderRepository;
@@ -29,10 +31,39 @@ fn patient() -> RetryPolicy {
     }
 }
 
-/// The real use case over this backend's adapters, writing stock as `writes` says.
-fn checkout(db: &TestDb, writes: StockWrites) -> Arc<Checkout> {
+/// How the racing checkouts commit.
+#[derive(Debug, Clone, Copy)]
+enum Commits {
+    /// Each checkout in its own transaction, through one use case.
+    Alone,
+    /// Group commit, through `processes` independent use cases (each with its own lanes and
+    /// product cache, as separate server processes have) sharing the database.
+    Grouped { processes: usize },
+}
+
+/// The real use case(s) over this backend's adapters, writing stock as `writes` says.
+fn checkouts(db: &TestDb, writes: StockWrites, commits: Commits) -> Vec<Arc<Checkout>> {
+    let config = CheckoutConfig { retry: patient(), ..CheckoutConfig::default() };
+    match commits {
+        Commits::Alone => vec![Arc::new(Checkout::new(ports(db, writes), config))],
+        Commits::Grouped { processes } => (0..processes)
+            .map(|_| {
+                // Small batches and two lanes, so that a race of a few hundred buyers makes many
+                // batches that meet on the same rows.
+                let batching = Batching { lanes: 2, max_orders: 16 };
+                let (checkout, workers) = Checkout::batched(ports(db, writes), config, batching);
+                for worker in workers {
+                    tokio::spawn(worker);
+                }
+                Arc::new(checkout)
+            })
+            .collect(),
+    }
+}
+
+fn ports(db: &TestDb, writes: StockWrites) -> Ports {
     let a = &SeaOrmAdapters::with_stock_writes(&db.db, writes);
-    let ports = Ports {
+    Ports {
         products: Arc::new(a.products.clone()),
         stock: Arc::new(a.stock.clone()),
         orders: Arc::new(a.orders.clone()),
@@ -40,19 +71,20 @@ fn checkout(db: &TestDb, writes: StockWrites) -> Arc<Checkout> {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.db.clone())),
-    };
-    Arc::new(Checkout::new(ports, CheckoutConfig { retry: patient(), ..CheckoutConfig::default() }))
+    }
 }
 
-/// Runs every cart concurrently; answers come back in cart order.
+/// Runs every cart concurrently, spread over `checkouts` in turn; answers come back in cart
+/// order.
 async fn race(
-    checkout: Arc<Checkout>,
+    checkouts: Vec<Arc<Checkout>>,
     carts: Vec<Vec<CartLine>>,
 ) -> Vec<Result<CheckedOut, CheckoutError>> {
     let tasks: Vec<_> = carts
         .into_iter()
-        .map(|lines| {
-            let checkout = Arc::clone(&checkout);
+        .zip(checkouts.iter().cycle())
+        .map(|(lines, checkout)| {
+            let checkout = Arc::clone(checkout);
             tokio::spawn(async move {
                 checkout.execute(CheckoutCommand { lines, customer_id: None }).await
             })
@@ -73,30 +105,42 @@ on_every_backend!(
     two_hundred_buyers_of_fifty_units_get_fifty_orders_and_a_hundred_and_fifty_refusals
 );
 on_every_backend!(the_same_flash_sale_with_guarded_writes_is_just_as_exact);
+on_every_backend!(the_flash_sale_group_committed_by_three_processes_is_just_as_exact);
+on_every_backend!(group_commit_over_compare_and_swap_is_just_as_exact);
 
 async fn two_hundred_buyers_of_fifty_units_get_fifty_orders_and_a_hundred_and_fifty_refusals(
     db: &TestDb,
 ) {
-    flash_sale(db, StockWrites::CompareAndSwap).await;
+    flash_sale(db, StockWrites::CompareAndSwap, Commits::Alone).await;
 }
 
 async fn the_same_flash_sale_with_guarded_writes_is_just_as_exact(db: &TestDb) {
-    flash_sale(db, StockWrites::Guarded).await;
+    flash_sale(db, StockWrites::Guarded, Commits::Alone).await;
 }
 
-async fn flash_sale(db: &TestDb, writes: StockWrites) {
+async fn the_flash_sale_group_committed_by_three_processes_is_just_as_exact(db: &TestDb) {
+    flash_sale(db, StockWrites::Guarded, Commits::Grouped { processes: 3 }).await;
+}
+
+async fn group_commit_over_compare_and_swap_is_just_as_exact(db: &TestDb) {
+    flash_sale(db, StockWrites::CompareAndSwap, Commits::Grouped { processes: 3 }).await;
+}
+
+async fn flash_sale(db: &TestDb, writes: StockWrites, commits: Commits) {
     let (product, _) = product(db, "FLASH-1", 50).await;
     let carts = (0..200).map(|_| vec![line(product.id, 1)]).collect();
     let started = Instant::now();
 
-    let answers = race(checkout(db, writes), carts).await;
+    let answers = race(checkouts(db, writes, commits), carts).await;
 
     let winners: Vec<_> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
     let refused =
         answers.iter().filter(|a| matches!(a, Err(CheckoutError::InsufficientStock(_)))).count();
     let retries: u32 = winners.iter().map(|w| w.attempts - 1).sum();
+    let commits_made = winners.iter().map(|w| 1.0 / w.batch_orders as f64).sum::<f64>();
     eprintln!(
-        "flash sale on {:?} ({writes:?}): {} orders, {refused} refused, {retries} retries, {:?}",
+        "flash sale on {:?} ({writes:?}, {commits:?}): {} orders in ~{commits_made:.0} commits, \
+         {refused} refused, {retries} retries, {:?}",
         db.backend,
         winners.len(),
         started.elapsed()
@@ -114,16 +158,21 @@ async fn flash_sale(db: &TestDb, writes: StockWrites) {
 
 on_every_backend!(mixed_carts_over_five_products_reserve_exactly_the_winning_lines);
 on_every_backend!(mixed_carts_with_guarded_writes_reserve_exactly_the_winning_lines);
+on_every_backend!(mixed_carts_group_committed_by_three_processes_reserve_exactly);
 
 async fn mixed_carts_over_five_products_reserve_exactly_the_winning_lines(db: &TestDb) {
-    mixed_carts(db, StockWrites::CompareAndSwap).await;
+    mixed_carts(db, StockWrites::CompareAndSwap, Commits::Alone).await;
 }
 
 async fn mixed_carts_with_guarded_writes_reserve_exactly_the_winning_lines(db: &TestDb) {
-    mixed_carts(db, StockWrites::Guarded).await;
+    mixed_carts(db, StockWrites::Guarded, Commits::Alone).await;
 }
 
-async fn mixed_carts(db: &TestDb, writes: StockWrites) {
+async fn mixed_carts_group_committed_by_three_processes_reserve_exactly(db: &TestDb) {
+    mixed_carts(db, StockWrites::Guarded, Commits::Grouped { processes: 3 }).await;
+}
+
+async fn mixed_carts(db: &TestDb, writes: StockWrites, commits: Commits) {
     let mut products = Vec::new();
     for n in 0..5 {
         products.push(product(db, &format!("MIX-{n}"), 20).await.0.id);
@@ -137,7 +186,7 @@ async fn mixed_carts(db: &TestDb, writes: StockWrites) {
         })
         .collect();
 
-    let answers = race(checkout(db, writes), carts.clone()).await;
+    let answers = race(checkouts(db, writes, commits), carts.clone()).await;
 
     let mut won_units: HashMap<ProductId, i64> = HashMap::new();
     let mut won_orders: HashMap<ProductId, i64> = HashMap::new();

@@ -1,0 +1,180 @@
+//! Group commit against mocked ports: buyers are queued first (each buyer's future polled until
+//! it waits for its answer), then the lane's worker runs, so what shares a commit is decided by
+//! the test, not by timing.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use domain::ports::{Changeset, MockIdGenerator, StoreError};
+
+use super::*;
+use crate::checkout::{Checkout, CheckoutCommand, CheckoutConfig};
+use crate::test_support::{Mocks, line, oid, pid, product, sleeping_clock, stock};
+use crate::{CartLine, RetryPolicy};
+
+type Answer = Result<CheckedOut, CheckoutError>;
+type Buyer<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
+
+/// Mocks that know products 1 to 3, hand out orders 1, 2, 3… and read `stocks`.
+fn shop(stocks: Vec<domain::ProductStock>) -> Mocks {
+    let mut mocks = Mocks::new();
+    mocks.products.expect_get_many().returning(|ids| {
+        Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect())
+    });
+    let mut ids = MockIdGenerator::new();
+    let mut next = 0;
+    ids.expect_order_id().returning(move || {
+        next += 1;
+        oid(next)
+    });
+    mocks.ids = ids;
+    mocks.stock.expect_get_many().returning(move |_| Ok(stocks.clone()));
+    mocks
+}
+
+/// Records each batch a mocked unit of work commits.
+fn batches(mocks: &mut Mocks) -> Arc<Mutex<Vec<Vec<Changeset>>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    mocks.unit_of_work.expect_commit_all().returning(move |batch| {
+        sink.lock().expect("lock").push(batch);
+        Ok(())
+    });
+    seen
+}
+
+fn batched(mocks: Mocks) -> (Checkout, Vec<BatchWorker>) {
+    let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+    let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
+    Checkout::batched(mocks.into_ports(), config, Batching { lanes: 4, max_orders: 64 })
+}
+
+fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
+    Box::pin(checkout.execute(CheckoutCommand { lines, customer_id: None }))
+}
+
+/// Polls each buyer once: it validates its cart and queues, then waits for the worker.
+async fn queue_all(buyers: &mut [Buyer<'_>]) {
+    for buyer in buyers {
+        assert!(futures::poll!(buyer.as_mut()).is_pending(), "queued, waiting for its answer");
+    }
+}
+
+/// Runs every lane's worker and waits for every buyer's answer; returns the answers and the
+/// workers' tasks.
+async fn serve(
+    workers: Vec<BatchWorker>,
+    buyers: Vec<Buyer<'_>>,
+) -> (Vec<Answer>, Vec<tokio::task::JoinHandle<()>>) {
+    let tasks = workers.into_iter().map(tokio::spawn).collect();
+    (futures::future::join_all(buyers).await, tasks)
+}
+
+#[tokio::test]
+async fn buyers_queued_together_share_one_commit_and_the_last_unit_goes_to_the_first() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let seen = batches(&mut mocks);
+    let (checkout, workers) = batched(mocks);
+    let mut buyers = vec![
+        buyer(&checkout, vec![line(1, 2)]),
+        buyer(&checkout, vec![line(1, 2)]),
+        buyer(&checkout, vec![line(1, 1)]),
+    ];
+    queue_all(&mut buyers).await;
+
+    let (answers, workers) = serve(workers, buyers).await;
+
+    let [first, second, third] = answers.as_slice() else { panic!("three answers") };
+    let first = first.as_ref().expect("fits");
+    assert_eq!(first.batch_orders, 2);
+    assert!(matches!(
+        second,
+        Err(CheckoutError::InsufficientStock(s)) if s[0].available.get() == 1
+    ));
+    assert_eq!(third.as_ref().expect("fits in what is left").order.id(), oid(3));
+    let seen = seen.lock().expect("lock");
+    let [batch] = seen.as_slice() else { panic!("one commit, got {}", seen.len()) };
+    let chain: Vec<_> = batch
+        .iter()
+        .map(|c| {
+            let change = c.stock()[0];
+            (c.order_id(), change.reserved_delta(), change.expected_version().get())
+        })
+        .collect();
+    assert_eq!(chain, vec![(Some(oid(1)), 2, 5), (Some(oid(3)), 1, 6)], "a chain from v5");
+    drop(answers);
+    drop(checkout);
+    for worker in workers {
+        worker.await.expect("a worker ends once its checkout is gone");
+    }
+}
+
+#[tokio::test]
+async fn a_lost_race_decides_the_whole_batch_again_from_a_fresh_read() {
+    let mut mocks = shop(vec![]);
+    mocks.clock = sleeping_clock(1);
+    mocks.stock.checkpoint();
+    let mut reads = 0;
+    mocks.stock.expect_get_many().times(2).returning(move |_| {
+        reads += 1;
+        // Between the two reads another process sold 2 of the 3 units.
+        Ok(vec![if reads == 1 { stock(1, 3, 0, 1) } else { stock(1, 3, 2, 2) }])
+    });
+    let mut commits = 0;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
+        commits += 1;
+        if commits == 1 {
+            return Err(StoreError::StockConflict(pid(1)));
+        }
+        sink.lock().expect("lock").push(batch);
+        Ok(())
+    });
+    let (checkout, workers) = batched(mocks);
+    let mut buyers = vec![buyer(&checkout, vec![line(1, 1)]), buyer(&checkout, vec![line(1, 1)])];
+    queue_all(&mut buyers).await;
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert_eq!(answers[0].as_ref().expect("the first still fits").attempts, 2);
+    assert!(matches!(answers[1], Err(CheckoutError::InsufficientStock(_))));
+    assert_eq!(seen.lock().expect("lock")[0].len(), 1);
+}
+
+#[tokio::test]
+async fn a_buyer_who_gave_up_before_its_turn_is_not_reserved_for() {
+    let mut mocks = shop(vec![stock(1, 5, 0, 1)]);
+    let seen = batches(&mut mocks);
+    let (checkout, workers) = batched(mocks);
+    let mut buyers = vec![buyer(&checkout, vec![line(1, 1)]), buyer(&checkout, vec![line(1, 4)])];
+    queue_all(&mut buyers).await;
+    drop(buyers.pop());
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert_eq!(answers[0].as_ref().expect("served").batch_orders, 1);
+    let seen = seen.lock().expect("lock");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].len(), 1, "only the buyer still waiting");
+}
+
+#[tokio::test]
+async fn carts_of_different_first_products_may_take_different_lanes_and_all_are_served() {
+    let mut mocks = shop(vec![stock(1, 5, 0, 1), stock(2, 5, 0, 1), stock(3, 5, 0, 1)]);
+    let seen = batches(&mut mocks);
+    let (checkout, workers) = batched(mocks);
+    let mut buyers = vec![
+        buyer(&checkout, vec![line(1, 1), line(2, 1)]),
+        buyer(&checkout, vec![line(2, 1)]),
+        buyer(&checkout, vec![line(3, 1)]),
+    ];
+    queue_all(&mut buyers).await;
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    // Products 1, 2 and 3 fall in lanes 1, 2 and 3 of 4: three commits.
+    let orders: usize = seen.lock().expect("lock").iter().map(Vec::len).sum();
+    assert_eq!((seen.lock().expect("lock").len(), orders), (3, 3));
+}
