@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::checkout::Batching;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
@@ -98,6 +99,10 @@ impl Application {
             reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(config.request_timeout)),
             retry: RetryPolicy { max_attempts: config.retry_attempts, ..RetryPolicy::default() },
+            group_commit: (config.group_commit_lanes > 0).then_some(Batching {
+                lanes: config.group_commit_lanes as usize,
+                max_orders: config.group_commit_max_orders as usize,
+            }),
         };
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();

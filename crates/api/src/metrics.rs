@@ -63,8 +63,8 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// Counts a checkout's outcome, its retries, and the version conflicts it ran into (every
-/// attempt but a successful last one lost a race).
+/// Counts a checkout's outcome, its retries, the version conflicts it ran into (every attempt
+/// but a successful last one lost a race), and the size of the commit it was part of.
 pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
     let (outcome, attempts, conflicts) = match result {
         Ok(done) => ("created", done.attempts, done.attempts.saturating_sub(1)),
@@ -77,6 +77,10 @@ pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
     counter!("checkouts_total", "outcome" => outcome).increment(1);
     counter!("checkout_retries_total").increment(u64::from(attempts.saturating_sub(1)));
     counter!("checkout_version_conflicts_total").increment(u64::from(conflicts));
+    if let Ok(done) = result {
+        // How many orders shared this one's commit: group commit at work (1 without it).
+        histogram!("checkout_batch_orders").record(done.batch_orders as f64);
+    }
 }
 
 /// Counts reservations the sweeper expired.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use application::adjust_stock::AdjustStock;
 use application::availability::CheckAvailability;
 use application::cancel::Cancel;
-use application::checkout::{Checkout, CheckoutConfig};
+use application::checkout::{Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
 use application::expire::ExpireDue;
 use application::idempotency::Idempotency;
@@ -33,6 +33,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// How long a request may run; idempotency claims older than twice this are stale.
     pub request_timeout: Duration,
+    /// Group commit of checkouts, or `None` for one transaction per checkout.
+    pub group_commit: Option<Batching>,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             reservation_ttl: chrono::TimeDelta::minutes(15),
             retry: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
+            group_commit: None,
         }
     }
 }
@@ -64,7 +67,7 @@ impl Services {
         let retry = settings.retry;
         let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
         Self {
-            checkout: Checkout::new(ports.clone(), config),
+            checkout: checkout(ports, config, settings.group_commit),
             availability: CheckAvailability::new(ports.clone()),
             pay: Pay::new(ports.clone(), retry),
             cancel: Cancel::new(ports.clone(), retry),
@@ -76,6 +79,19 @@ impl Services {
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
         }
     }
+}
+
+/// The checkout use case; with group commit, its lane workers run as tasks of the current
+/// runtime until the use case is dropped.
+fn checkout(ports: &Ports, config: CheckoutConfig, batching: Option<Batching>) -> Checkout {
+    let Some(batching) = batching else {
+        return Checkout::new(ports.clone(), config);
+    };
+    let (checkout, workers) = Checkout::batched(ports.clone(), config, batching);
+    for worker in workers {
+        tokio::spawn(worker);
+    }
+    checkout
 }
 
 /// What every handler gets. Cloning is cheap.

@@ -19,8 +19,8 @@ use chrono::TimeDelta;
 use domain::order::OrderChange;
 use domain::ports::{BoxError, Changeset, StoreError};
 use domain::{
-    Cart, CartError, CustomerId, Order, OrderError, ProductId, ProductStock, Shortage,
-    StockChange, StockError, Timestamp,
+    Cart, CartError, CustomerId, Order, OrderError, ProductId, ProductStock, Shortage, StockChange,
+    StockError, Timestamp,
 };
 
 use crate::cart::cart_of;
@@ -191,14 +191,22 @@ impl Reserver {
     /// every cart that fits, with its order, in one transaction. Each checkout gets its own
     /// answer, in `batch`'s order: a cart that no longer fits is refused while the others
     /// succeed. A lost race re-reads and decides the whole batch again.
-    pub(crate) async fn reserve(&self, batch: Vec<Pending>) -> Vec<Result<CheckedOut, CheckoutError>> {
-        let ids: Vec<ProductId> =
-            batch.iter().flat_map(|p| p.cart.product_ids()).collect::<BTreeSet<_>>().into_iter().collect();
+    pub(crate) async fn reserve(
+        &self,
+        batch: Vec<Pending>,
+    ) -> Vec<Result<CheckedOut, CheckoutError>> {
+        let ids: Vec<ProductId> = batch
+            .iter()
+            .flat_map(|p| p.cart.product_ids())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let attempt = || async {
-            let mut stocks: HashMap<ProductId, ProductStock> = (self.ports.stock.get_many(&ids).await?)
-                .into_iter()
-                .map(|stock| (stock.product_id(), stock))
-                .collect();
+            let mut stocks: HashMap<ProductId, ProductStock> =
+                (self.ports.stock.get_many(&ids).await?)
+                    .into_iter()
+                    .map(|stock| (stock.product_id(), stock))
+                    .collect();
             let verdicts: Vec<_> =
                 batch.iter().map(|pending| reserve_cart(&mut stocks, &pending.cart)).collect();
             let changesets: Vec<_> = batch
@@ -216,7 +224,8 @@ impl Reserver {
             }
             Ok((verdicts, committed))
         };
-        let outcome = retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await;
+        let outcome =
+            retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await;
         match outcome {
             Ok(done) => {
                 let (verdicts, committed) = done.value;

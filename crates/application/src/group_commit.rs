@@ -77,9 +77,9 @@ impl Lanes {
         }
         // A dropped reply means the worker lost the batch (it panicked): whether the batch was
         // committed is unknown, which is what 503 and an idempotent retry are for.
-        answer.await.unwrap_or_else(|_| {
-            Err(CheckoutError::Unavailable("the checkout batch failed".into()))
-        })
+        answer
+            .await
+            .unwrap_or_else(|_| Err(CheckoutError::Unavailable("the checkout batch failed".into())))
     }
 }
 

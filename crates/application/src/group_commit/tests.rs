@@ -18,9 +18,10 @@ type Buyer<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
 /// Mocks that know products 1 to 3, hand out orders 1, 2, 3… and read `stocks`.
 fn shop(stocks: Vec<domain::ProductStock>) -> Mocks {
     let mut mocks = Mocks::new();
-    mocks.products.expect_get_many().returning(|ids| {
-        Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect())
-    });
+    mocks
+        .products
+        .expect_get_many()
+        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
     let mut ids = MockIdGenerator::new();
     let mut next = 0;
     ids.expect_order_id().returning(move || {

@@ -33,9 +33,15 @@ fn reserve_in_turn(
                 .lines()
                 .map(|(id, n)| stocks.get_mut(&id).expect("known").reserve(n).expect("fits"))
                 .collect();
-            let order =
-                Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
-                    .expect("order");
+            let order = Order::place(
+                UuidV7Ids.order_id(),
+                &cart,
+                |_| Some(price()),
+                None,
+                t0(),
+                minutes(15),
+            )
+            .expect("order");
             let changeset =
                 Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
             (order, changeset)

@@ -15,6 +15,7 @@ const BUYERS: usize = 300;
 on_both_backends!(with_enough_retries_exactly_fifty_of_three_hundred_buyers_get_a_unit, patient);
 on_both_backends!(with_guarded_writes_exactly_fifty_of_three_hundred_buyers_get_a_unit, guarded);
 on_both_backends!(under_the_default_retry_policy_a_flash_sale_never_oversells);
+on_both_backends!(without_group_commit_exactly_fifty_of_three_hundred_buyers_get_a_unit, alone);
 
 /// Compare-and-swap writes (the seed's). Every lost race is a unit reserved by someone else,
 /// so a buyer loses at most `UNITS` races before it reads the stock as gone: `UNITS + 1`
@@ -27,6 +28,11 @@ fn patient(config: &mut Config) {
 /// Guarded delta writes, the default retry policy: buyers queue on the row instead of racing.
 fn guarded(config: &mut Config) {
     config.stock_writes = StockWritesArg::Guarded;
+}
+
+/// Guarded writes, every checkout committed on its own (group commit off).
+fn alone(config: &mut Config) {
+    config.group_commit_lanes = 0;
 }
 
 /// `BUYERS` concurrent checkouts of one unit each, tallied by (status, problem slug).
@@ -50,6 +56,10 @@ async fn with_enough_retries_exactly_fifty_of_three_hundred_buyers_get_a_unit(ap
 
 async fn with_guarded_writes_exactly_fifty_of_three_hundred_buyers_get_a_unit(api: Api) {
     exactly_the_units_on_hand_are_sold(api, "guarded, 10 attempts").await;
+}
+
+async fn without_group_commit_exactly_fifty_of_three_hundred_buyers_get_a_unit(api: Api) {
+    exactly_the_units_on_hand_are_sold(api, "guarded, one commit per checkout").await;
 }
 
 async fn exactly_the_units_on_hand_are_sold(api: Api, label: &str) {

@@ -17,4 +17,5 @@ mod malformed_input;
 mod operations;
 mod order_lifecycle;
 mod pagination;
+mod processes;
 mod stock_views;

@@ -1,0 +1,213 @@
+//! Three server processes on one database: the real `checkout-api` binary, started three
+//! times, each with its own connection pool, product cache and group-commit lanes. A flash
+//! sale and mixed carts are spread over all three at once; payments and cancellations go to a
+//! process other than the one that took the order. Counts come out exact: nothing but the
+//! versioned writes in the database keeps the processes from overselling.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api::wire::OrderView;
+use reqwest::Method;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::client::{Api, TOKEN};
+use super::database::TestDatabase;
+use super::harness::Backend;
+
+const PROCESSES: usize = 3;
+const HOT_UNITS: i64 = 100;
+const HOT_BUYERS: usize = 600;
+const MIXED_UNITS: i64 = 40;
+const MIXED_CARTS: usize = 150;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite() {
+    three_processes_share_one_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres() {
+    three_processes_share_one_database(Backend::Postgres).await;
+}
+
+/// One `checkout-api serve` process; killed when dropped.
+struct Server {
+    child: Child,
+    api: Api,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts the binary on a free port over `database_url`, logging to `log`, and waits until
+    /// it is ready.
+    async fn start(backend: Backend, database_url: &str, log: &Path) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|probe| probe.local_addr())
+            .expect("a free port")
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log = File::create(log).expect("a log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_checkout-api"))
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("CHECKOUT_BIND", addr.to_string())
+            .env("CHECKOUT_ADMIN_TOKEN", TOKEN)
+            .env("CHECKOUT_LOG_FORMAT", "json")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log file"))
+            .stderr(log)
+            .spawn()
+            .expect("the server binary starts");
+        let server = Self { child, api: Api::new(backend, addr) };
+        server.wait_until_ready().await;
+        server
+    }
+
+    async fn wait_until_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let request = self.api.request(Method::GET, "/readyz");
+            if let Ok(reply) = request.send().await
+                && reply.status() == 200
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "a server was not ready within 60 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn three_processes_share_one_database(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else { return };
+    let logs = tempfile::tempdir().expect("a directory for the servers' logs");
+    let mut servers = Vec::new();
+    // One after the other: the first migrates the fresh database, the others find it current.
+    for n in 0..PROCESSES {
+        let log = logs.path().join(format!("server-{n}.log"));
+        servers.push(Server::start(backend, &database.url, &log).await);
+    }
+    let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
+
+    let outcome = tokio::spawn(scenario(apis)).await;
+
+    drop(servers);
+    database.destroy().await;
+    if let Err(failure) = outcome {
+        for n in 0..PROCESSES {
+            let log = std::fs::read_to_string(logs.path().join(format!("server-{n}.log")));
+            eprintln!("--- server {n}'s log:\n{}", log.unwrap_or_default());
+        }
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn scenario(apis: Vec<Api>) {
+    // Arrange
+    let hot = apis[0].create_product("MULTI-HOT", HOT_UNITS).await;
+    let mut mixed = Vec::new();
+    for n in 0..5 {
+        mixed.push(apis[1].create_product(&format!("MULTI-MIX-{n}"), MIXED_UNITS).await);
+    }
+    let carts: Vec<Vec<(Uuid, i64)>> = (0..MIXED_CARTS)
+        .map(|i| {
+            (0..1 + i % 3).map(|k| (mixed[(i * 7 + k * 3) % 5], 1 + ((i + k) % 3) as i64)).collect()
+        })
+        .collect();
+
+    // Act: every buyer and every cart at once, spread over the processes.
+    let mut buyers = JoinSet::new();
+    let hot_carts = (0..HOT_BUYERS).map(|_| vec![(hot, 1)]);
+    for (i, lines) in hot_carts.chain(carts.iter().cloned()).enumerate() {
+        let api = apis[i % PROCESSES].clone();
+        buyers.spawn(async move {
+            let reply = api.checkout(&lines).await;
+            let order = (reply.status == 201).then(|| reply.json::<OrderView>().id);
+            (i, reply.outcome(), order)
+        });
+    }
+    let mut answers = buyers.join_all().await;
+    answers.sort_by_key(|(i, _, _)| *i);
+    let (hot_answers, mixed_answers) = answers.split_at(HOT_BUYERS);
+
+    // Assert: the flash sale sold exactly what there was, over all processes.
+    let mut tally = BTreeMap::new();
+    for (_, outcome, _) in hot_answers {
+        *tally.entry(outcome.clone()).or_insert(0) += 1;
+    }
+    eprintln!("{PROCESSES} processes on {:?}, flash sale: {tally:?}", apis[0].backend);
+    let expected = BTreeMap::from([
+        ((201, String::new()), HOT_UNITS as usize),
+        ((409, "insufficient-stock".to_owned()), HOT_BUYERS - HOT_UNITS as usize),
+    ]);
+    assert_eq!(tally, expected, "(status, problem) → count");
+
+    // Assert: every mixed cart got an order or a definite refusal, and the stock holds exactly
+    // the winning lines.
+    let mut won_units: HashMap<Uuid, i64> = HashMap::new();
+    let mut won_orders: HashMap<Uuid, i64> = HashMap::new();
+    for ((i, outcome, _), cart) in mixed_answers.iter().zip(&carts) {
+        match outcome.0 {
+            201 => {
+                for &(product, quantity) in cart {
+                    *won_units.entry(product).or_default() += quantity;
+                    *won_orders.entry(product).or_default() += 1;
+                }
+            }
+            409 => assert_eq!(outcome.1, "insufficient-stock", "cart {i}"),
+            _ => panic!("cart {i} got {outcome:?}"),
+        }
+    }
+    for product in &mixed {
+        let won = won_units.get(product).copied().unwrap_or_default();
+        for api in &apis {
+            let stock = api.stock(*product).await;
+            assert_eq!(stock.reserved, won, "reserved is the sum of the winning lines");
+            assert!(stock.reserved <= stock.on_hand);
+            assert_eq!(stock.version, 1 + won_orders.get(product).copied().unwrap_or_default());
+        }
+    }
+
+    // Act: pay every other hot order and cancel every fifth, each on another process than the
+    // one that took it.
+    let mut settled = JoinSet::new();
+    for (n, (i, _, order)) in hot_answers.iter().filter(|(_, _, o)| o.is_some()).enumerate() {
+        let (api, order) = (apis[(i + 1) % PROCESSES].clone(), order.expect("an order"));
+        settled.spawn(async move {
+            if n % 2 == 0 {
+                (true, api.pay(order).await.status.as_u16())
+            } else if n % 5 == 1 {
+                (false, api.cancel(order).await.status.as_u16())
+            } else {
+                (false, 0)
+            }
+        });
+    }
+    let settled = settled.join_all().await;
+    assert!(settled.iter().all(|&(_, status)| status == 200 || status == 0), "{settled:?}");
+    let paid = settled.iter().filter(|&&(pay, s)| pay && s == 200).count() as i64;
+    let cancelled = settled.iter().filter(|&&(pay, s)| !pay && s == 200).count() as i64;
+
+    // Assert: every process sees the same, exact stock.
+    for api in &apis {
+        let stock = api.stock(hot).await;
+        assert_eq!(
+            (stock.on_hand, stock.reserved, stock.version),
+            (HOT_UNITS - paid, HOT_UNITS - paid - cancelled, 1 + HOT_UNITS + paid + cancelled),
+            "after {paid} payments and {cancelled} cancellations"
+        );
+    }
+}
