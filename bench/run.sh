@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# One benchmark run on this machine: our service (both stock-write strategies) against the
+# One benchmark run on this machine: our service (each variant below) against the
 # raw-SQL limit of the same transaction shapes, at the same concurrency, on PostgreSQL and on
 # SQLite, then a table of the ratios. Everything runs on 127.0.0.1 and stops by itself.
 #
 #   bash bench/run.sh                      # defaults below
-#   BENCH_SECONDS=5 BENCH_CLIENTS="4 64" bash bench/run.sh
+#   BENCH_SECONDS=5 BENCH_CLIENTS="4 64" BENCH_VARIANTS="guarded grouped" bash bench/run.sh
+#
+# Variants of our server: `compare-and-swap` and `guarded` commit each checkout on its own with
+# that stock-write strategy; `grouped` is the default server (guarded writes, group commit);
+# `groupedN` the same with N group-commit lanes.
 #
 # It builds what it needs (release), starts PostgreSQL if it is installed but down, creates and
 # drops its own databases (bench_*), and writes JSON and text results under bench/results/.
@@ -13,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-"4 16 64"}
-STRATEGIES=${BENCH_STRATEGIES:-"compare-and-swap guarded"}
+VARIANTS=${BENCH_VARIANTS:-"compare-and-swap guarded grouped"}
 BACKENDS=${BENCH_BACKENDS:-"postgres sqlite"}
 PRODUCTS=100
 PORT=18190
@@ -46,8 +50,19 @@ SERVER_PID=""
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
 trap stop_server EXIT
 
-start_server() { # url strategy log
-  RUST_LOG=warn "$BIN/checkout-api" --database-url "$1" --stock-writes "$2" \
+variant_flags() { # variant -> the server's flags
+  case "$1" in
+    compare-and-swap) echo "--stock-writes compare-and-swap --group-commit-lanes 0" ;;
+    guarded) echo "--stock-writes guarded --group-commit-lanes 0" ;;
+    grouped) echo "--stock-writes guarded" ;;
+    grouped[0-9]*) echo "--stock-writes guarded --group-commit-lanes ${1#grouped}" ;;
+    *) echo "unknown variant $1" >&2; exit 1 ;;
+  esac
+}
+
+start_server() { # url variant log
+  # shellcheck disable=SC2046 # the flags are meant to split
+  RUST_LOG=warn "$BIN/checkout-api" --database-url "$1" $(variant_flags "$2") \
     --bind "127.0.0.1:$PORT" --admin-token "$TOKEN" --log-format json >"$3" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
@@ -68,14 +83,14 @@ loadgen() { # scenario clients json
 
 for backend in $BACKENDS; do
   [ "$backend" = postgres ] && ensure_postgres
-  for strategy in $STRATEGIES; do
-    echo "== ours: $backend, $strategy"
+  for variant in $VARIANTS; do
+    echo "== ours: $backend, $variant"
     if [ "$backend" = postgres ]; then url=$(fresh_pg_db "bench_ours"); else
-      rm -rf "$OUT/sqlite-$strategy"; mkdir -p "$OUT/sqlite-$strategy"
-      url="sqlite://$OUT/sqlite-$strategy/checkout.db"; fi
-    start_server "$url" "$strategy" "$OUT/server-$backend-$strategy.log"
+      rm -rf "$OUT/sqlite-$variant"; mkdir -p "$OUT/sqlite-$variant"
+      url="sqlite://$OUT/sqlite-$variant/checkout.db"; fi
+    start_server "$url" "$variant" "$OUT/server-$backend-$variant.log"
     for scenario in spread hot; do
-      for c in $CLIENTS; do loadgen "$scenario" "$c" "$OUT/ours-$backend-$strategy-$scenario-$c.json"; done
+      for c in $CLIENTS; do loadgen "$scenario" "$c" "$OUT/ours-$backend-$variant-$scenario-$c.json"; done
     done
     stop_server
     [ "$backend" = postgres ] && psql -qc "DROP DATABASE bench_ours WITH (FORCE)" postgres

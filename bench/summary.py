@@ -25,10 +25,11 @@ def ours(backend, strategy, scenario, clients):
 
 rows = sorted({tuple(p.stem.split("-")[1:]) for p in out.glob("ours-*.json")})
 backends = sorted({r[0] for r in rows}, reverse=True)
-strategies = ["compare-and-swap", "guarded"]
+fixed = ["compare-and-swap", "guarded", "grouped"]
+strategies = fixed + sorted({r[1] for r in rows} - set(fixed))
 for backend in backends:
     print(f"\n### {backend}\n")
-    print("| scenario | clients | raw SQL tx/s | strategy | orders/s | ratio | p50 ms | p99 ms | 503s | conflicts | invariant |")
+    print("| scenario | clients | raw SQL tx/s | server | orders/s | ratio | p50 ms | p99 ms | 503s | conflicts | invariant |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for scenario in ["spread", "hot"]:
         for clients in sorted({int(r[-1]) for r in rows if r[0] == backend}):
