@@ -99,8 +99,8 @@ impl Application {
             reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(config.request_timeout)),
             retry: RetryPolicy { max_attempts: config.retry_attempts, ..RetryPolicy::default() },
-            group_commit: (config.group_commit_lanes > 0).then_some(Batching {
-                lanes: config.group_commit_lanes as usize,
+            group_commit: (config.group_commit_lanes() > 0).then_some(Batching {
+                lanes: config.group_commit_lanes() as usize,
                 max_orders: config.group_commit_max_orders as usize,
             }),
         };

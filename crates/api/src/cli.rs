@@ -87,10 +87,11 @@ pub struct Config {
     /// Group commit: checkouts that arrive while another is being committed are reserved
     /// together and written in one transaction. This many independent queues (a cart queues by
     /// its first product, so a hot product's buyers meet in one); 0 commits every checkout on
-    /// its own. See docs/benchmarks.md for the measurements behind the default.
-    #[arg(long, env = "CHECKOUT_GROUP_COMMIT_LANES", global = true, default_value = "4",
+    /// its own. Default: 4, or 1 on SQLite, which has one writer at a time anyway (more lanes
+    /// only make them wait for its lock). See docs/benchmarks.md.
+    #[arg(long, env = "CHECKOUT_GROUP_COMMIT_LANES", global = true,
           value_parser = clap::value_parser!(u32).range(0..=256))]
-    pub group_commit_lanes: u32,
+    pub group_commit_lanes: Option<u32>,
     /// The most checkouts group commit writes in one transaction.
     #[arg(long, env = "CHECKOUT_GROUP_COMMIT_MAX_ORDERS", global = true, default_value = "64",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -101,6 +102,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// The group-commit lanes in force: the setting, or the backend's default.
+    #[must_use]
+    pub fn group_commit_lanes(&self) -> u32 {
+        let single_writer = self.database_url.starts_with("sqlite:");
+        self.group_commit_lanes.unwrap_or(if single_writer { 1 } else { 4 })
+    }
+
     /// The defaults, as if no flag or variable were given (for tests and embedding).
     #[must_use]
     pub fn defaults() -> Self {
@@ -149,5 +157,17 @@ mod tests {
         assert!(Cli::try_parse_from(["checkout-api", "serve", "--reservation-ttl", "0"]).is_err());
         assert_eq!(cli.config.retry_attempts, 10);
         assert!(Cli::try_parse_from(["checkout-api", "--retry-attempts", "0"]).is_err());
+    }
+
+    #[test]
+    fn group_commit_lanes_default_to_one_on_sqlite_and_four_elsewhere_unless_set() {
+        let lanes = |args: &[&str]| {
+            let args = ["checkout-api"].iter().chain(args).copied();
+            Cli::try_parse_from(args).expect("parse").config.group_commit_lanes()
+        };
+        assert_eq!(lanes(&["--database-url", "sqlite://x.db"]), 1);
+        assert_eq!(lanes(&["--database-url", "postgres://h/db"]), 4);
+        assert_eq!(lanes(&["--database-url", "sqlite://x.db", "--group-commit-lanes", "3"]), 3);
+        assert_eq!(lanes(&["--database-url", "postgres://h/db", "--group-commit-lanes", "0"]), 0);
     }
 }
