@@ -202,7 +202,7 @@ async fn write_orders(
         match change {
             OrderChange::Created(order) => created.push(order),
             OrderChange::Updated { expected, order } => {
-                update_order(txn, *expected, &order.record()).await?;
+                update_order(txn, *expected, order.record()).await?;
             }
         }
     }

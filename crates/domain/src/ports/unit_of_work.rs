@@ -105,8 +105,8 @@ pub trait UnitOfWork: Send + Sync {
 /// change of that product leaves: writing the sum would then store a state nobody computed.
 pub fn chain_stock_changes(
     changesets: &[Changeset],
-) -> Result<Vec<(ProductId, Vec<(&StockChange, &Changeset)>)>, BrokenChain> {
-    let mut chains: BTreeMap<ProductId, Vec<(&StockChange, &Changeset)>> = BTreeMap::new();
+) -> Result<Vec<(ProductId, StockChain<'_>)>, BrokenChain> {
+    let mut chains: BTreeMap<ProductId, StockChain<'_>> = BTreeMap::new();
     for changeset in changesets {
         for change in changeset.stock() {
             let chain = chains.entry(change.product_id()).or_default();
@@ -120,6 +120,10 @@ pub fn chain_stock_changes(
     }
     Ok(chains.into_iter().collect())
 }
+
+/// One product's stock changes in the order they follow each other, each with the changeset it
+/// belongs to (for its order and reason in the ledger).
+pub type StockChain<'a> = Vec<(&'a StockChange, &'a Changeset)>;
 
 /// Changes of one product that do not follow each other; see [`chain_stock_changes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
