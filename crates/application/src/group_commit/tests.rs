@@ -93,15 +93,17 @@ async fn buyers_queued_together_share_one_commit_and_the_last_unit_goes_to_the_f
         Err(CheckoutError::InsufficientStock(s)) if s[0].available.get() == 1
     ));
     assert_eq!(third.as_ref().expect("fits in what is left").order.id(), oid(3));
-    let seen = seen.lock().expect("lock");
-    let [batch] = seen.as_slice() else { panic!("one commit, got {}", seen.len()) };
-    let chain: Vec<_> = batch
-        .iter()
-        .map(|c| {
-            let change = c.stock()[0];
-            (c.order_id(), change.reserved_delta(), change.expected_version().get())
-        })
-        .collect();
+    let chain: Vec<_> = {
+        let seen = seen.lock().expect("lock");
+        let [batch] = seen.as_slice() else { panic!("one commit, got {}", seen.len()) };
+        batch
+            .iter()
+            .map(|c| {
+                let change = c.stock()[0];
+                (c.order_id(), change.reserved_delta(), change.expected_version().get())
+            })
+            .collect()
+    };
     assert_eq!(chain, vec![(Some(oid(1)), 2, 5), (Some(oid(3)), 1, 6)], "a chain from v5");
     drop(answers);
     drop(checkout);
