@@ -77,6 +77,7 @@ pub fn ports(db: &DatabaseConnection, writes: StockWritesArg) -> Ports {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.clone())),
+        reconciliation: Arc::new(adapters.reconciliation),
     }
 }
 

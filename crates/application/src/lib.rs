@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod pay;
 mod ports;
 pub mod queries;
+pub mod reconcile;
 mod retry;
 pub mod set_stock;
 mod settle;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    Clock, IdGenerator, IdempotencyStore, OrderRepository, ProductRepository, StockRepository,
-    UnitOfWork,
+    Clock, IdGenerator, IdempotencyStore, OrderRepository, ProductRepository, Reconciliation,
+    StockRepository, UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -24,4 +24,6 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
     /// Idempotency keys and their stored answers.
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Every product's stock figures from one snapshot, for reconciliation.
+    pub reconciliation: Arc<dyn Reconciliation>,
 }

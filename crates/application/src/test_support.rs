@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use domain::ports::Changeset;
 use domain::ports::{
     MockClock, MockIdGenerator, MockIdempotencyStore, MockOrderRepository, MockProductRepository,
-    MockStockRepository, MockUnitOfWork,
+    MockReconciliation, MockStockRepository, MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -137,6 +137,7 @@ pub(crate) struct Mocks {
     pub(crate) clock: MockClock,
     pub(crate) ids: MockIdGenerator,
     pub(crate) idempotency: MockIdempotencyStore,
+    pub(crate) reconciliation: MockReconciliation,
 }
 
 impl Mocks {
@@ -152,6 +153,7 @@ impl Mocks {
             clock: sleeping_clock(0),
             ids,
             idempotency: MockIdempotencyStore::new(),
+            reconciliation: MockReconciliation::new(),
         }
     }
 
@@ -164,6 +166,7 @@ impl Mocks {
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
             idempotency: Arc::new(self.idempotency),
+            reconciliation: Arc::new(self.reconciliation),
         }
     }
 }

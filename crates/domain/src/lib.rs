@@ -20,6 +20,7 @@ pub mod order;
 pub mod ports;
 mod product;
 mod quantity;
+mod reconciliation;
 mod sku;
 pub mod stock;
 mod version;
@@ -33,6 +34,7 @@ pub use order::{
 };
 pub use product::{Product, ProductError, ProductName};
 pub use quantity::{Quantity, QuantityError, StockCount};
+pub use reconciliation::{Discrepancy, Drift, LedgerTotals, StockFigures, StoredStock};
 pub use sku::{Sku, SkuError};
 pub use stock::{ProductStock, Shortage, StockChange, StockError};
 pub use version::{Version, VersionError};

@@ -15,6 +15,7 @@ mod error;
 mod idempotency;
 mod order;
 mod product;
+mod reconciliation;
 mod stock;
 pub mod system;
 mod transaction;
@@ -25,6 +26,7 @@ pub use connect::{SetupError, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;
+pub use reconciliation::SeaOrmReconciliation;
 pub use sea_orm::DatabaseConnection;
 pub use stock::SeaOrmStockRepository;
 pub use unit_of_work::SeaOrmUnitOfWork;
@@ -41,6 +43,8 @@ pub struct SeaOrmAdapters {
     pub products: SeaOrmProductRepository,
     /// The atomic-commit port.
     pub unit_of_work: SeaOrmUnitOfWork,
+    /// The reconciliation port (read-only).
+    pub reconciliation: SeaOrmReconciliation,
 }
 
 impl SeaOrmAdapters {
@@ -59,6 +63,7 @@ impl SeaOrmAdapters {
             orders: SeaOrmOrderRepository::new(db.clone()),
             products: SeaOrmProductRepository::new(db.clone()),
             unit_of_work: SeaOrmUnitOfWork::with_stock_writes(db.clone(), writes),
+            reconciliation: SeaOrmReconciliation::new(db.clone()),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Write transactions: how one is opened on each backend, and how it ends.
+//! Transactions: how a writing one and a snapshot-reading one are opened on each backend, and
+//! how they end.
 //!
 //! SQLite is the reason this module exists. A deferred `BEGIN` starts as a reader and tries to
 //! upgrade to a writer at the first UPDATE; when another connection wrote in between, the
@@ -13,8 +14,8 @@
 
 use domain::ports::StoreError;
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, IsolationLevel,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::error::store_error;
@@ -26,6 +27,28 @@ pub(crate) async fn begin_write(
     let options = TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
+    };
+    db.begin_with_options(options).await.map_err(store_error)
+}
+
+/// Opens a read-only transaction in which every statement reads the same snapshot, so that
+/// several queries over the whole store (the reconciliation's) see one moment of it.
+///
+/// PostgreSQL's default READ COMMITTED takes a new snapshot per statement, hence REPEATABLE
+/// READ (read-only, it can never fail with a serialization error). MariaDB's default REPEATABLE
+/// READ fixes the snapshot at the first read. SQLite refuses both settings (sea-orm warns) and
+/// needs neither: a deferred transaction in WAL mode reads one snapshot from its first SELECT
+/// to its end, without taking or waiting for the write lock.
+pub(crate) async fn begin_snapshot(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, StoreError> {
+    let options = match db.get_database_backend() {
+        DbBackend::Sqlite => TransactionOptions::default(),
+        _ => TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            access_mode: Some(AccessMode::ReadOnly),
+            ..TransactionOptions::default()
+        },
     };
     db.begin_with_options(options).await.map_err(store_error)
 }

@@ -8,6 +8,7 @@ mod error;
 mod idempotency;
 mod order;
 mod product;
+mod reconciliation;
 mod stock;
 mod unit_of_work;
 
@@ -18,6 +19,7 @@ pub use idempotency::{
 };
 pub use order::OrderRepository;
 pub use product::ProductRepository;
+pub use reconciliation::Reconciliation;
 pub use stock::StockRepository;
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 
@@ -29,6 +31,8 @@ pub use idempotency::MockIdempotencyStore;
 pub use order::MockOrderRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use product::MockProductRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use reconciliation::MockReconciliation;
 #[cfg(any(test, feature = "mocks"))]
 pub use stock::MockStockRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -12,6 +12,7 @@ mod expiry;
 mod fixtures;
 mod ledger;
 mod race;
+mod reconciliation;
 mod roundtrip;
 mod setup;
 mod stock;

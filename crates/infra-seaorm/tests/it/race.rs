@@ -71,6 +71,7 @@ fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.db.clone())),
+        reconciliation: Arc::new(a.reconciliation.clone()),
     }
 }
 

@@ -11,7 +11,7 @@ use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
     MockClock, MockIdGenerator, MockIdempotencyStore, MockOrderRepository, MockProductRepository,
-    MockStockRepository, MockUnitOfWork,
+    MockReconciliation, MockStockRepository, MockUnitOfWork,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -42,6 +42,7 @@ pub struct Mocks {
     pub clock: MockClock,
     pub ids: MockIdGenerator,
     pub idempotency: MockIdempotencyStore,
+    pub reconciliation: MockReconciliation,
     pub ready: bool,
 }
 
@@ -58,6 +59,7 @@ impl Mocks {
             clock,
             ids: MockIdGenerator::new(),
             idempotency: MockIdempotencyStore::new(),
+            reconciliation: MockReconciliation::new(),
             ready: true,
         }
     }
@@ -80,6 +82,7 @@ impl Mocks {
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
             idempotency: Arc::new(self.idempotency),
+            reconciliation: Arc::new(self.reconciliation),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         api::router(AppState::new(&ports, Settings::default(), TOKEN, readiness))

@@ -1,0 +1,145 @@
+//! [`SeaOrmReconciliation`]: every product's stock figures from four grouped queries over one
+//! snapshot, never one query per product.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use domain::ports::{Reconciliation, StoreError};
+use domain::{LedgerTotals, OrderStatus, ProductId, StockFigures, StoredStock};
+use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
+    IntoSimpleExpr, QueryFilter, QuerySelect, QueryTrait,
+};
+use uuid::Uuid;
+
+use crate::entities::{corrupt, order_lines, orders, product_stock, products, stock_movements};
+use crate::error::store_error;
+use crate::transaction::{begin_snapshot, finish};
+
+/// [`Reconciliation`] over SeaORM.
+#[derive(Debug, Clone)]
+pub struct SeaOrmReconciliation {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmReconciliation {
+    /// An adapter sharing `db`'s pool.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl Reconciliation for SeaOrmReconciliation {
+    #[tracing::instrument(skip_all)]
+    async fn stock_figures(&self) -> Result<Vec<StockFigures>, StoreError> {
+        let txn = begin_snapshot(&self.db).await?;
+        let outcome = read(&txn).await;
+        finish(txn, outcome).await
+    }
+}
+
+/// One product's figures while they are gathered, witness by witness.
+#[derive(Default)]
+struct Gathered {
+    stored: Option<StoredStock>,
+    ledger: Option<LedgerTotals>,
+    reserved_by_orders: i64,
+}
+
+async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreError> {
+    let backend = txn.get_database_backend();
+    // Keyed by the raw id: a row whose id the domain refuses is reported as corrupt below,
+    // once, whichever table it came from.
+    let mut products: BTreeMap<Uuid, Gathered> = BTreeMap::new();
+
+    let catalogue: Vec<Uuid> = products::Entity::find()
+        .select_only()
+        .column(products::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for id in catalogue {
+        products.entry(id).or_default();
+    }
+
+    let stock: Vec<(Uuid, i64, i64, i64)> = product_stock::Entity::find()
+        .select_only()
+        .columns([
+            product_stock::Column::ProductId,
+            product_stock::Column::OnHand,
+            product_stock::Column::Reserved,
+            product_stock::Column::Version,
+        ])
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, on_hand, reserved, version) in stock {
+        products.entry(id).or_default().stored = Some(StoredStock { on_hand, reserved, version });
+    }
+
+    let ledger: Vec<(Uuid, i64, i64, i64, i64)> = stock_movements::Entity::find()
+        .select_only()
+        .column(stock_movements::Column::ProductId)
+        .column_as(sum(backend, stock_movements::Column::OnHandDelta), "on_hand")
+        .column_as(sum(backend, stock_movements::Column::ReservedDelta), "reserved")
+        .column_as(stock_movements::Column::Version.max(), "version")
+        .column_as(stock_movements::Column::Id.count(), "entries")
+        .group_by(stock_movements::Column::ProductId)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, on_hand, reserved, version, entries) in ledger {
+        let totals = LedgerTotals { on_hand, reserved, version, entries };
+        products.entry(id).or_default().ledger = Some(totals);
+    }
+
+    // The *stored* status: an overdue reservation the sweeper has not expired yet still holds
+    // its units, and its stock row still counts them as reserved.
+    let reserved_orders = orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
+        .filter(orders::Column::Status.eq(OrderStatus::Reserved.as_str()))
+        .into_query();
+    let held: Vec<(Uuid, i64)> = order_lines::Entity::find()
+        .select_only()
+        .column(order_lines::Column::ProductId)
+        .column_as(sum(backend, order_lines::Column::Quantity), "quantity")
+        .filter(order_lines::Column::OrderId.in_subquery(reserved_orders))
+        .group_by(order_lines::Column::ProductId)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, quantity) in held {
+        products.entry(id).or_default().reserved_by_orders = quantity;
+    }
+
+    products
+        .into_iter()
+        .map(|(id, gathered)| {
+            Ok(StockFigures {
+                product_id: ProductId::new(id).map_err(|e| corrupt("products", id, e))?,
+                stored: gathered.stored,
+                ledger: gathered.ledger,
+                reserved_by_orders: gathered.reserved_by_orders,
+            })
+        })
+        .collect()
+}
+
+/// `SUM(column)` as a 64-bit integer: PostgreSQL sums `bigint`s into `numeric` and MariaDB
+/// into `DECIMAL`, neither of which decodes as an `i64`.
+fn sum(backend: DbBackend, column: impl IntoSimpleExpr) -> SimpleExpr {
+    let integer = match backend {
+        DbBackend::MySql => "SIGNED",
+        DbBackend::Postgres => "BIGINT",
+        _ => "INTEGER",
+    };
+    Expr::expr(column.into_simple_expr()).sum().cast_as(Alias::new(integer))
+}
