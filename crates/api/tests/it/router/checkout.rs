@@ -53,7 +53,7 @@ async fn checkout(mocks: Mocks, key: Option<&str>, cart: &[(u128, i64)]) -> Repl
 async fn a_short_cart_is_409_listing_every_shortage_and_commits_nothing() {
     // Arrange
     let mut mocks = shop([1, 0]);
-    mocks.unit_of_work.expect_commit().times(0);
+    mocks.unit_of_work.expect_commit_all().times(0);
 
     // Act
     let reply = checkout(mocks, None, &[(1, 2), (2, 1)]).await;
@@ -78,8 +78,8 @@ async fn a_cart_that_fits_is_201_with_the_order_and_its_location() {
     let mut mocks = shop([5, 5]);
     mocks
         .unit_of_work
-        .expect_commit()
-        .withf(|c| c.stock().len() == 2)
+        .expect_commit_all()
+        .withf(|batch| batch.len() == 1 && batch[0].stock().len() == 2)
         .times(1)
         .returning(|_| Ok(()));
 
@@ -104,7 +104,7 @@ async fn a_checkout_that_keeps_losing_races_is_503_contention_with_retry_after()
     let mut mocks = shop([5, 5]);
     mocks
         .unit_of_work
-        .expect_commit()
+        .expect_commit_all()
         .times(10)
         .returning(|_| Err(StoreError::StockConflict(pid(1))));
     mocks.clock.expect_sleep().times(9).returning(|_| ());

@@ -68,6 +68,7 @@ impl Mocks {
     pub fn touching_no_stock() -> Self {
         let mut mocks = Self::new();
         mocks.unit_of_work.expect_commit().times(0);
+        mocks.unit_of_work.expect_commit_all().times(0);
         mocks.stock.expect_save().times(0);
         mocks
     }
