@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::checkout::Batching;
+use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
@@ -49,6 +50,30 @@ pub async fn connect_and_migrate(
     let db = infra_seaorm::connect_with_pool(database_url, pool_size).await?;
     infra_seaorm::migrate(&db).await?;
     Ok(db)
+}
+
+/// Why a reconciliation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileRunError {
+    #[error(transparent)]
+    Database(#[from] SetupError),
+    #[error("cannot reconcile the stock")]
+    Reconcile(#[from] ReconcileError),
+}
+
+/// Connects and runs one reconciliation. It neither migrates nor creates a directory: an audit
+/// changes nothing, and a database that is not there is a failure to report, not to repair.
+///
+/// # Errors
+/// [`ReconcileRunError`].
+pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, ReconcileRunError> {
+    let db =
+        infra_seaorm::connect_with_pool(&config.database_url, config.database_pool_size).await?;
+    let report = Reconcile::new(ports(&db, config.stock_writes)).execute().await;
+    if let Err(err) = db.close().await {
+        tracing::warn!(%err, "closing the database pool failed");
+    }
+    Ok(report?)
 }
 
 /// Readiness is "the database answers a ping".

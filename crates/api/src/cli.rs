@@ -24,6 +24,16 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Recompute every product's stock from the ledger and the orders; exit 1 on drift.
+    ///
+    /// Read-only, and safe while servers run: it reads one snapshot. Exit codes: 0 nothing
+    /// drifted, 1 drift found, 2 the reconciliation could not run.
+    Reconcile {
+        /// Print the report as JSON (the shape of `GET /v1/admin/reconciliation`) instead of a
+        /// table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The stock-write strategy, as the command line spells it.
@@ -157,6 +167,16 @@ mod tests {
         assert!(Cli::try_parse_from(["checkout-api", "serve", "--reservation-ttl", "0"]).is_err());
         assert_eq!(cli.config.retry_attempts, 10);
         assert!(Cli::try_parse_from(["checkout-api", "--retry-attempts", "0"]).is_err());
+    }
+
+    #[test]
+    fn reconcile_takes_a_json_flag_and_the_global_settings() {
+        let cli = Cli::try_parse_from(["checkout-api", "reconcile", "--database-url", "x"])
+            .expect("parse");
+        assert_eq!(cli.command, Some(Command::Reconcile { json: false }));
+        assert_eq!(cli.config.database_url, "x");
+        let cli = Cli::try_parse_from(["checkout-api", "reconcile", "--json"]).expect("parse");
+        assert_eq!(cli.command, Some(Command::Reconcile { json: true }));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod reconcile;
 pub mod router;
 pub mod routes;
 pub mod state;

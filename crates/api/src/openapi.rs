@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         (name = "stock", description = "Stock, its conditional updates and its ledger"),
         (name = "checkout", description = "Availability and checkout"),
         (name = "orders", description = "Orders: read, pay, cancel"),
+        (name = "admin", description = "Audits of the whole store"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -18,7 +18,7 @@ use crate::middleware::{
 };
 use crate::openapi::ApiDoc;
 use crate::problem::ApiError;
-use crate::routes::{checkout, ops, orders, products, stock};
+use crate::routes::{checkout, ops, orders, products, reconciliation, stock};
 use crate::state::AppState;
 use crate::{metrics, telemetry};
 
@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(orders::get_order))
         .routes(routes!(orders::pay))
         .routes(routes!(orders::cancel))
+        .routes(routes!(reconciliation::reconciliation))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -12,6 +12,7 @@ use application::expire::ExpireDue;
 use application::idempotency::Idempotency;
 use application::pay::Pay;
 use application::queries::Queries;
+use application::reconcile::Reconcile;
 use application::set_stock::SetStock;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
@@ -60,6 +61,7 @@ pub struct Services {
     pub create_product: CreateProduct,
     pub queries: Queries,
     pub idempotency: Idempotency,
+    pub reconcile: Reconcile,
 }
 
 impl Services {
@@ -77,6 +79,7 @@ impl Services {
             create_product: CreateProduct::new(ports.clone()),
             queries: Queries::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
+            reconcile: Reconcile::new(ports.clone()),
         }
     }
 }

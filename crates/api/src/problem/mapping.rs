@@ -9,6 +9,7 @@ use application::create_product::CreateProductError;
 use application::idempotency::IdempotencyError;
 use application::pay::PayError;
 use application::queries::QueryError;
+use application::reconcile::ReconcileError;
 use application::set_stock::SetStockError;
 
 use super::ApiError;
@@ -109,6 +110,14 @@ impl From<QueryError> for ApiError {
             QueryError::ProductNotFound(id) => Self::ProductNotFound(id),
             QueryError::OrderNotFound(id) => Self::OrderNotFound(id.to_string()),
             QueryError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ReconcileError> for ApiError {
+    fn from(err: ReconcileError) -> Self {
+        match err {
+            ReconcileError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod checkout;
 pub mod ops;
 pub mod orders;
 pub mod products;
+pub mod reconciliation;
 pub mod stock;
 
 use axum::http::HeaderValue;

@@ -8,6 +8,7 @@
 mod catalog;
 mod checkout;
 mod order;
+mod reconciliation;
 
 use std::fmt::Display;
 
@@ -24,6 +25,7 @@ pub use checkout::{
     ShortageView,
 };
 pub use order::{OrderLineView, OrderView};
+pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
 
 use crate::problem::ApiError;
 

@@ -18,4 +18,5 @@ mod operations;
 mod order_lifecycle;
 mod pagination;
 mod processes;
+mod reconciliation;
 mod stock_views;

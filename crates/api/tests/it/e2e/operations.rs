@@ -13,7 +13,7 @@ on_both_backends!(metrics_count_checkouts_by_outcome);
 on_both_backends!(health_and_readiness_answer_200);
 
 /// Every path of the HTTP contract.
-const CONTRACT_PATHS: [&str; 13] = [
+const CONTRACT_PATHS: [&str; 14] = [
     "/v1/products",
     "/v1/products/{id}",
     "/v1/products/{id}/stock",
@@ -24,6 +24,7 @@ const CONTRACT_PATHS: [&str; 13] = [
     "/v1/orders/{id}",
     "/v1/orders/{id}/pay",
     "/v1/orders/{id}/cancel",
+    "/v1/admin/reconciliation",
     "/healthz",
     "/readyz",
     "/metrics",

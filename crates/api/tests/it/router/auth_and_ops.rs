@@ -14,6 +14,7 @@ fn admin_requests() -> Vec<(Method, String, serde_json::Value)> {
         (Method::PUT, stock.clone(), json!({"on_hand": 3})),
         (Method::POST, format!("{stock}/adjustments"), json!({"delta": 1})),
         (Method::GET, format!("{stock}/movements"), json!(null)),
+        (Method::GET, "/v1/admin/reconciliation".into(), json!(null)),
     ]
 }
 

@@ -7,3 +7,4 @@ mod conditional_stock;
 mod malformed_input;
 mod mocks;
 mod orders;
+mod reconciliation;
