@@ -82,7 +82,9 @@ struct DatabaseReadiness(DatabaseConnection);
 #[async_trait]
 impl Readiness for DatabaseReadiness {
     async fn ready(&self) -> bool {
-        self.0.ping().await.is_ok()
+        // A probe must answer promptly even while the database is unreachable.
+        let ping = tokio::time::timeout(Duration::from_secs(2), self.0.ping());
+        matches!(ping.await, Ok(Ok(())))
     }
 }
 

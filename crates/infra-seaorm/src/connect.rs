@@ -38,6 +38,9 @@ pub enum SetupError {
     Migrate(#[source] DbErr),
 }
 
+/// The longest wait for a pooled connection, or for a new one to open.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a connection pool for `sqlite://…`, `postgres://…` (or `postgresql://…`) and
 /// `mysql://…` (MariaDB or MySQL) URLs.
 ///
@@ -62,6 +65,11 @@ pub async fn connect_with_pool(
     // Statement logging at INFO would drown the service's own spans; the adapters'
     // `#[instrument]` spans already time every port call.
     options.sqlx_logging(false);
+    // A request waits at most this long for a connection. sqlx's 30 s default would let every
+    // request hang for the whole request timeout while the database is unreachable; 5 s turns
+    // an outage into prompt 503s (and a prompt `/readyz` 503) while still covering any queue
+    // for a pooled connection seen under load.
+    options.acquire_timeout(ACQUIRE_TIMEOUT).connect_timeout(ACQUIRE_TIMEOUT);
     match scheme {
         "sqlite" => configure_sqlite(&mut options, url),
         "postgres" | "postgresql" | "mysql" => {}

@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use api::wire::{MovementView, MovementsPage, OrderView, ProductView, StockView};
+use api::wire::{
+    MovementView, MovementsPage, OrderView, ProductView, ReconciliationView, StockView,
+};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -128,6 +130,13 @@ impl Api {
     /// `POST /v1/orders/{id}/pay`.
     pub async fn pay(&self, id: Uuid) -> Reply {
         self.send(self.request(Method::POST, &format!("/v1/orders/{id}/pay"))).await
+    }
+
+    /// `GET /v1/admin/reconciliation`, which must answer.
+    pub async fn reconciliation(&self) -> ReconciliationView {
+        let reply = self.send(self.admin(Method::GET, "/v1/admin/reconciliation")).await;
+        assert_eq!(reply.status, 200, "reconciliation: {}", reply.text());
+        reply.json()
     }
 
     /// `POST /v1/orders/{id}/cancel`.

@@ -83,14 +83,14 @@ fn resume(failure: JoinError) -> ! {
 }
 
 /// A running server and the way to stop it.
-struct TestServer {
-    api: Api,
+pub struct TestServer {
+    pub api: Api,
     shutdown: oneshot::Sender<()>,
     serving: JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
-    async fn start(backend: Backend, database_url: &str, configure: fn(&mut Config)) -> Self {
+    pub async fn start(backend: Backend, database_url: &str, configure: fn(&mut Config)) -> Self {
         let mut config = Config::defaults();
         config.database_url = database_url.to_owned();
         config.bind = "127.0.0.1:0".parse().expect("an address");
@@ -105,7 +105,7 @@ impl TestServer {
         Self { api: Api::new(backend, addr), shutdown, serving }
     }
 
-    async fn stop(self) {
+    pub async fn stop(self) {
         let Self { api, shutdown, serving } = self;
         drop(api);
         let _ = shutdown.send(());

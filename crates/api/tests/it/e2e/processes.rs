@@ -36,10 +36,10 @@ async fn postgres() {
     three_processes_share_one_database(Backend::Postgres).await;
 }
 
-/// One `checkout-api serve` process; killed when dropped.
-struct Server {
+/// One `checkout-api serve` process; killed (SIGKILL) when dropped.
+pub struct Server {
     child: Child,
-    api: Api,
+    pub api: Api,
 }
 
 impl Drop for Server {
@@ -52,7 +52,17 @@ impl Drop for Server {
 impl Server {
     /// Starts the binary on a free port over `database_url`, logging to `log`, and waits until
     /// it is ready.
-    async fn start(backend: Backend, database_url: &str, log: &Path) -> Self {
+    pub async fn start(backend: Backend, database_url: &str, log: &Path) -> Self {
+        Self::start_with(backend, database_url, log, &[]).await
+    }
+
+    /// [`Server::start`] with extra environment variables (settings).
+    pub async fn start_with(
+        backend: Backend,
+        database_url: &str,
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|probe| probe.local_addr())
             .expect("a free port")
@@ -66,6 +76,7 @@ impl Server {
             .env("CHECKOUT_ADMIN_TOKEN", TOKEN)
             .env("CHECKOUT_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the log file"))
             .stderr(log)
@@ -209,5 +220,7 @@ async fn scenario(apis: Vec<Api>) {
             (HOT_UNITS - paid, HOT_UNITS - paid - cancelled, 1 + HOT_UNITS + paid + cancelled),
             "after {paid} payments and {cancelled} cancellations"
         );
+        let report = api.reconciliation().await;
+        assert!(report.drift.is_empty(), "no drift: {:?}", report.drift);
     }
 }
