@@ -162,3 +162,23 @@ async fn a_key_that_is_not_visible_ascii_is_422_before_anything_is_claimed() {
     let problem = reply.assert_problem(422, "invalid-request");
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
 }
+
+#[tokio::test]
+async fn a_failing_store_is_503_without_a_word_of_its_error() {
+    // Arrange: the driver's message names SQL, a table and a secret.
+    let mut mocks = shop([5, 5]);
+    mocks.unit_of_work.expect_commit_all().times(1).returning(|_| {
+        Err(StoreError::unavailable(
+            "INSERT INTO orders (id) VALUES ($1): connection to 10.0.0.7 (password=hunter2) reset",
+        ))
+    });
+
+    // Act
+    let reply = checkout(mocks, None, &[(1, 1)]).await;
+
+    // Assert
+    let problem = reply.assert_problem(503, "service-unavailable").to_string();
+    for secret in ["INSERT", "orders", "10.0.0.7", "hunter2", "reset"] {
+        assert!(!problem.contains(secret), "{secret:?} leaked: {problem}");
+    }
+}
