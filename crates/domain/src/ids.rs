@@ -80,7 +80,10 @@ uuid_id!(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::text;
 
     #[test]
     fn a_hyphenated_uuid_parses_and_prints_back_the_same() {
@@ -98,5 +101,36 @@ mod tests {
     fn the_nil_uuid_is_refused() {
         assert_eq!(ProductId::new(Uuid::nil()), Err(IdError::Nil));
         assert_eq!("00000000-0000-0000-0000-000000000000".parse::<CustomerId>(), Err(IdError::Nil));
+    }
+
+    proptest! {
+        /// Every UUID but the nil one is an id, and its text parses back to the same id.
+        #[test]
+        fn every_non_nil_uuid_is_an_id_that_round_trips_through_its_text(bits in any::<u128>()) {
+            let uuid = Uuid::from_u128(bits);
+            match ProductId::new(uuid) {
+                Ok(id) => {
+                    prop_assert_eq!(id.as_uuid(), uuid);
+                    prop_assert_eq!(id.to_string().parse::<ProductId>(), Ok(id));
+                    prop_assert_eq!(OrderId::try_from(uuid).map(|o| o.as_uuid()), Ok(uuid));
+                }
+                Err(err) => prop_assert!(bits == 0 && err == IdError::Nil),
+            }
+        }
+
+        /// Any text parses to an id that prints as the canonical form of the same UUID, or is
+        /// refused with a typed error: never a panic, never the nil UUID.
+        #[test]
+        fn any_text_is_an_id_or_a_typed_error(raw in text()) {
+            match raw.parse::<CustomerId>() {
+                Ok(id) => {
+                    prop_assert!(!id.as_uuid().is_nil());
+                    prop_assert_eq!(Uuid::try_parse(&raw).ok(), Some(id.as_uuid()));
+                    prop_assert_eq!(id.to_string().parse::<CustomerId>(), Ok(id));
+                }
+                Err(IdError::Nil) => prop_assert_eq!(Uuid::try_parse(&raw).ok(), Some(Uuid::nil())),
+                Err(IdError::Malformed) => prop_assert!(Uuid::try_parse(&raw).is_err()),
+            }
+        }
     }
 }

@@ -13,6 +13,8 @@
 //! crates' unit tests.
 #![warn(missing_docs)]
 
+#[cfg(test)]
+mod hostile;
 mod ids;
 mod money;
 mod movement;

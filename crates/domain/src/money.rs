@@ -138,7 +138,10 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::{integer, text};
 
     fn money(amount: i64, code: &str) -> Money {
         Money::new(amount, Currency::new(code).expect("currency")).expect("money")
@@ -174,5 +177,68 @@ mod tests {
         let q = Quantity::new(1_000_000).expect("quantity");
         assert_eq!(money(i64::MAX / 2, "EUR").times(q), Err(MoneyError::Overflow));
         assert_eq!(money(25, "EUR").times(q), Ok(money(25_000_000, "EUR")));
+    }
+
+    /// A few currencies, to mix in sums.
+    fn currency() -> impl Strategy<Value = Currency> {
+        prop::sample::select(vec!["EUR", "USD", "IDR", "JPY", "KWD"])
+            .prop_map(|code| Currency::new(code).expect("currency"))
+    }
+
+    /// Any non-negative amount, the largest ones often.
+    fn amount() -> impl Strategy<Value = i64> {
+        integer(&[i64::MAX / 2]).prop_map(|n| n.checked_abs().unwrap_or(i64::MAX))
+    }
+
+    proptest! {
+        /// Any text is a currency whose code is that very text, or `UnknownCurrency`.
+        #[test]
+        fn any_text_is_a_currency_with_that_code_or_unknown(
+            raw in prop_oneof![text(), "[A-Z]{3}", "[A-Za-z]{2,4}"]
+        ) {
+            match Currency::new(&raw) {
+                Ok(currency) => {
+                    prop_assert_eq!(currency.code(), raw.as_str());
+                    prop_assert_eq!(currency.to_string().parse::<Currency>(), Ok(currency));
+                }
+                Err(err) => prop_assert!(matches!(err, MoneyError::UnknownCurrency(_))),
+            }
+        }
+
+        /// Any non-negative amount is money holding exactly that amount; negatives are refused.
+        #[test]
+        fn any_amount_is_money_or_negative(amount in integer(&[0]), currency in currency()) {
+            match Money::new(amount, currency) {
+                Ok(money) => {
+                    prop_assert!(amount >= 0);
+                    prop_assert_eq!((money.amount(), money.currency()), (amount, currency));
+                }
+                Err(err) => prop_assert!(amount < 0 && err == MoneyError::Negative),
+            }
+        }
+
+        /// Sums and line prices are exact, or typed errors (mismatch, overflow): never a wrap,
+        /// never a panic, whatever the amounts.
+        #[test]
+        fn arithmetic_is_exact_or_refused(
+            (a, b) in (amount(), amount()),
+            (ca, cb) in (currency(), currency()),
+            q in 1..=i64::from(Quantity::MAX),
+        ) {
+            let (x, y) = (Money::new(a, ca).expect("money"), Money::new(b, cb).expect("money"));
+            let fits = |v: i128| i64::try_from(v).ok();
+            match (x.checked_add(y), fits(i128::from(a) + i128::from(b))) {
+                (Ok(sum), Some(expected)) => prop_assert_eq!((sum.amount(), sum.currency()), (expected, ca)),
+                (Err(MoneyError::CurrencyMismatch { left, right }), _) => prop_assert_eq!((left, right), (ca, cb)),
+                (Err(MoneyError::Overflow), None) => prop_assert_eq!(ca, cb),
+                (result, expected) => prop_assert!(false, "{:?} + {:?} = {:?}, want {:?}", x, y, result, expected),
+            }
+            let quantity = Quantity::new(q).expect("quantity");
+            match (x.times(quantity), fits(i128::from(a) * i128::from(q))) {
+                (Ok(price), Some(expected)) => prop_assert_eq!(price.amount(), expected),
+                (Err(MoneyError::Overflow), None) => {}
+                (result, expected) => prop_assert!(false, "{:?} × {} = {:?}, want {:?}", x, q, result, expected),
+            }
+        }
     }
 }

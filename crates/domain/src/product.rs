@@ -56,7 +56,10 @@ pub struct Product {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::text;
 
     #[test]
     fn names_are_trimmed() {
@@ -72,5 +75,31 @@ mod tests {
         assert_eq!(ProductName::new(&"é".repeat(201)), Err(ProductError::Name));
         assert!(ProductName::new(&"é".repeat(200)).is_ok());
         assert_eq!(ProductName::new("a\u{0}b"), Err(ProductError::Name));
+    }
+
+    proptest! {
+        /// A name is the trimmed text when that is 1 to 200 characters without a control
+        /// character; it is then a fixed point (building it again from itself gives itself).
+        /// Anything else is `ProductError::Name`.
+        #[test]
+        fn any_text_is_a_trimmed_bounded_name_or_refused(
+            raw in prop_oneof![text(), "[ \t]{0,3}\\PC{0,205}[ \t]{0,3}"]
+        ) {
+            let trimmed = raw.trim();
+            let chars = trimmed.chars().count();
+            let acceptable = (1..=ProductName::MAX_CHARS).contains(&chars)
+                && !trimmed.chars().any(char::is_control);
+            match ProductName::new(&raw) {
+                Ok(name) => {
+                    prop_assert!(acceptable, "accepted {:?}", raw);
+                    prop_assert_eq!(name.as_str(), trimmed);
+                    prop_assert_eq!(ProductName::new(name.as_str()), Ok(name.clone()));
+                }
+                Err(err) => {
+                    prop_assert!(!acceptable, "refused {:?}", raw);
+                    prop_assert_eq!(err, ProductError::Name);
+                }
+            }
+        }
     }
 }

@@ -125,7 +125,10 @@ impl fmt::Display for StockCount {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::integer;
 
     #[test]
     fn quantities_run_from_one_to_a_million() {
@@ -148,5 +151,63 @@ mod tests {
         assert_eq!(StockCount::new(0), Ok(StockCount::ZERO));
         assert_eq!(StockCount::new(5).expect("valid").shifted(-6), None);
         assert_eq!(StockCount::new(StockCount::MAX).expect("valid").shifted(1), None);
+    }
+
+    proptest! {
+        /// Any number is a quantity holding exactly that number when it is 1 to a million, and
+        /// `OutOfRange` otherwise; the extremes of `i64` included.
+        #[test]
+        fn any_number_is_a_quantity_in_range_or_out_of_range(n in integer(&[1, Quantity::MAX.into()])) {
+            match Quantity::new(n) {
+                Ok(q) => {
+                    prop_assert!((1..=i64::from(Quantity::MAX)).contains(&n));
+                    prop_assert_eq!(i64::from(q.get()), n);
+                    prop_assert_eq!(q.to_string(), n.to_string());
+                    prop_assert_eq!(Quantity::try_from(n), Ok(q));
+                }
+                Err(err) => {
+                    prop_assert!(!(1..=i64::from(Quantity::MAX)).contains(&n));
+                    prop_assert_eq!(err, QuantityError::OutOfRange);
+                }
+            }
+        }
+
+        /// Two quantities add up exactly when the sum is still a quantity.
+        #[test]
+        fn quantities_add_up_exactly_or_refuse(a in 1..=i64::from(Quantity::MAX), b in 1..=i64::from(Quantity::MAX)) {
+            let (qa, qb) = (Quantity::new(a).expect("valid"), Quantity::new(b).expect("valid"));
+            let sum = qa.checked_add(qb);
+            if a + b <= i64::from(Quantity::MAX) {
+                prop_assert_eq!(sum.map(Quantity::get), Ok(u32::try_from(a + b).expect("small")));
+            } else {
+                prop_assert_eq!(sum, Err(QuantityError::OutOfRange));
+            }
+        }
+
+        /// Any number is a stock count when it is 0 to 10^12, and a count moved by any delta is
+        /// a count exactly when the (unbounded) result is: no overflow at the extremes.
+        #[test]
+        fn stock_counts_stay_in_range_whatever_they_are_built_or_moved_by(
+            n in integer(&[0, StockCount::MAX]),
+            delta in integer(&[-StockCount::MAX, StockCount::MAX]),
+        ) {
+            let in_range = |v: i128| (0..=i128::from(StockCount::MAX)).contains(&v);
+            match StockCount::new(n) {
+                Ok(count) => {
+                    prop_assert!(in_range(n.into()));
+                    prop_assert_eq!(count.get(), n);
+                    prop_assert_eq!(count.to_string(), n.to_string());
+                    let moved = i128::from(n) + i128::from(delta);
+                    match count.shifted(delta) {
+                        Some(after) => prop_assert_eq!(i128::from(after.get()), moved),
+                        None => prop_assert!(!in_range(moved)),
+                    }
+                }
+                Err(err) => {
+                    prop_assert!(!in_range(n.into()));
+                    prop_assert_eq!(err, QuantityError::StockOutOfRange);
+                }
+            }
+        }
     }
 }

@@ -63,7 +63,10 @@ impl fmt::Display for Sku {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::text;
 
     #[test]
     fn a_plain_code_is_a_sku() {
@@ -81,5 +84,32 @@ mod tests {
     fn spaces_and_non_ascii_are_refused() {
         assert_eq!(Sku::new("RED SHIRT"), Err(SkuError::Charset));
         assert_eq!(Sku::new("KAOS-MERAH-É"), Err(SkuError::Charset));
+    }
+
+    proptest! {
+        /// A SKU is exactly a string of 1 to 64 allowed characters; it reads back unchanged
+        /// through `as_str`, `Display` and `FromStr`. Anything else is the matching error.
+        #[test]
+        fn any_text_is_a_sku_that_round_trips_or_the_matching_error(
+            raw in prop_oneof![text(), "[A-Za-z0-9._-]{0,70}", "[A-Za-z0-9._ é/-]{1,64}"]
+        ) {
+            let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+            match Sku::new(raw.as_str()) {
+                Ok(sku) => {
+                    prop_assert_eq!(sku.as_str(), raw.as_str());
+                    prop_assert_eq!(sku.to_string(), raw.as_str());
+                    prop_assert_eq!(sku.as_str().parse::<Sku>(), Ok(sku.clone()));
+                    prop_assert!((1..=Sku::MAX_LEN).contains(&raw.len()));
+                    prop_assert!(raw.bytes().all(allowed));
+                }
+                Err(SkuError::Length) => {
+                    prop_assert!(raw.is_empty() || raw.len() > Sku::MAX_LEN);
+                }
+                Err(SkuError::Charset) => {
+                    prop_assert!((1..=Sku::MAX_LEN).contains(&raw.len()));
+                    prop_assert!(!raw.bytes().all(allowed));
+                }
+            }
+        }
     }
 }

@@ -64,7 +64,10 @@ impl fmt::Display for Version {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile::{integer, text};
 
     #[test]
     fn versions_start_at_one_and_grow_by_one() {
@@ -77,5 +80,36 @@ mod tests {
     fn a_version_parses_from_its_text() {
         assert_eq!("7".parse::<Version>().map(Version::get), Ok(7));
         assert_eq!("seven".parse::<Version>(), Err(VersionError::Malformed));
+    }
+
+    proptest! {
+        /// Any number from 1 up is a version that round-trips through its text and grows by
+        /// one per write (saturating at the top, never panicking); anything below is refused.
+        #[test]
+        fn any_number_is_a_version_from_one_up(n in integer(&[1])) {
+            match Version::new(n) {
+                Ok(v) => {
+                    prop_assert!(n >= 1);
+                    prop_assert_eq!(v.get(), n);
+                    prop_assert_eq!(v.to_string().parse::<Version>(), Ok(v));
+                    prop_assert_eq!(v.next().get(), n.saturating_add(1));
+                }
+                Err(err) => prop_assert!(n < 1 && err == VersionError::OutOfRange),
+            }
+        }
+
+        /// Any text is a version (whose text is the canonical number), or `Malformed` when it is
+        /// not an `i64`, or `OutOfRange`.
+        #[test]
+        fn any_text_is_a_version_or_a_typed_error(
+            raw in prop_oneof![text(), "[+-]?[0-9]{1,25}", "\\PC{0,3}[0-9]{1,3}\\PC{0,3}"]
+        ) {
+            match (raw.parse::<Version>(), raw.parse::<i64>()) {
+                (Ok(v), Ok(n)) => prop_assert_eq!((v.get(), v.to_string()), (n, n.to_string())),
+                (Err(VersionError::OutOfRange), Ok(n)) => prop_assert!(n < 1),
+                (Err(VersionError::Malformed), Err(_)) => {}
+                (parsed, number) => prop_assert!(false, "{:?} parsed as {:?} but as i64 {:?}", raw, parsed, number),
+            }
+        }
     }
 }

@@ -73,6 +73,7 @@ impl Cart {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use uuid::Uuid;
 
     use super::*;
@@ -109,5 +110,45 @@ mod tests {
             Cart::new([(id(1), big), (id(1), q(1))]),
             Err(CartError::QuantityTooLarge(id(1)))
         );
+    }
+
+    /// Cart lines over a pool of `1..=150` products (small pools merge, large ones overflow
+    /// the product limit), with quantities from 1 to the maximum.
+    fn lines() -> impl Strategy<Value = Vec<(u128, i64)>> {
+        let max = i64::from(Quantity::MAX);
+        let quantity = prop_oneof![1..=10i64, 1..=max, Just(max)];
+        (1..=150u128, prop::collection::vec((any::<u128>(), quantity), 0..250)).prop_map(
+            |(pool, lines)| lines.into_iter().map(|(n, qty)| (1 + n % pool, qty)).collect(),
+        )
+    }
+
+    proptest! {
+        /// A cart holds each product once, in id order, with the sum of its lines; it is
+        /// refused exactly when it is empty, some product's lines sum past the maximum, or it
+        /// holds more than 100 products, each with its own error.
+        #[test]
+        fn a_cart_is_the_merged_lines_within_bounds_or_the_matching_error(lines in lines()) {
+            let mut sums = BTreeMap::<u128, i64>::new();
+            for &(n, qty) in &lines {
+                *sums.entry(n).or_default() += qty;
+            }
+            let max = i64::from(Quantity::MAX);
+            let result = Cart::new(lines.iter().map(|&(n, qty)| (id(n), q(qty))));
+            match result {
+                Ok(cart) => {
+                    prop_assert!((1..=Cart::MAX_PRODUCTS).contains(&sums.len()));
+                    let expected: Vec<_> = sums.iter().map(|(&n, &sum)| (id(n), q(sum))).collect();
+                    prop_assert_eq!(cart.lines().collect::<Vec<_>>(), expected);
+                }
+                Err(CartError::Empty) => prop_assert!(lines.is_empty()),
+                Err(CartError::QuantityTooLarge(product)) => {
+                    prop_assert!(sums[&product.as_uuid().as_u128()] > max);
+                }
+                Err(CartError::TooManyProducts) => {
+                    prop_assert!(sums.len() > Cart::MAX_PRODUCTS);
+                    prop_assert!(sums.values().all(|&sum| sum <= max));
+                }
+            }
+        }
     }
 }

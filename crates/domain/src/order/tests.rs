@@ -1,9 +1,11 @@
 //! Unit tests of [`Order`] and its status machine.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
 use uuid::Uuid;
 
 use super::*;
+use crate::hostile::integer;
 use crate::{Currency, Quantity};
 
 fn pid(n: u128) -> ProductId {
@@ -163,5 +165,111 @@ fn restoring_checks_lines_and_total() {
 fn statuses_round_trip_through_their_names() {
     for status in OrderStatus::ALL {
         assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+    }
+}
+
+/// A cart over products 1 to 8 with quantities up to the maximum.
+fn cart() -> impl Strategy<Value = Cart> {
+    let line = (1..=8u128, prop_oneof![1..=5i64, 1..=i64::from(Quantity::MAX)]);
+    prop::collection::vec(line, 1..12).prop_map(|lines| {
+        let mut merged = std::collections::BTreeMap::<u128, i64>::new();
+        for (n, qty) in lines {
+            let sum = merged.entry(n).or_default();
+            *sum = (*sum + qty).min(Quantity::MAX.into());
+        }
+        Cart::new(merged.into_iter().map(|(n, qty)| (pid(n), q(qty)))).expect("cart")
+    })
+}
+
+/// A price (or none) per product 1 to 8: mostly euros, sometimes another currency, amounts
+/// up to `i64::MAX`.
+fn prices() -> impl Strategy<Value = Vec<Option<Money>>> {
+    let code = prop_oneof![8 => Just("EUR"), 1 => Just("USD")];
+    let amount = prop_oneof![0..=10_000i64, 0..=i64::MAX, Just(i64::MAX)];
+    let price = (code, amount).prop_map(|(code, amount)| {
+        Money::new(amount, Currency::new(code).expect("currency")).expect("money")
+    });
+    prop::collection::vec(prop::option::weighted(0.95, price), 8)
+}
+
+/// What placing `cart` must fail with, worked out independently of `Order::place`: the first
+/// unpriced product, then the lifetime, then the total line by line (overflow of a subtotal,
+/// a currency other than the first line's, overflow of the sum).
+fn expected_error(
+    cart: &Cart,
+    price_of: impl Fn(ProductId) -> Option<Money>,
+    now: Timestamp,
+    lifetime: TimeDelta,
+) -> Option<OrderError> {
+    if let Some((id, _)) = cart.lines().find(|&(id, _)| price_of(id).is_none()) {
+        return Some(OrderError::Unpriced(id));
+    }
+    if lifetime <= TimeDelta::zero() || now.checked_add_signed(lifetime).is_none() {
+        return Some(OrderError::Lifetime);
+    }
+    let first = cart.lines().next().and_then(|(id, _)| price_of(id))?.currency();
+    let mut total = 0i128;
+    for (id, qty) in cart.lines() {
+        let price = price_of(id)?;
+        let subtotal = i128::from(price.amount()) * i128::from(qty.get());
+        total += subtotal;
+        let error = if subtotal > i128::from(i64::MAX) {
+            MoneyError::Overflow
+        } else if price.currency() != first {
+            MoneyError::CurrencyMismatch { left: first, right: price.currency() }
+        } else if total > i128::from(i64::MAX) {
+            MoneyError::Overflow
+        } else {
+            continue;
+        };
+        return Some(OrderError::Money(error));
+    }
+    None
+}
+
+proptest! {
+    /// Placing any cart at any time with any lifetime and prices either gives a reserved
+    /// order at version 1 whose lines are the cart's, priced, whose total is their exact sum,
+    /// which expires `lifetime` after `now` and which `restore` accepts as it is; or exactly
+    /// the first error that applies. Never a panic, never a wrapped total.
+    #[test]
+    fn placing_gives_a_consistent_order_or_the_first_error_that_applies(
+        cart in cart(),
+        prices in prices(),
+        now in prop_oneof![0..=4_000_000_000i64, integer(&[])],
+        lifetime in prop_oneof![-10_000..=10_000_000i64, integer(&[])],
+    ) {
+        let (Some(now), Some(lifetime)) =
+            (DateTime::from_timestamp(now, 0), TimeDelta::try_milliseconds(lifetime))
+        else {
+            return Err(TestCaseError::reject("not a time"));
+        };
+        let price_of = |id: ProductId| prices[usize::try_from(id.as_uuid().as_u128() - 1).expect("small")];
+        let id = OrderId::new(Uuid::from_u128(9)).expect("id");
+        let placed = Order::place(id, &cart, price_of, None, now, lifetime);
+        match (placed, expected_error(&cart, price_of, now, lifetime)) {
+            (Ok(order), None) => {
+                let record = order.record();
+                prop_assert_eq!((record.status, order.version()), (OrderStatus::Reserved, Version::INITIAL));
+                let lines: Vec<_> = cart
+                    .lines()
+                    .map(|(product_id, quantity)| (product_id, quantity, price_of(product_id)))
+                    .collect();
+                let got: Vec<_> =
+                    record.lines.iter().map(|l| (l.product_id, l.quantity, Some(l.unit_price))).collect();
+                prop_assert_eq!(got, lines);
+                let sum: i128 = record
+                    .lines
+                    .iter()
+                    .map(|l| i128::from(l.unit_price.amount()) * i128::from(l.quantity.get()))
+                    .sum();
+                prop_assert_eq!(i128::from(record.total.amount()), sum);
+                prop_assert_eq!((record.created_at, record.expires_at), (now, now + lifetime));
+                prop_assert!(!order.is_due(now));
+                prop_assert_eq!(Order::restore(record.clone()), Ok(order.clone()));
+            }
+            (Err(err), Some(expected)) => prop_assert_eq!(err, expected),
+            (placed, expected) => prop_assert!(false, "placed {:?}, expected {:?}", placed, expected),
+        }
     }
 }
