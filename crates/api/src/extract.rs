@@ -49,12 +49,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// serde's message without its " at line L column C" tail, which means nothing next to a path.
+/// serde's message without its " at line L column C" tail, which means nothing next to a path,
+/// and with what was expected in JSON's words: a client is told "an object", never the name of
+/// one of our Rust types (`struct CheckoutRequest`).
 fn data_message(err: &serde_json::Error) -> String {
     let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_owned(),
-        None => text,
+    let text = text.rfind(" at line ").map_or(text.as_str(), |cut| &text[..cut]);
+    // The last ", expected " is serde's own: the client's text, if echoed, comes before it.
+    match text.rsplit_once(", expected ") {
+        Some((found, expected)) => format!("{found}, expected {}", in_json_terms(expected)),
+        None => text.to_owned(),
+    }
+}
+
+fn in_json_terms(expected: &str) -> &str {
+    match expected {
+        e if e.starts_with("struct ") => "an object",
+        "i64" | "u64" | "i32" | "u32" => "a whole number",
+        e => e,
     }
 }
 

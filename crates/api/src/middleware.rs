@@ -29,6 +29,9 @@ pub async fn problem_fallback(response: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         StatusCode::REQUEST_TIMEOUT => ApiError::Timeout,
+        // Bodies and queries go through our own extractors, so the one bare 400 axum answers
+        // here is a path id that is not UTF-8 once percent-decoded: not a UUID either.
+        StatusCode::BAD_REQUEST => ApiError::InvalidId("(not UTF-8)".into()),
         s if s.is_client_error() => ApiError::InvalidRequest(vec![]),
         _ => ApiError::Internal(format!("bare {status} response").into()),
     };

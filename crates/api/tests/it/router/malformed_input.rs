@@ -5,7 +5,7 @@ use axum::http::{Method, Request, header};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::mocks::{Mocks, json, request, send};
+use super::mocks::{Mocks, empty, json, request, send};
 use crate::support::malformed::{Malformed, cases};
 
 fn to_request(case: &Malformed) -> Request<Body> {
@@ -62,4 +62,42 @@ async fn an_invalid_field_is_named_by_its_json_path() {
     let fields: Vec<_> =
         problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].clone()).collect();
     assert_eq!(fields, ["items[1].product_id", "items[1].quantity"]);
+}
+
+#[tokio::test]
+async fn a_misshapen_body_is_described_in_json_terms_not_by_our_rust_type_names() {
+    // Found by the hostile-input properties: serde named our wire structs to the client.
+    let cases = [
+        (json!(null), "body", "invalid type: null, expected an object"),
+        (json!({"items": [0]}), "items[0]", "invalid type: integer `0`, expected an object"),
+        (json!({"items": [[]]}), "items[0]", "invalid length 0, expected an object"),
+        (
+            json!({"items": [{"product_id": "x", "quantity": u64::MAX}]}),
+            "items[0].quantity",
+            "invalid value: integer `18446744073709551615`, expected a whole number",
+        ),
+    ];
+    for (body, field, message) in cases {
+        // Act
+        let request = json(request(Method::POST, "/v1/checkout"), &body);
+        let reply = send(Mocks::touching_no_stock().router(), request).await;
+
+        // Assert
+        let problem = reply.assert_problem(422, "invalid-request");
+        assert_eq!(problem["errors"], json!([{"field": field, "message": message}]), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_path_id_that_is_not_utf8_is_an_invalid_id_like_any_other() {
+    // Found by the hostile-input properties: axum's own 400 became a 422 with no errors.
+    for path in ["/v1/products/%FF", "/v1/products/%C3%28/stock", "/v1/orders/%80"] {
+        // Act
+        let reply =
+            send(Mocks::touching_no_stock().router(), empty(request(Method::GET, path))).await;
+
+        // Assert
+        assert_eq!(reply.outcome(), (400, "invalid-id".to_owned()), "{path}: {}", reply.text());
+        reply.assert_problem(400, "invalid-id");
+    }
 }

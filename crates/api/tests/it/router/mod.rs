@@ -4,6 +4,7 @@
 mod auth_and_ops;
 mod checkout;
 mod conditional_stock;
+mod hostile_input;
 mod malformed_input;
 mod mocks;
 mod orders;
