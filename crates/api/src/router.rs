@@ -8,7 +8,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -16,7 +16,7 @@ use crate::idempotency::{self, BODY_LIMIT};
 use crate::middleware::{
     admin_only, log_server_errors, panic_to_problem, problem_fallback, timeout,
 };
-use crate::openapi::ApiDoc;
+use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
 use crate::routes::{checkout, ops, orders, products, reconciliation, stock};
 use crate::state::AppState;
@@ -25,16 +25,17 @@ use crate::{metrics, telemetry};
 /// Every route, the OpenAPI document at `/openapi.json`, Swagger UI at `/docs`, and the
 /// middleware stack.
 pub fn router(state: AppState) -> Router {
-    let idempotent = OpenApiRouter::new()
-        .routes(routes!(checkout::checkout))
-        .route_layer(from_fn_with_state(state.clone(), idempotency::middleware));
-    let idempotent_admin = OpenApiRouter::new()
-        .routes(routes!(stock::adjust_stock))
-        .route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
-        // Outermost: a caller without the token must neither claim an admin's key nor get
-        // its stored answer replayed.
-        .route_layer(from_fn_with_state(state.clone(), admin_only));
-    let (routes, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    // The layers wrap the routed method alone (`MethodRouter::route_layer`), not the path: a
+    // method the path does not serve is a plain 405, and claims no idempotency key.
+    let idempotent = routes!(checkout::checkout)
+        .map(|post| post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware)));
+    let idempotent_admin = routes!(stock::adjust_stock).map(|post| {
+        post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
+            // Outermost: a caller without the token must neither claim an admin's key nor get
+            // its stored answer replayed.
+            .route_layer(from_fn_with_state(state.clone(), admin_only))
+    });
+    let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(products::create_product, products::list_products))
         .routes(routes!(products::get_product))
         .routes(routes!(stock::get_stock, stock::set_stock))
@@ -47,9 +48,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
-        .merge(idempotent)
-        .merge(idempotent_admin)
+        .routes(idempotent)
+        .routes(idempotent_admin)
         .split_for_parts();
+    openapi::links_replace_bodies(&mut openapi);
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

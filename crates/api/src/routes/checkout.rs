@@ -19,6 +19,8 @@ use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, OrderView};
     request_body = CheckRequest,
     responses(
         (status = 200, body = AvailabilityView),
+        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid-request, or unknown-product with product_ids", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn check_stock(
@@ -33,11 +35,17 @@ pub async fn check_stock(
 /// Reserve stock for a whole cart and create an order awaiting payment; all or nothing.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/checkout", tag = "checkout",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     request_body = CheckoutRequest,
     responses(
-        (status = 201, body = OrderView, headers(("Location" = String))),
+        (status = 201, body = OrderView, headers(("Location" = String)), links(
+            ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+            ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
+            ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "contention: concurrent updates kept winning; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]

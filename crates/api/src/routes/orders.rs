@@ -14,7 +14,11 @@ use crate::wire::OrderView;
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = OrderView),
+        (status = 200, body = OrderView, links(
+            ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+            ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
+            ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -30,7 +34,12 @@ pub async fn get_order(
 #[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "orders",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = OrderView),
+        (status = 200, body = OrderView, links(
+            ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+            ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
+            ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "order-not-payable (expired or cancelled)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
@@ -47,7 +56,12 @@ pub async fn pay(
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = OrderView),
+        (status = 200, body = OrderView, links(
+            ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+            ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
+            ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+        )),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "order-not-cancellable (paid or expired)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),

@@ -17,11 +17,15 @@ use crate::wire::{CreateProductRequest, ProductView, ProductsPage, Validator};
 
 /// Keyset pagination of the product list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// 1 to 100; default 50.
+    // Read as text so that a bad value is reported as `limit`, not as the whole query.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     limit: Option<String>,
     /// The `next` of the previous page.
+    #[param(value_type = Option<String>, format = Uuid)]
     after: Option<String>,
 }
 
@@ -53,9 +57,18 @@ impl ListQuery {
     request_body = CreateProductRequest,
     security(("admin_token" = [])),
     responses(
-        (status = 201, body = ProductView, headers(("Location" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 201, body = ProductView, headers(("Location" = String)), links(
+            ("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/id")))),
+            ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/id")))),
+            ("AdjustStock" = (operation_id = "adjust_stock", parameters(("id" = "$response.body#/id")))),
+            ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/id")))),
+            ("CheckStock" = (operation_id = "check_stock", request_body = json!({"items": [{"product_id": "$response.body#/id", "quantity": 1}]}))),
+            ("Checkout" = (operation_id = "checkout", request_body = json!({"items": [{"product_id": "$response.body#/id", "quantity": 1}]}))),
+        )),
+        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "duplicate-sku", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_product(
@@ -76,7 +89,9 @@ pub async fn create_product(
 /// List products, keyset-paginated by id.
 #[utoipa::path(get, path = "/v1/products", tag = "products", params(ListQuery),
     responses(
-        (status = 200, body = ProductsPage),
+        (status = 200, body = ProductsPage, links(
+            ("NextPage" = (operation_id = "list_products", parameters(("after" = "$response.body#/next")))),
+        )),
         (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_products(

@@ -29,7 +29,11 @@ fn with_etag(stock: &ProductStock) -> Response {
 #[utoipa::path(get, path = "/v1/products/{id}/stock", tag = "stock",
     params(("id" = String, Path, format = Uuid)),
     responses(
-        (status = 200, body = StockView, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 200, body = StockView, headers(("ETag" = String, description = "\"<version>\"")), links(
+            ("SetStock" = (operation_id = "set_stock", parameters(("id" = "$response.body#/product_id"), ("If-Match" = "$response.header.ETag")))),
+            ("AdjustStock" = (operation_id = "adjust_stock", parameters(("id" = "$response.body#/product_id")))),
+            ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
+        )),
         (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -47,11 +51,17 @@ pub async fn get_stock(
     request_body = SetStockRequest,
     security(("admin_token" = [])),
     responses(
-        (status = 200, body = StockView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = StockView, headers(("ETag" = String)), links(
+            ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
+            ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
+        )),
+        (status = 400, description = "invalid-id, invalid-json", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "below-reserved", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "version-mismatch, with current_version and current", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "precondition-required", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn set_stock(
@@ -62,28 +72,36 @@ pub async fn set_stock(
     ValidJson(request): ValidJson<SetStockRequest>,
 ) -> Result<Response, ApiError> {
     let product_id = product_id(&id)?;
-    let Some(expected_version) = if_match(&headers)? else {
-        // An ETag we never issued (weak, `*`, garbage) cannot match: show what is current.
-        return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
-    };
+    let expected_version = if_match(&headers)?;
+    // The request is checked before the stored stock is compared with it: an invalid count is
+    // 422 whatever version it names.
     let mut v = Validator::default();
     let on_hand = v.check("on_hand", StockCount::new(request.on_hand));
     let on_hand = v.finish(on_hand)?;
+    let Some(expected_version) = expected_version else {
+        // An ETag we never issued (weak, `*`, garbage) cannot match: show what is current.
+        return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
+    };
     let command = SetStockCommand { product_id, expected_version, on_hand, reason: None };
     Ok(with_etag(&state.services.set_stock.execute(command).await?))
 }
 
 /// Move the on-hand quantity by a delta (admin). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/products/{id}/stock/adjustments", tag = "stock",
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header)),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     request_body = AdjustStockRequest,
     security(("admin_token" = [])),
     responses(
-        (status = 200, body = StockView, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = StockView, headers(("ETag" = String)), links(
+            ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
+            ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
+        )),
+        (status = 400, description = "invalid-id, invalid-json", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "insufficient-stock: on-hand would fall below reserved", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "insufficient-stock: on-hand would fall below reserved, or idempotency-key-in-use", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "contention: the stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn adjust_stock(
@@ -102,9 +120,11 @@ pub async fn adjust_stock(
 
 /// How much of the ledger to show.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MovementsQuery {
     /// 1 to 1000; default 100.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -114,8 +134,10 @@ pub struct MovementsQuery {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = MovementsPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request (limit)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn movements(
     State(state): State<AppState>,

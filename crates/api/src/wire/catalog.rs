@@ -6,9 +6,12 @@ use chrono::{DateTime, Utc};
 use domain::{Product, ProductName, ProductStock, Sku, StockCount, StockMovement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 use uuid::Uuid;
 
-use super::{MoneyJson, Validator};
+use super::{MoneyJson, Validator, whole_number};
 use crate::problem::ApiError;
 
 /// The longest ledger reason kept.
@@ -19,15 +22,26 @@ const MAX_REASON_CHARS: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct CreateProductRequest {
     /// Unique code: 1–64 of `A-Z a-z 0-9 - _ .`.
-    #[schema(example = "KAOS-MERAH-M")]
+    #[schema(
+        example = "KAOS-MERAH-M",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9._-]+$"
+    )]
     pub sku: String,
-    /// Display name, 1–200 characters.
-    #[schema(example = "Kaos merah, M")]
+    /// Display name, 1–200 characters, not blank, no control characters (Unicode category Cc).
+    #[schema(
+        example = "Kaos merah, M",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
     /// Unit price.
     pub price: MoneyJson,
     /// Units on the shelf from the start.
-    #[schema(example = 50)]
+    #[schema(example = 50, minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[serde(deserialize_with = "whole_number")]
     pub initial_stock: i64,
 }
 
@@ -52,7 +66,8 @@ impl TryFrom<CreateProductRequest> for CreateProductCommand {
 #[serde(deny_unknown_fields)]
 pub struct SetStockRequest {
     /// The counted on-hand quantity.
-    #[schema(example = 40)]
+    #[schema(example = 40, minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[serde(deserialize_with = "whole_number")]
     pub on_hand: i64,
 }
 
@@ -61,11 +76,30 @@ pub struct SetStockRequest {
 #[serde(deny_unknown_fields)]
 pub struct AdjustStockRequest {
     /// Units added (positive) or removed (negative); not 0.
-    #[schema(example = 10)]
+    #[schema(schema_with = delta_schema)]
+    #[serde(deserialize_with = "whole_number")]
     pub delta: i64,
     /// Why, for the ledger (up to 500 characters).
-    #[schema(example = "delivery 2026-11-25")]
+    #[schema(example = "delivery 2026-11-25", max_length = 500)]
     pub reason: Option<String>,
+}
+
+/// A non-zero integer within a stock count either way: `oneOf` a negative and a positive range
+/// (OpenAPI 3.1 could say `not: {const: 0}`, which utoipa cannot write).
+fn delta_schema() -> Schema {
+    let range = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    OneOfBuilder::new()
+        .item(range(-StockCount::MAX, -1))
+        .item(range(1, StockCount::MAX))
+        .examples([serde_json::json!(10)])
+        .build()
+        .into()
 }
 
 impl AdjustStockRequest {

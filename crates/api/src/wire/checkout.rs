@@ -8,17 +8,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Validator;
+use super::{Validator, whole_number};
 use crate::problem::ApiError;
 
 /// One cart line.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartLineRequest {
-    #[schema(example = "0192f4a0-7b3c-7def-8123-456789abcdef")]
+    #[schema(example = "0192f4a0-7b3c-7def-8123-456789abcdef", format = Uuid)]
     pub product_id: String,
     /// 1 to 1,000,000.
-    #[schema(example = 2)]
+    #[schema(example = 2, minimum = 1, maximum = 1_000_000)]
+    #[serde(deserialize_with = "whole_number")]
     pub quantity: i64,
 }
 
@@ -40,6 +41,8 @@ fn parse_lines(v: &mut Validator, items: &[CartLineRequest]) -> Option<Vec<CartL
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
+    /// At least one line; at most 100 distinct products.
+    #[schema(min_items = 1)]
     pub items: Vec<CartLineRequest>,
 }
 
@@ -57,6 +60,8 @@ impl TryFrom<CheckRequest> for CheckAvailabilityCommand {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
+    /// At least one line; at most 100 distinct products.
+    #[schema(min_items = 1)]
     pub items: Vec<CartLineRequest>,
     #[schema(value_type = Option<String>, format = Uuid)]
     pub customer_id: Option<String>,

@@ -10,11 +10,13 @@ mod checkout;
 mod order;
 mod reconciliation;
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
 
 use domain::{Currency, Money};
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 pub use catalog::{
     AdjustStockRequest, CreateProductRequest, MovementView, MovementsPage, ProductView,
@@ -74,10 +76,11 @@ impl Validator {
 #[serde(deny_unknown_fields)]
 pub struct MoneyJson {
     /// Minor units (cents, sen, …); never negative.
-    #[schema(example = 1999)]
+    #[schema(example = 1999, minimum = 0)]
+    #[serde(deserialize_with = "whole_number")]
     pub amount: i64,
     /// ISO 4217 code.
-    #[schema(example = "EUR")]
+    #[schema(schema_with = currency_schema)]
     pub currency: String,
 }
 
@@ -89,8 +92,81 @@ impl MoneyJson {
     }
 }
 
+/// The ISO 4217 codes the domain accepts, listed: every upper-case three-letter code that
+/// [`Currency::new`] takes (codes are upper case, so this is all of them).
+fn currency_schema() -> Object {
+    let letters = || b'A'..=b'Z';
+    let codes = letters()
+        .flat_map(|a| letters().flat_map(move |b| letters().map(move |c| [a, b, c])))
+        .filter_map(|code| String::from_utf8(code.to_vec()).ok())
+        .filter(|code| Currency::new(code).is_ok());
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .examples([serde_json::json!("EUR")])
+        .build()
+}
+
+/// Deserializes a whole number that JSON may write as `2` or `2.0`: JSON Schema's `integer`
+/// admits both, so the served document promises both. Fractions and numbers past `i64` are
+/// still refused.
+pub fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // i64::MIN is a power of two, exact as f64; anything below 2^63 fits.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+            let fits = v.fract() == 0.0 && v >= i64::MIN as f64 && v < -(i64::MIN as f64);
+            if fits {
+                #[allow(clippy::cast_possible_truncation)]
+                return Ok(v as i64);
+            }
+            Err(E::invalid_value(de::Unexpected::Float(v), &self))
+        }
+    }
+
+    deserializer.deserialize_any(Whole)
+}
+
 impl From<Money> for MoneyJson {
     fn from(money: Money) -> Self {
         Self { amount: money.amount(), currency: money.currency().code().to_owned() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats_but_fractions_are_refused() {
+        let money = |amount: &str| {
+            parse_json::<MoneyJson>(format!(r#"{{"amount":{amount},"currency":"EUR"}}"#).as_bytes())
+                .map(|m| m.amount)
+        };
+        assert_eq!(money("12").ok(), Some(12));
+        assert_eq!(money("12.0").ok(), Some(12));
+        assert_eq!(money("-3e2").ok(), Some(-300));
+        // Exact as f64 only when parsed with correct rounding (serde_json's float_roundtrip).
+        assert_eq!(money("3895320293104590.0").ok(), Some(3_895_320_293_104_590));
+        assert!(money("12.5").is_err());
+        assert!(money("9223372036854775808.0").is_err());
+        assert!(money("9223372036854775808").is_err());
     }
 }

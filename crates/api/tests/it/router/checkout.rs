@@ -182,3 +182,44 @@ async fn a_failing_store_is_503_without_a_word_of_its_error() {
         assert!(!problem.contains(secret), "{secret:?} leaked: {problem}");
     }
 }
+
+#[tokio::test]
+async fn a_method_the_checkout_does_not_serve_is_405_and_claims_no_key() {
+    // Arrange: the idempotency layer wraps POST alone; before, a TRACE with a key claimed it
+    // (and kept the 405 under it), and one with a bad key was answered 422.
+    for key in ["key-1", "has space"] {
+        let mut mocks = Mocks::touching_no_stock();
+        mocks.idempotency.expect_claim().times(0);
+        let request = request(Method::TRACE, "/v1/checkout").header("idempotency-key", key);
+
+        // Act
+        let reply = send(mocks.router(), json(request, &json!({"items": []}))).await;
+
+        // Assert
+        reply.assert_problem(405, "method-not-allowed");
+    }
+}
+
+#[tokio::test]
+async fn quantities_written_as_whole_floats_are_whole_numbers() {
+    // Arrange: JSON Schema's `integer` (the served document's type) admits `2.0`.
+    let item = |quantity: Value| json!({"items": [{"product_id": pid(1).to_string(), "quantity": quantity}]});
+
+    // Act
+    let whole = send(
+        shop([5, 5]).router(),
+        json(request(Method::POST, "/v1/stock/check"), &item(json!(2.0))),
+    )
+    .await;
+    let fraction = send(
+        Mocks::touching_no_stock().router(),
+        json(request(Method::POST, "/v1/stock/check"), &item(json!(2.5))),
+    )
+    .await;
+
+    // Assert
+    assert_eq!(whole.status, 200, "{}", whole.text());
+    assert_eq!(whole.json::<Value>()["items"][0]["requested"], 2);
+    let problem = fraction.assert_problem(422, "invalid-request");
+    assert_eq!(problem["errors"][0]["field"], "items[0].quantity");
+}

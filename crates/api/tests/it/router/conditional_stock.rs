@@ -114,3 +114,35 @@ async fn setting_on_hand_below_the_reserved_units_is_409_and_saves_nothing() {
     // Assert
     reply.assert_problem(409, "below-reserved");
 }
+
+#[tokio::test]
+async fn an_invalid_count_is_422_whatever_version_it_names_and_reads_nothing() {
+    // Before, an If-Match that could never match was answered 412 before the body was checked.
+    for etag in ["*", "\"7\"", "W/\"7\""] {
+        // Arrange
+        let mut mocks = Mocks::touching_no_stock();
+        mocks.stock.expect_get().times(0);
+
+        // Act
+        let reply = put_stock(mocks, Some(etag), 1_000_000_000_001).await;
+
+        // Assert
+        let problem = reply.assert_problem(422, "invalid-request");
+        assert_eq!(problem["errors"][0]["field"], "on_hand", "If-Match: {etag}");
+    }
+}
+
+#[tokio::test]
+async fn a_method_the_adjustments_do_not_serve_is_405_even_without_the_token() {
+    // Arrange: the admin and idempotency layers wrap POST alone.
+    let mut mocks = Mocks::touching_no_stock();
+    mocks.idempotency.expect_claim().times(0);
+    let path = format!("{}/adjustments", stock_path());
+    let request = request(Method::TRACE, &path).header("idempotency-key", "key-1");
+
+    // Act
+    let reply = send(mocks.router(), json(request, &json!({"delta": 1}))).await;
+
+    // Assert
+    reply.assert_problem(405, "method-not-allowed");
+}
