@@ -5,6 +5,8 @@
 //! and runs every test of the workspace and of the out-of-workspace mock consumer. On a laptop
 //! without those servers the backend tests run on SQLite only and say what they skipped; under
 //! CI (`CI` set) a missing server is an error, because the race proofs must run on all three.
+//! Last, schemathesis fuzzes the running server against its OpenAPI document
+//! (`tests/schemathesis/run.sh`); without python3 it is skipped, except under CI.
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, ExitCode};
@@ -77,7 +79,32 @@ fn test(extra: &[String]) -> ExitCode {
     let mut consumer = Command::new(env!("CARGO"));
     consumer.args(["test", "--manifest-path", "crates/mock-consumer/Cargo.toml"]);
     consumer.args(["--target-dir", "target"]);
-    if run(&mut consumer) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if !run(&mut consumer) {
+        return ExitCode::FAILURE;
+    }
+    if schemathesis(ci) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Hostile input against the served OpenAPI document (`tests/schemathesis/run.sh`), which needs
+/// python3 with pip and venv to install schemathesis. Without them it is SKIPPED, except under
+/// CI, where it must run.
+fn schemathesis(ci: bool) -> bool {
+    let python = ["-m pip --version", "-m venv --help"].iter().all(|args| {
+        Command::new("sh")
+            .args(["-c", &format!("python3 {args} >/dev/null 2>&1")])
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if !python {
+        if ci {
+            eprintln!("xtask: python3 with pip and venv is missing and CI needs schemathesis");
+            return false;
+        }
+        println!("xtask: python3 with pip and venv is missing: schemathesis is SKIPPED");
+        return true;
+    }
+    run(Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/schemathesis/run.sh")))
 }
 
 /// Whether the server answers, after starting it if it was down and can be started here.
