@@ -29,7 +29,7 @@ export PGHOST=127.0.0.1 PGUSER=postgres
 
 echo "== build (release)"
 cargo build --release --quiet --bin checkout-api --bin checkout-loadgen
-cargo build --release --quiet -p infra-seaorm --example raw_checkout
+cargo build --release --quiet -p raw-checkout
 BIN=target/release
 
 ensure_postgres() {
@@ -112,7 +112,7 @@ for backend in $BACKENDS; do
         psql -qc "DROP DATABASE bench_raw WITH (FORCE)" postgres
       else
         rm -f "$OUT/raw.db"*
-        "$BIN/examples/raw_checkout" --url "sqlite://$OUT/raw.db" --clients "$c" \
+        "$BIN/raw_checkout" --url "sqlite://$OUT/raw.db" --clients "$c" \
           --seconds "$SECONDS_EACH" --scenario "$scenario" --products $PRODUCTS \
           --json "$OUT/raw-$backend-$scenario-$c.json" | sed "s/^/  /"
       fi

@@ -8,9 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::checkout::Batching;
 use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
-use application::{Ports, RetryPolicy};
+use application::Ports;
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{
@@ -21,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Config, StockWritesArg, sqlite_dir};
 use crate::router::router;
-use crate::state::{AppState, Readiness, Settings};
+use crate::state::{AppState, Readiness};
 use crate::{metrics, sweeper};
 
 /// Why the service could not start.
@@ -90,10 +89,11 @@ impl Readiness for DatabaseReadiness {
 
 /// The ports over one database.
 #[must_use]
-pub fn ports(db: &DatabaseConnection, writes: StockWritesArg) -> Ports {
+pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
     let writes = match writes {
-        StockWritesArg::CompareAndSwap => StockWrites::CompareAndSwap,
-        StockWritesArg::Guarded => StockWrites::Guarded,
+        Some(StockWritesArg::CompareAndSwap) => StockWrites::CompareAndSwap,
+        Some(StockWritesArg::Guarded) => StockWrites::Guarded,
+        None => StockWrites::default(),
     };
     let adapters = SeaOrmAdapters::with_stock_writes(db, writes);
     Ports {
@@ -123,23 +123,20 @@ impl Application {
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
         let db = connect_and_migrate(&config.database_url, config.database_pool_size).await?;
-        let settings = Settings {
-            reservation_ttl: chrono::TimeDelta::seconds(i64::from(config.reservation_ttl)),
-            request_timeout: Duration::from_secs(u64::from(config.request_timeout)),
-            retry: RetryPolicy { max_attempts: config.retry_attempts, ..RetryPolicy::default() },
-            group_commit: (config.group_commit_lanes() > 0).then_some(Batching {
-                lanes: config.group_commit_lanes() as usize,
-                max_orders: config.group_commit_max_orders as usize,
-            }),
-        };
+        let settings = config.settings();
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();
             eprintln!("checkout-api: no admin token configured; this run's token is {token}");
             token
         });
         let readiness = Arc::new(DatabaseReadiness(db.clone()));
-        let state =
+        let (state, workers) =
             AppState::new(&ports(&db, config.stock_writes), settings, &admin_token, readiness);
+        // Group commit's lanes: tasks of this runtime, ending when the state (and with it the
+        // checkout use case) is dropped.
+        for worker in workers {
+            tokio::spawn(worker);
+        }
         let listener =
             TcpListener::bind(config.bind).await.map_err(|e| BootError::Bind(config.bind, e))?;
         metrics::handle();

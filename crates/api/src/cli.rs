@@ -3,8 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
+use application::RetryPolicy;
+use application::checkout::{Batching, CheckoutConfig};
+use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 
+use crate::state::Settings;
 use crate::telemetry::LogFormat;
 
 /// A checkout service that never oversells.
@@ -66,16 +72,19 @@ pub struct Config {
     #[arg(long, env = "CHECKOUT_ADMIN_TOKEN", global = true, hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Seconds a reservation waits for payment before it expires.
-    #[arg(long, env = "CHECKOUT_RESERVATION_TTL", global = true, default_value = "900",
+    #[arg(long, env = "CHECKOUT_RESERVATION_TTL", global = true,
+          default_value_t = seconds(CheckoutConfig::DEFAULT_RESERVATION_TTL.to_std().ok()),
           value_parser = clap::value_parser!(u32).range(1..))]
     pub reservation_ttl: u32,
     /// Seconds a request may run before it is stopped.
-    #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true, default_value = "30",
+    #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true,
+          default_value_t = seconds(Some(Settings::DEFAULT_REQUEST_TIMEOUT)),
           value_parser = clap::value_parser!(u32).range(1..))]
     pub request_timeout: u32,
     /// Attempts a write that loses a race gets (the first included) before the client is told
     /// 503 `contention`. A buyer loses at most one race per unit someone else reserved.
-    #[arg(long, env = "CHECKOUT_RETRY_ATTEMPTS", global = true, default_value = "10",
+    #[arg(long, env = "CHECKOUT_RETRY_ATTEMPTS", global = true,
+          default_value_t = RetryPolicy::default().max_attempts,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub retry_attempts: u32,
     /// Milliseconds between two sweeps for expired reservations.
@@ -83,17 +92,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(10..))]
     pub sweep_interval_ms: u32,
     /// How stock rows are written: a `guarded` delta whose WHERE clause re-checks the stock on
-    /// the locked row (the default: measured faster and without 503s under contention, see
-    /// docs/benchmarks.md), or `compare-and-swap` over the version read (the seed's). Both bump
-    /// the version on every write.
-    #[arg(
-        long,
-        env = "CHECKOUT_STOCK_WRITES",
-        global = true,
-        value_enum,
-        default_value = "guarded"
-    )]
-    pub stock_writes: StockWritesArg,
+    /// the locked row, or `compare-and-swap` over the version read (the seed's). Both bump the
+    /// version on every write. Default: the adapter's, guarded (measured faster and without
+    /// 503s under contention, see docs/benchmarks.md).
+    #[arg(long, env = "CHECKOUT_STOCK_WRITES", global = true, value_enum)]
+    pub stock_writes: Option<StockWritesArg>,
     /// Group commit: checkouts that arrive while another is being committed are reserved
     /// together and written in one transaction. This many independent queues (a cart queues by
     /// its first product, so a hot product's buyers meet in one); 0 commits every checkout on
@@ -103,7 +106,8 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(0..=256))]
     pub group_commit_lanes: Option<u32>,
     /// The most checkouts group commit writes in one transaction.
-    #[arg(long, env = "CHECKOUT_GROUP_COMMIT_MAX_ORDERS", global = true, default_value = "64",
+    #[arg(long, env = "CHECKOUT_GROUP_COMMIT_MAX_ORDERS", global = true,
+          default_value_t = u32::try_from(Batching::default().max_orders).unwrap_or(u32::MAX),
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub group_commit_max_orders: u32,
     /// Log format.
@@ -116,7 +120,23 @@ impl Config {
     #[must_use]
     pub fn group_commit_lanes(&self) -> u32 {
         let single_writer = self.database_url.starts_with("sqlite:");
-        self.group_commit_lanes.unwrap_or(if single_writer { 1 } else { 4 })
+        let concurrent = u32::try_from(Batching::default().lanes).unwrap_or(u32::MAX);
+        self.group_commit_lanes.unwrap_or(if single_writer { 1 } else { concurrent })
+    }
+
+    /// The use cases' settings these flags ask for.
+    #[must_use]
+    pub fn settings(&self) -> Settings {
+        let lanes = self.group_commit_lanes() as usize;
+        Settings {
+            reservation_ttl: TimeDelta::seconds(i64::from(self.reservation_ttl)),
+            request_timeout: Duration::from_secs(u64::from(self.request_timeout)),
+            retry: RetryPolicy { max_attempts: self.retry_attempts, ..RetryPolicy::default() },
+            group_commit: (lanes > 0).then_some(Batching {
+                lanes,
+                max_orders: self.group_commit_max_orders as usize,
+            }),
+        }
     }
 
     /// The defaults, as if no flag or variable were given (for tests and embedding).
@@ -124,6 +144,11 @@ impl Config {
     pub fn defaults() -> Self {
         Cli::parse_from(["checkout-api"]).config
     }
+}
+
+/// Whole seconds of a default duration, for a flag's default.
+fn seconds(duration: Option<Duration>) -> u32 {
+    duration.and_then(|d| u32::try_from(d.as_secs()).ok()).unwrap_or(u32::MAX)
 }
 
 /// The directory a SQLite URL's file lives in, so it can be created before connecting.
@@ -177,6 +202,18 @@ mod tests {
         assert_eq!(cli.config.database_url, "x");
         let cli = Cli::try_parse_from(["checkout-api", "reconcile", "--json"]).expect("parse");
         assert_eq!(cli.command, Some(Command::Reconcile { json: true }));
+    }
+
+    #[test]
+    fn no_flag_gives_the_default_settings_and_sqlite_one_lane() {
+        let parse = |url: &str| {
+            Cli::try_parse_from(["checkout-api", "--database-url", url]).expect("parse").config
+        };
+        assert_eq!(parse("postgres://h/db").settings(), Settings::default());
+        let sqlite = parse("sqlite://x.db").settings();
+        let one_lane = Batching { lanes: 1, ..Batching::default() };
+        assert_eq!(sqlite, Settings { group_commit: Some(one_lane), ..Settings::default() });
+        assert_eq!(parse("sqlite://x.db").stock_writes, None, "the adapter's default");
     }
 
     #[test]

@@ -144,3 +144,25 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::MoneyJson;
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats_but_fractions_are_refused() {
+        let money = |amount: &str| {
+            parse_json::<MoneyJson>(format!(r#"{{"amount":{amount},"currency":"EUR"}}"#).as_bytes())
+                .map(|m| m.amount)
+        };
+        assert_eq!(money("12").ok(), Some(12));
+        assert_eq!(money("12.0").ok(), Some(12));
+        assert_eq!(money("-3e2").ok(), Some(-300));
+        // Exact as f64 only when parsed with correct rounding (serde_json's float_roundtrip).
+        assert_eq!(money("3895320293104590.0").ok(), Some(3_895_320_293_104_590));
+        assert!(money("12.5").is_err());
+        assert!(money("9223372036854775808.0").is_err());
+        assert!(money("9223372036854775808").is_err());
+    }
+}

@@ -1,25 +1,31 @@
 //! The HTTP face of the checkout service: a thin axum layer over the application's use cases.
 //!
 //! A handler extracts, parses into domain types, calls one use case and maps the result; wire
-//! types live in [`wire`], the one mapping of errors to RFC 9457 problems in [`problem`], and
-//! only [`bootstrap`] (the composition root) knows which database adapters run underneath.
+//! types live in [`wire`], the one mapping of errors to RFC 9457 problems in `problem`, and
+//! only `bootstrap` (the composition root) knows which database adapters run underneath.
+//!
+//! Public are only what the binary and the tests need: the [`router`] over an [`AppState`],
+//! the [`cli`] settings, the [`wire`] types a client reads, the running [`Application`] and
+//! [`run`], the binary's whole behaviour.
 
-pub mod bootstrap;
+mod bootstrap;
 pub mod cli;
-pub mod extract;
-pub mod idempotency;
-pub mod metrics;
-pub mod middleware;
-pub mod openapi;
-pub mod problem;
-pub mod reconcile;
+mod extract;
+mod idempotency;
+mod metrics;
+mod middleware;
+mod openapi;
+mod problem;
+mod reconcile;
 pub mod router;
-pub mod routes;
+mod routes;
+mod run;
 pub mod state;
-pub mod sweeper;
-pub mod telemetry;
+mod sweeper;
+mod telemetry;
 pub mod wire;
 
 pub use bootstrap::{Application, BootError};
 pub use router::router;
+pub use run::run;
 pub use state::{AppState, Readiness, Settings};

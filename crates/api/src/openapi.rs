@@ -1,9 +1,13 @@
 //! The OpenAPI 3.1 document, assembled from the handlers' annotations.
 
-use utoipa::openapi::RefOr;
+use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
+
+use crate::problem::{PROBLEM_JSON, Problem};
 
 /// The document's frame; paths and schemas come from the routes.
 #[derive(OpenApi)]
@@ -14,7 +18,8 @@ use utoipa::{Modify, OpenApi};
                        under optimistic concurrency, payment, cancellation and expiry. Errors are \
                        RFC 9457 application/problem+json.",
     ),
-    modifiers(&AdminToken),
+    components(schemas(Problem)),
+    modifiers(&AdminToken, &ProblemBodies),
     tags(
         (name = "products", description = "The catalogue"),
         (name = "stock", description = "Stock, its conditional updates and its ledger"),
@@ -39,27 +44,52 @@ impl Modify for AdminToken {
     }
 }
 
+/// Gives every error response the one problem body: handlers declare an error by status and
+/// description only (`(status = 409, description = "insufficient-stock …")`), and this says
+/// once, for all of them, that its body is an RFC 9457 [`Problem`] as `application/problem+json`.
+struct ProblemBodies;
+
+impl Modify for ProblemBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for operation in operations(openapi) {
+            for (status, response) in &mut operation.responses.responses {
+                let RefOr::T(response) = response else { continue };
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if is_error && response.content.is_empty() {
+                    let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem")));
+                    response.content.insert(PROBLEM_JSON.into(), RefOr::T(body.build()));
+                }
+            }
+        }
+    }
+}
+
 /// Marks every link that names a whole request body (a cart of the product just created) as
 /// meaning exactly that body: `x-schemathesis: {"merge_body": false}`. Without it schemathesis
 /// merges the link's cart into a generated one, whose other lines name products that do not
 /// exist, and its stateful tests almost never get past checkout to the order.
 pub fn links_replace_bodies(openapi: &mut utoipa::openapi::OpenApi) {
-    for item in openapi.paths.paths.values_mut() {
-        let operations =
-            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            for response in operation.responses.responses.values_mut() {
-                let RefOr::T(response) = response else { continue };
-                for link in response.links.values_mut() {
-                    let RefOr::T(link) = link else { continue };
-                    if link.request_body.is_some() {
-                        let extension = serde_json::json!({"merge_body": false});
-                        link.extensions
-                            .get_or_insert_with(Extensions::default)
-                            .insert("x-schemathesis".into(), extension);
-                    }
+    for operation in operations(openapi) {
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else { continue };
+            for link in response.links.values_mut() {
+                let RefOr::T(link) = link else { continue };
+                if link.request_body.is_some() {
+                    let extension = serde_json::json!({"merge_body": false});
+                    link.extensions
+                        .get_or_insert_with(Extensions::default)
+                        .insert("x-schemathesis".into(), extension);
                 }
             }
         }
     }
+}
+
+/// Every operation of the document, whatever its method.
+fn operations(openapi: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &mut Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+    })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use application::adjust_stock::AdjustStock;
 use application::availability::CheckAvailability;
 use application::cancel::Cancel;
-use application::checkout::{Batching, Checkout, CheckoutConfig};
+use application::checkout::{BatchWorker, Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
 use application::expire::ExpireDue;
 use application::idempotency::Idempotency;
@@ -26,7 +26,10 @@ pub trait Readiness: Send + Sync {
 }
 
 /// Settings that shape the use cases.
-#[derive(Debug, Clone, Copy)]
+///
+/// [`Settings::default`] is what the binary runs when no flag is given (on a backend with
+/// concurrent writers), so tests that start from it exercise the production configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     /// How long a reservation waits for payment.
     pub reservation_ttl: chrono::TimeDelta,
@@ -38,38 +41,66 @@ pub struct Settings {
     pub group_commit: Option<Batching>,
 }
 
+impl Settings {
+    /// How long a request may run unless configured otherwise: long enough for a checkout that
+    /// waits out a burst of lost races and a slow commit, short enough that a stuck request
+    /// frees its connection and its idempotency claim within a minute.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+}
+
 impl Default for Settings {
+    /// Each use case's own defaults, group commit on.
     fn default() -> Self {
         Self {
-            reservation_ttl: chrono::TimeDelta::minutes(15),
+            reservation_ttl: CheckoutConfig::DEFAULT_RESERVATION_TTL,
             retry: RetryPolicy::default(),
-            request_timeout: Duration::from_secs(30),
-            group_commit: None,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            group_commit: Some(Batching::default()),
         }
     }
 }
 
-/// Every use case, built once.
+/// Every use case, built once from the same ports and settings.
 pub struct Services {
+    /// `POST /v1/checkout`: reserve a cart and create its order (group-committed when
+    /// [`Settings::group_commit`] is set).
     pub checkout: Checkout,
+    /// `POST /v1/stock/check`: can a cart be bought now.
     pub availability: CheckAvailability,
+    /// `POST /v1/orders/{id}/pay`: sell what an order reserved.
     pub pay: Pay,
+    /// `POST /v1/orders/{id}/cancel`: give an order's units back.
     pub cancel: Cancel,
+    /// The sweeper's work: expire unpaid reservations that are due.
     pub expire: ExpireDue,
+    /// `PUT /v1/products/{id}/stock`: a shelf count under `If-Match`.
     pub set_stock: SetStock,
+    /// `POST /v1/products/{id}/stock/adjustments`: move on-hand by a delta.
     pub adjust_stock: AdjustStock,
+    /// `POST /v1/products`: a product with its initial stock.
     pub create_product: CreateProduct,
+    /// Every read: products, stock, ledger, orders.
     pub queries: Queries,
+    /// Claims and answers of `Idempotency-Key`s, used by the idempotency middleware.
     pub idempotency: Idempotency,
+    /// `GET /v1/admin/reconciliation`: stock against ledger and orders.
     pub reconcile: Reconcile,
 }
 
 impl Services {
-    pub fn new(ports: &Ports, settings: &Settings) -> Self {
+    /// Builds every use case. With group commit on, the returned workers must run (on any
+    /// executor; the composition root spawns them) for checkouts to be answered; they end
+    /// when the checkout use case is dropped.
+    #[must_use]
+    pub fn new(ports: &Ports, settings: &Settings) -> (Self, Vec<BatchWorker>) {
         let retry = settings.retry;
         let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
-        Self {
-            checkout: checkout(ports, config, settings.group_commit),
+        let (checkout, workers) = match settings.group_commit {
+            Some(batching) => Checkout::batched(ports.clone(), config, batching),
+            None => (Checkout::new(ports.clone(), config), Vec::new()),
+        };
+        let services = Self {
+            checkout,
             availability: CheckAvailability::new(ports.clone()),
             pay: Pay::new(ports.clone(), retry),
             cancel: Cancel::new(ports.clone(), retry),
@@ -80,44 +111,41 @@ impl Services {
             queries: Queries::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),
-        }
+        };
+        (services, workers)
     }
-}
-
-/// The checkout use case; with group commit, its lane workers run as tasks of the current
-/// runtime until the use case is dropped.
-fn checkout(ports: &Ports, config: CheckoutConfig, batching: Option<Batching>) -> Checkout {
-    let Some(batching) = batching else {
-        return Checkout::new(ports.clone(), config);
-    };
-    let (checkout, workers) = Checkout::batched(ports.clone(), config, batching);
-    for worker in workers {
-        tokio::spawn(worker);
-    }
-    checkout
 }
 
 /// What every handler gets. Cloning is cheap.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases.
     pub services: Arc<Services>,
+    /// The root credential of the admin endpoints, compared in constant time.
     pub admin_token: Arc<str>,
+    /// What `/readyz` asks.
     pub readiness: Arc<dyn Readiness>,
+    /// The settings the use cases were built with; the HTTP layer reads the request timeout.
     pub settings: Settings,
 }
 
 impl AppState {
+    /// The state over `ports`, with the group-commit workers that must run for checkouts to
+    /// be answered (see [`Services::new`]).
+    #[must_use]
     pub fn new(
         ports: &Ports,
         settings: Settings,
         admin_token: &str,
         readiness: Arc<dyn Readiness>,
-    ) -> Self {
-        Self {
-            services: Arc::new(Services::new(ports, &settings)),
+    ) -> (Self, Vec<BatchWorker>) {
+        let (services, workers) = Services::new(ports, &settings);
+        let state = Self {
+            services: Arc::new(services),
             admin_token: admin_token.into(),
             readiness,
             settings,
-        }
+        };
+        (state, workers)
     }
 }

@@ -52,6 +52,7 @@ impl Idempotency {
     ///
     /// # Errors
     /// See [`IdempotencyError`].
+    #[tracing::instrument(skip_all, fields(%key))]
     pub async fn begin(
         &self,
         key: &IdempotencyKey,
@@ -75,6 +76,7 @@ impl Idempotency {
     /// Keeps the answer for replays. A failure is logged, not returned: the answer has been
     /// decided and the client must get it; the claim then stays in progress until it goes
     /// stale.
+    #[tracing::instrument(skip_all, fields(%key, status = response.status))]
     pub async fn finish(&self, key: &IdempotencyKey, response: StoredResponse) {
         let now = self.ports.clock.now();
         if let Err(err) = self.ports.idempotency.complete(key, response, now).await {
@@ -83,6 +85,7 @@ impl Idempotency {
     }
 
     /// Forgets the claim of a request that failed transiently, so that a retry runs afresh.
+    #[tracing::instrument(skip_all, fields(%key))]
     pub async fn abandon(&self, key: &IdempotencyKey) {
         if let Err(err) = self.ports.idempotency.release(key).await {
             tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot release key");
@@ -93,6 +96,7 @@ impl Idempotency {
     ///
     /// # Errors
     /// [`IdempotencyError::Unavailable`].
+    #[tracing::instrument(skip(self))]
     pub async fn purge(&self, keep: chrono::TimeDelta) -> Result<u64, IdempotencyError> {
         let before = self.ports.clock.now() - keep;
         self.ports.idempotency.purge(before).await.map_err(IdempotencyError::Unavailable)

@@ -14,7 +14,6 @@ mod cart;
 pub mod checkout;
 pub mod create_product;
 pub mod expire;
-mod group_commit;
 pub mod idempotency;
 pub mod pay;
 mod ports;

@@ -70,6 +70,7 @@ impl Queries {
     ///
     /// # Errors
     /// [`QueryError::ProductNotFound`], [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
     pub async fn product(&self, id: ProductId) -> Result<ProductWithStock, QueryError> {
         let product = self.ports.products.get(id).await?.ok_or(QueryError::ProductNotFound(id))?;
         let stock = self.stock(id).await?;
@@ -80,6 +81,7 @@ impl Queries {
     ///
     /// # Errors
     /// [`QueryError::Unavailable`].
+    #[tracing::instrument(skip(self))]
     pub async fn products(
         &self,
         after: Option<ProductId>,
@@ -106,6 +108,7 @@ impl Queries {
     ///
     /// # Errors
     /// [`QueryError::ProductNotFound`], [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
     pub async fn stock(&self, id: ProductId) -> Result<ProductStock, QueryError> {
         self.ports.stock.get(id).await?.ok_or(QueryError::ProductNotFound(id))
     }
@@ -114,6 +117,7 @@ impl Queries {
     ///
     /// # Errors
     /// [`QueryError::ProductNotFound`], [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
     pub async fn movements(
         &self,
         id: ProductId,
@@ -127,6 +131,7 @@ impl Queries {
     ///
     /// # Errors
     /// [`QueryError::OrderNotFound`], [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(order_id = %id))]
     pub async fn order(&self, id: OrderId) -> Result<OrderView, QueryError> {
         let order = self.ports.orders.get(id).await?.ok_or(QueryError::OrderNotFound(id))?;
         let status = order.status_at(self.ports.clock.now());

@@ -1,4 +1,4 @@
-//! Application errors → [`ApiError`], one `From` per use case, written as matches so that a new
+//! Application and request-parsing errors → [`ApiError`], one `From` per error type, written as matches so that a new
 //! variant fails to compile here instead of silently becoming a 500.
 
 use application::adjust_stock::AdjustStockError;
@@ -13,7 +13,13 @@ use application::reconcile::ReconcileError;
 use application::set_stock::SetStockError;
 
 use super::ApiError;
-use crate::wire::FieldError;
+use crate::wire::{FieldError, Invalid};
+
+impl From<Invalid> for ApiError {
+    fn from(Invalid(errors): Invalid) -> Self {
+        Self::InvalidRequest(errors)
+    }
+}
 
 impl From<CheckoutError> for ApiError {
     fn from(err: CheckoutError) -> Self {

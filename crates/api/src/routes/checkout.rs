@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use super::{header_value, order_location};
 use crate::extract::ValidJson;
 use crate::metrics;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, OrderView};
 
@@ -19,9 +19,9 @@ use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, OrderView};
     request_body = CheckRequest,
     responses(
         (status = 200, body = AvailabilityView),
-        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request, or unknown-product with product_ids", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-json"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request, or unknown-product with product_ids"),
     ))]
 pub async fn check_stock(
     State(state): State<AppState>,
@@ -43,11 +43,11 @@ pub async fn check_stock(
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
         )),
-        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "contention: concurrent updates kept winning; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-json"),
+        (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused"),
+        (status = 503, description = "contention: concurrent updates kept winning; see Retry-After"),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use crate::extract::order_id;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::OrderView;
 
@@ -19,8 +19,8 @@ use crate::wire::OrderView;
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
         )),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 404, description = "order-not-found"),
     ))]
 pub async fn get_order(
     State(state): State<AppState>,
@@ -39,10 +39,10 @@ pub async fn get_order(
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
         )),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "order-not-payable (expired or cancelled)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 404, description = "order-not-found"),
+        (status = 409, description = "order-not-payable (expired or cancelled)"),
+        (status = 503, description = "contention: the order's stock kept changing; see Retry-After"),
     ))]
 pub async fn pay(
     State(state): State<AppState>,
@@ -61,10 +61,10 @@ pub async fn pay(
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
         )),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "order-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "order-not-cancellable (paid or expired)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "contention: the order's stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 404, description = "order-not-found"),
+        (status = 409, description = "order-not-cancellable (paid or expired)"),
+        (status = 503, description = "contention: the order's stock kept changing; see Retry-After"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,

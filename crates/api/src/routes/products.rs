@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::{header_value, product_location};
 use crate::extract::{Admin, ValidJson, ValidQuery, product_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{CreateProductRequest, ProductView, ProductsPage, Validator};
 
@@ -48,7 +48,7 @@ impl ListQuery {
             None => Some(None),
             Some(text) => v.check("after", text.parse::<ProductId>()).map(Some),
         };
-        v.finish((|| Some((after?, limit?)))())
+        Ok(v.finish((|| Some((after?, limit?)))())?)
     }
 }
 
@@ -65,11 +65,11 @@ impl ListQuery {
             ("CheckStock" = (operation_id = "check_stock", request_body = json!({"items": [{"product_id": "$response.body#/id", "quantity": 1}]}))),
             ("Checkout" = (operation_id = "checkout", request_body = json!({"items": [{"product_id": "$response.body#/id", "quantity": 1}]}))),
         )),
-        (status = 400, description = "invalid-json", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "duplicate-sku", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-json"),
+        (status = 401, description = "unauthorized"),
+        (status = 409, description = "duplicate-sku"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request"),
     ))]
 pub async fn create_product(
     State(state): State<AppState>,
@@ -92,7 +92,7 @@ pub async fn create_product(
         (status = 200, body = ProductsPage, links(
             ("NextPage" = (operation_id = "list_products", parameters(("after" = "$response.body#/next")))),
         )),
-        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "invalid-request"),
     ))]
 pub async fn list_products(
     State(state): State<AppState>,
@@ -108,8 +108,8 @@ pub async fn list_products(
     params(("id" = String, Path, format = Uuid)),
     responses(
         (status = 200, body = ProductView),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 404, description = "product-not-found"),
     ))]
 pub async fn get_product(
     State(state): State<AppState>,

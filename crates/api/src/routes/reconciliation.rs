@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::extract::Admin;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::ReconciliationView;
 
@@ -14,8 +14,8 @@ use crate::wire::ReconciliationView;
     security(("admin_token" = [])),
     responses(
         (status = 200, body = ReconciliationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "service-unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 401),
+        (status = 503, description = "service-unavailable"),
     ))]
 pub async fn reconciliation(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use super::header_value;
 use crate::extract::{Admin, ValidJson, ValidQuery, if_match, product_id};
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
     AdjustStockRequest, MovementView, MovementsPage, SetStockRequest, StockView, Validator,
@@ -34,8 +34,8 @@ fn with_etag(stock: &ProductStock) -> Response {
             ("AdjustStock" = (operation_id = "adjust_stock", parameters(("id" = "$response.body#/product_id")))),
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 404, description = "product-not-found"),
     ))]
 pub async fn get_stock(
     State(state): State<AppState>,
@@ -55,14 +55,14 @@ pub async fn get_stock(
             ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
-        (status = 400, description = "invalid-id, invalid-json", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "below-reserved", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "version-mismatch, with current_version and current", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "precondition-required", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id, invalid-json"),
+        (status = 401, description = "unauthorized"),
+        (status = 404, description = "product-not-found"),
+        (status = 409, description = "below-reserved"),
+        (status = 412, description = "version-mismatch, with current_version and current"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request"),
+        (status = 428, description = "precondition-required"),
     ))]
 pub async fn set_stock(
     State(state): State<AppState>,
@@ -96,13 +96,13 @@ pub async fn set_stock(
             ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
-        (status = 400, description = "invalid-id, invalid-json", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "insufficient-stock: on-hand would fall below reserved, or idempotency-key-in-use", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "unsupported-media-type", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request, idempotency-key-reused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "contention: the stock kept changing; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id, invalid-json"),
+        (status = 401, description = "unauthorized"),
+        (status = 404, description = "product-not-found"),
+        (status = 409, description = "insufficient-stock: on-hand would fall below reserved, or idempotency-key-in-use"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request, idempotency-key-reused"),
+        (status = 503, description = "contention: the stock kept changing; see Retry-After"),
     ))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
@@ -134,10 +134,10 @@ pub struct MovementsQuery {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = MovementsPage),
-        (status = 400, description = "invalid-id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "unauthorized", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "product-not-found", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "invalid-request (limit)", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "invalid-id"),
+        (status = 401, description = "unauthorized"),
+        (status = 404, description = "product-not-found"),
+        (status = 422, description = "invalid-request (limit)"),
     ))]
 pub async fn movements(
     State(state): State<AppState>,

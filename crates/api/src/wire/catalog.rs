@@ -11,8 +11,7 @@ use utoipa::openapi::schema::{
 };
 use uuid::Uuid;
 
-use super::{MoneyJson, Validator, whole_number};
-use crate::problem::ApiError;
+use super::{Invalid, MoneyJson, Validator, whole_number};
 
 /// The longest ledger reason kept.
 const MAX_REASON_CHARS: usize = 500;
@@ -46,9 +45,9 @@ pub struct CreateProductRequest {
 }
 
 impl TryFrom<CreateProductRequest> for CreateProductCommand {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(request: CreateProductRequest) -> Result<Self, ApiError> {
+    fn try_from(request: CreateProductRequest) -> Result<Self, Invalid> {
         let mut v = Validator::default();
         let sku = v.check("sku", Sku::new(request.sku));
         let name = v.check("name", ProductName::new(&request.name));

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Validator, whole_number};
-use crate::problem::ApiError;
+use super::{Invalid, Validator, whole_number};
 
 /// One cart line.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,9 +46,9 @@ pub struct CheckRequest {
 }
 
 impl TryFrom<CheckRequest> for CheckAvailabilityCommand {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(request: CheckRequest) -> Result<Self, ApiError> {
+    fn try_from(request: CheckRequest) -> Result<Self, Invalid> {
         let mut v = Validator::default();
         let lines = parse_lines(&mut v, &request.items);
         v.finish(lines.map(|lines| Self { lines }))
@@ -68,9 +67,9 @@ pub struct CheckoutRequest {
 }
 
 impl TryFrom<CheckoutRequest> for CheckoutCommand {
-    type Error = ApiError;
+    type Error = Invalid;
 
-    fn try_from(request: CheckoutRequest) -> Result<Self, ApiError> {
+    fn try_from(request: CheckoutRequest) -> Result<Self, Invalid> {
         let mut v = Validator::default();
         let lines = parse_lines(&mut v, &request.items);
         let customer_id = match &request.customer_id {

@@ -1,8 +1,10 @@
 //! Checkout against mocked ports.
 
+use domain::ports::StoreError;
 use domain::{MovementKind, OrderStatus};
 
 use super::*;
+use crate::{CartLine, RetryPolicy};
 use crate::test_support::{
     Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock,
 };
@@ -53,7 +55,7 @@ async fn a_cart_in_stock_is_reserved_and_its_order_created_in_one_commit() {
     let reserved: Vec<_> = changeset
         .stock()
         .iter()
-        .map(|c| (c.product_id(), c.kind, c.reserved_delta(), c.expected_version().get()))
+        .map(|c| (c.product_id(), c.kind(), c.reserved_delta(), c.expected_version().get()))
         .collect();
     assert_eq!(
         reserved,

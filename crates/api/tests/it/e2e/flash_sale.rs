@@ -22,12 +22,12 @@ on_both_backends!(without_group_commit_exactly_fifty_of_three_hundred_buyers_get
 /// attempts can never run out.
 fn patient(config: &mut Config) {
     config.retry_attempts = u32::try_from(UNITS + 1).expect("a small number");
-    config.stock_writes = StockWritesArg::CompareAndSwap;
+    config.stock_writes = Some(StockWritesArg::CompareAndSwap);
 }
 
 /// Guarded delta writes, the default retry policy: buyers queue on the row instead of racing.
 fn guarded(config: &mut Config) {
-    config.stock_writes = StockWritesArg::Guarded;
+    config.stock_writes = Some(StockWritesArg::Guarded);
 }
 
 /// Guarded writes, every checkout committed on its own (group commit off).

@@ -20,11 +20,11 @@ on_both_backends!(with_guarded_writes_every_adjustment_answers_a_state_the_stock
 /// Compare-and-swap, and enough attempts that no adjustment gives up under 40 checkouts.
 fn patient(config: &mut Config) {
     config.retry_attempts = 60;
-    config.stock_writes = StockWritesArg::CompareAndSwap;
+    config.stock_writes = Some(StockWritesArg::CompareAndSwap);
 }
 
 fn guarded(config: &mut Config) {
-    config.stock_writes = StockWritesArg::Guarded;
+    config.stock_writes = Some(StockWritesArg::Guarded);
 }
 
 async fn with_compare_and_swap_every_adjustment_answers_a_state_the_stock_had(api: Api) {

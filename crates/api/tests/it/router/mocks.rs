@@ -73,7 +73,9 @@ impl Mocks {
         mocks
     }
 
-    /// The whole router over these mocks, with the default settings and [`TOKEN`].
+    /// The whole router over these mocks, with the default settings (the production
+    /// configuration, group commit on) and [`TOKEN`]. Call it inside a Tokio runtime: the
+    /// group-commit workers are spawned on it.
     pub fn router(self) -> Router {
         let ports = Ports {
             products: Arc::new(self.products),
@@ -86,7 +88,11 @@ impl Mocks {
             reconciliation: Arc::new(self.reconciliation),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
-        api::router(AppState::new(&ports, Settings::default(), TOKEN, readiness))
+        let (state, workers) = AppState::new(&ports, Settings::default(), TOKEN, readiness);
+        for worker in workers {
+            tokio::spawn(worker);
+        }
+        api::router(state)
     }
 }
 

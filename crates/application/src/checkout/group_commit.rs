@@ -22,7 +22,8 @@ use futures::channel::{mpsc, oneshot};
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
 
-use crate::checkout::{CheckedOut, CheckoutError, Pending, Reserver};
+use super::outcome::{CheckedOut, CheckoutError};
+use super::reserver::{Pending, Reserver};
 
 /// How checkouts are grouped into commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +50,13 @@ pub type BatchWorker = BoxFuture<'static, ()>;
 type Reply = oneshot::Sender<Result<CheckedOut, CheckoutError>>;
 
 /// The sending ends of the lanes.
-pub(crate) struct Lanes {
+pub(super) struct Lanes {
     senders: Vec<mpsc::Sender<(Pending, Reply)>>,
 }
 
 impl Lanes {
     /// Opens `batching.lanes` lanes and returns their workers.
-    pub(crate) fn start(reserver: &Arc<Reserver>, batching: Batching) -> (Self, Vec<BatchWorker>) {
+    pub(super) fn start(reserver: &Arc<Reserver>, batching: Batching) -> (Self, Vec<BatchWorker>) {
         let max_orders = batching.max_orders.max(1);
         let (senders, workers) = (0..batching.lanes.max(1))
             .map(|_| {
@@ -68,7 +69,7 @@ impl Lanes {
     }
 
     /// Queues `pending` on its lane and waits for its answer.
-    pub(crate) async fn submit(&self, pending: Pending) -> Result<CheckedOut, CheckoutError> {
+    pub(super) async fn submit(&self, pending: Pending) -> Result<CheckedOut, CheckoutError> {
         let lane = pending.lane(self.senders.len());
         let (reply, answer) = oneshot::channel();
         let mut sender = self.senders[lane].clone();

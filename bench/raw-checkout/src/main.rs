@@ -2,7 +2,7 @@
 //! `bench/pgbench/checkout3.sql` (`spread`) and `hot_guarded.sql` (`hot`), sent straight
 //! through sqlx (no ORM, no use case, no HTTP) by C tokio tasks looping until a deadline.
 //!
-//! `cargo run --release -p infra-seaorm --example raw_checkout -- --url URL --clients C
+//! `cargo run --release -p raw-checkout -- --url URL --clients C
 //! --seconds S --scenario spread|hot [--products N] [--json PATH]`
 //!
 //! URL must name a fresh database: a new SQLite file (`sqlite:///tmp/raw/a.db`) or an empty
@@ -15,6 +15,7 @@
 
 use std::{error::Error, path::PathBuf, time::Duration};
 
+use application::checkout::CheckoutConfig;
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
@@ -29,7 +30,7 @@ type BoxError = Box<dyn Error + Send + Sync>;
 
 /// Never runs out during a run, so every failure is contention, not a shortage.
 const ON_HAND: i64 = 100_000_000_000;
-const EXPIRY: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
+const EXPIRY: chrono::TimeDelta = CheckoutConfig::DEFAULT_RESERVATION_TTL;
 
 // One SQL text for both backends: sqlx binds `$n` by number on SQLite too.
 const SEED_PRODUCT: &str = "INSERT INTO products (id, sku, name, price_amount, currency, \

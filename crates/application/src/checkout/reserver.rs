@@ -1,144 +1,22 @@
-//! Checkout: reserve every unit of a cart and create the order that awaits payment, or refuse
-//! the whole cart. This is where "never oversell" is decided.
-//!
-//! Path: validate the cart (merging lines per product) → price it → read every product's stock
-//! with its version → reserve in the domain, collecting *every* shortage → commit the stock
-//! changes and the order in one versioned write. When a concurrent checkout wrote one of the
-//! stocks first, the commit conflicts, nothing is written, and the attempt starts over from a
-//! fresh read, a bounded number of times.
-//!
-//! With group commit ([`Checkout::batched`]) the same path runs for several carts at once:
-//! checkouts that arrive while a commit is in flight queue up, and the next commit reserves for
-//! all of them in arrival order against one read, writing each product's row once for the
-//! whole batch (see [`crate::group_commit`]).
+//! The one place where stock is reserved, whether checkouts are batched or not: a checkout is
+//! first *prepared* (cart validated and priced, no stock read), then *reserved* with others
+//! against one read of their products' stock and committed in one transaction.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::TimeDelta;
 use domain::order::OrderChange;
-use domain::ports::{BoxError, Changeset, StoreError};
-use domain::{
-    Cart, CartError, CustomerId, Order, OrderError, ProductId, ProductStock, Shortage, StockChange,
-    StockError, Timestamp,
-};
+use domain::ports::{Changeset, StoreError};
+use domain::{Cart, Order, ProductId, ProductStock, StockChange, StockError, Timestamp};
 
+use super::command::{CheckoutCommand, CheckoutConfig};
+use super::outcome::{CheckedOut, CheckoutError};
+use crate::Ports;
 use crate::cart::cart_of;
-use crate::group_commit::Lanes;
-pub use crate::group_commit::{BatchWorker, Batching};
 use crate::retry::{RetryError, retry_on_conflict};
-use crate::{CartLine, Ports, RetryPolicy};
-
-/// Check out a cart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckoutCommand {
-    /// The cart's lines; lines of the same product are summed.
-    pub lines: Vec<CartLine>,
-    /// The customer, when known.
-    pub customer_id: Option<CustomerId>,
-}
-
-/// A successful checkout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedOut {
-    /// The new order, `reserved` until paid, cancelled or expired.
-    pub order: Order,
-    /// Attempts it took (1 without contention); the HTTP layer counts retries from it.
-    pub attempts: u32,
-    /// Orders committed in the same transaction, this one included (1 without group commit).
-    pub batch_orders: usize,
-}
-
-/// Why a checkout was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckoutError {
-    /// The cart is empty, too large, or asks too much of one product.
-    #[error(transparent)]
-    InvalidCart(#[from] CartError),
-    /// Some products do not exist; all of them are listed, in id order.
-    #[error("unknown products: {0:?}")]
-    UnknownProducts(Vec<ProductId>),
-    /// The cart cannot be priced (products in different currencies, or an absurd total).
-    #[error("the cart cannot be priced")]
-    Unpriceable(#[source] OrderError),
-    /// Some products are short; every short product is listed, in id order. Nothing was
-    /// reserved.
-    #[error("{} products are short", .0.len())]
-    InsufficientStock(Vec<Shortage>),
-    /// Concurrent checkouts kept winning the race for the same stock.
-    #[error("the stock kept changing; gave up after {attempts} attempts")]
-    Contended {
-        /// Attempts made.
-        attempts: u32,
-    },
-    /// The store failed. Not retried.
-    #[error("the checkout could not be recorded")]
-    Unavailable(#[source] BoxError),
-}
-
-/// Settings of the checkout use case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckoutConfig {
-    /// How long a reservation waits for payment before it expires.
-    pub reservation_ttl: TimeDelta,
-    /// How lost races are retried.
-    pub retry: RetryPolicy,
-}
-
-impl Default for CheckoutConfig {
-    /// 15 minutes to pay, the default retry policy.
-    fn default() -> Self {
-        Self { reservation_ttl: TimeDelta::minutes(15), retry: RetryPolicy::default() }
-    }
-}
-
-/// The checkout use case.
-pub struct Checkout {
-    core: Arc<Reserver>,
-    /// Group commit's queues, when checkouts are batched; `None` commits each on its own.
-    lanes: Option<Lanes>,
-}
-
-impl Checkout {
-    /// The use case over `ports`, committing every checkout in its own transaction.
-    #[must_use]
-    pub fn new(ports: Ports, config: CheckoutConfig) -> Self {
-        Self { core: Arc::new(Reserver { ports, config }), lanes: None }
-    }
-
-    /// The use case over `ports` with group commit: concurrent checkouts are reserved and
-    /// committed together, up to `batching.max_orders` per transaction. The returned workers
-    /// do that work; the caller runs each of them on its executor (they end when the
-    /// `Checkout` is dropped, after answering what was queued).
-    #[must_use]
-    pub fn batched(
-        ports: Ports,
-        config: CheckoutConfig,
-        batching: Batching,
-    ) -> (Self, Vec<BatchWorker>) {
-        let core = Arc::new(Reserver { ports, config });
-        let (lanes, workers) = Lanes::start(&core, batching);
-        (Self { core, lanes: Some(lanes) }, workers)
-    }
-
-    /// Reserves the whole cart and creates its order, or reserves nothing.
-    ///
-    /// # Errors
-    /// See [`CheckoutError`]; `InsufficientStock` is an answer, not a failure.
-    #[tracing::instrument(skip_all, fields(lines = command.lines.len()))]
-    pub async fn execute(&self, command: CheckoutCommand) -> Result<CheckedOut, CheckoutError> {
-        let pending = self.core.prepare(command).await?;
-        match &self.lanes {
-            Some(lanes) => lanes.submit(pending).await,
-            None => self.core.reserve(vec![pending]).await.pop().unwrap_or_else(|| {
-                Err(CheckoutError::Unavailable("a checkout went unanswered".into()))
-            }),
-        }
-    }
-}
 
 /// A checkout that passed every check that needs no stock: its cart, and its priced order.
-pub(crate) struct Pending {
+pub(super) struct Pending {
     cart: Cart,
     order: Order,
     at: Timestamp,
@@ -147,7 +25,7 @@ pub(crate) struct Pending {
 impl Pending {
     /// Which of `lanes` lanes this checkout queues on: its cart's first product's, so that the
     /// buyers of one product always meet in one lane.
-    pub(crate) fn lane(&self, lanes: usize) -> usize {
+    pub(super) fn lane(&self, lanes: usize) -> usize {
         let first = self.cart.product_ids().next().map_or(0, |id| id.as_uuid().as_u128());
         usize::try_from(first % lanes.max(1) as u128).unwrap_or(0)
     }
@@ -155,14 +33,18 @@ impl Pending {
 
 /// What checkouts share, whether batched or not: the ports, the settings, and the one place
 /// where stock is reserved.
-pub(crate) struct Reserver {
+pub(super) struct Reserver {
     ports: Ports,
     config: CheckoutConfig,
 }
 
 impl Reserver {
+    pub(super) fn new(ports: Ports, config: CheckoutConfig) -> Self {
+        Self { ports, config }
+    }
+
     /// Validates and prices the cart; no stock is read yet.
-    async fn prepare(&self, command: CheckoutCommand) -> Result<Pending, CheckoutError> {
+    pub(super) async fn prepare(&self, command: CheckoutCommand) -> Result<Pending, CheckoutError> {
         let cart = cart_of(&command.lines)?;
         let ids: Vec<ProductId> = cart.product_ids().collect();
         let prices: HashMap<_, _> = (self.ports.products.get_many(&ids).await)
@@ -191,7 +73,7 @@ impl Reserver {
     /// every cart that fits, with its order, in one transaction. Each checkout gets its own
     /// answer, in `batch`'s order: a cart that no longer fits is refused while the others
     /// succeed. A lost race re-reads and decides the whole batch again.
-    pub(crate) async fn reserve(
+    pub(super) async fn reserve(
         &self,
         batch: Vec<Pending>,
     ) -> Vec<Result<CheckedOut, CheckoutError>> {
@@ -298,6 +180,3 @@ fn store_failure(err: &Arc<StoreError>, cart: &Cart) -> CheckoutError {
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 struct SharedError(Arc<StoreError>);
-
-#[cfg(test)]
-mod tests;

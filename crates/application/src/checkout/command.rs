@@ -1,0 +1,37 @@
+//! What a checkout is asked to do, and the settings it does it with.
+
+use chrono::TimeDelta;
+use domain::CustomerId;
+
+use crate::{CartLine, RetryPolicy};
+
+/// Check out a cart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutCommand {
+    /// The cart's lines; lines of the same product are summed.
+    pub lines: Vec<CartLine>,
+    /// The customer, when known.
+    pub customer_id: Option<CustomerId>,
+}
+
+/// Settings of the checkout use case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckoutConfig {
+    /// How long a reservation waits for payment before it expires.
+    pub reservation_ttl: TimeDelta,
+    /// How lost races are retried.
+    pub retry: RetryPolicy,
+}
+
+impl CheckoutConfig {
+    /// How long a reservation waits for payment unless configured otherwise: 15 minutes, time
+    /// for a card payment with 3-D Secure without holding stock from other buyers for long.
+    pub const DEFAULT_RESERVATION_TTL: TimeDelta = TimeDelta::minutes(15);
+}
+
+impl Default for CheckoutConfig {
+    /// 15 minutes to pay, the default retry policy.
+    fn default() -> Self {
+        Self { reservation_ttl: Self::DEFAULT_RESERVATION_TTL, retry: RetryPolicy::default() }
+    }
+}

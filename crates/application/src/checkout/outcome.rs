@@ -1,0 +1,42 @@
+//! What a checkout answers: the order it created, or why it refused the cart.
+
+use domain::ports::BoxError;
+use domain::{CartError, Order, OrderError, ProductId, Shortage};
+
+/// A successful checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedOut {
+    /// The new order, `reserved` until paid, cancelled or expired.
+    pub order: Order,
+    /// Attempts it took (1 without contention); the HTTP layer counts retries from it.
+    pub attempts: u32,
+    /// Orders committed in the same transaction, this one included (1 without group commit).
+    pub batch_orders: usize,
+}
+
+/// Why a checkout was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    /// The cart is empty, too large, or asks too much of one product.
+    #[error(transparent)]
+    InvalidCart(#[from] CartError),
+    /// Some products do not exist; all of them are listed, in id order.
+    #[error("unknown products: {0:?}")]
+    UnknownProducts(Vec<ProductId>),
+    /// The cart cannot be priced (products in different currencies, or an absurd total).
+    #[error("the cart cannot be priced")]
+    Unpriceable(#[source] OrderError),
+    /// Some products are short; every short product is listed, in id order. Nothing was
+    /// reserved.
+    #[error("{} products are short", .0.len())]
+    InsufficientStock(Vec<Shortage>),
+    /// Concurrent checkouts kept winning the race for the same stock.
+    #[error("the stock kept changing; gave up after {attempts} attempts")]
+    Contended {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The store failed. Not retried.
+    #[error("the checkout could not be recorded")]
+    Unavailable(#[source] BoxError),
+}
