@@ -9,9 +9,9 @@ use api::wire::{
 };
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
+use testkit::Backend;
 use uuid::Uuid;
 
-use super::harness::Backend;
 use crate::support::Reply;
 
 /// The admin token of every test server.

@@ -11,33 +11,23 @@ use serde_json::json;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use super::database::TestDatabase;
-use super::harness::Backend;
-use super::processes::Server;
+use testkit::TestDatabase;
+
+use super::harness::Server;
 
 const UNITS: i64 = 10_000;
 const BUYERS: usize = 16;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    killed_under_load_then_restarted(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    killed_under_load_then_restarted(Backend::Postgres).await;
-}
+on_both_backends!(database: killed_under_load_then_restarted);
 
 /// Reservations live 3 s and the sweeper looks every 200 ms, so expiry is seen within the test.
 const SHORT_LIVED: [(&str, &str); 2] =
     [("CHECKOUT_RESERVATION_TTL", "3"), ("CHECKOUT_SWEEP_INTERVAL_MS", "200")];
 
-async fn killed_under_load_then_restarted(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+async fn killed_under_load_then_restarted(database: &TestDatabase) {
+    let backend = database.backend();
     let logs = tempfile::tempdir().expect("a directory for the servers' logs");
-    let first =
-        Server::start_with(backend, &database.url, &logs.path().join("first.log"), &SHORT_LIVED)
-            .await;
+    let first = Server::start(database, &logs.path().join("first.log"), &SHORT_LIVED).await;
     let api = first.api.clone();
     let product = api.create_product("CRASH-1", UNITS).await;
 
@@ -74,9 +64,7 @@ async fn killed_under_load_then_restarted(backend: Backend) {
     assert!(!won.is_empty(), "the load was running when the server died");
 
     // Restart on the same database.
-    let second =
-        Server::start_with(backend, &database.url, &logs.path().join("second.log"), &SHORT_LIVED)
-            .await;
+    let second = Server::start(database, &logs.path().join("second.log"), &SHORT_LIVED).await;
     let api = second.api.clone();
     let report = api.reconciliation().await;
     assert!(report.drift.is_empty(), "no drift after the crash: {:?}", report.drift);
@@ -103,5 +91,4 @@ async fn killed_under_load_then_restarted(backend: Backend) {
     assert_eq!((stock.on_hand, stock.reserved), (UNITS, 0));
 
     drop(second);
-    database.destroy().await;
 }

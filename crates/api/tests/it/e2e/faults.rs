@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use api::wire::OrderView;
 use reqwest::Method;
+use testkit::{Backend, TestDatabase};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::client::Api;
-use super::database::TestDatabase;
 use super::fault_proxy::FaultProxy;
-use super::harness::{Backend, TestServer};
+use super::harness::{TestServer, on_database};
 
 const BUYERS: usize = 16;
 const LOAD: Duration = Duration::from_secs(6);
@@ -36,23 +36,17 @@ fn random(below: u64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_under_load_give_no_wrong_answer_and_no_drift() {
-    let Some(database) = TestDatabase::create(Backend::Postgres).await else { return };
-    let upstream: SocketAddr = "127.0.0.1:5432".parse().expect("an address");
-    let proxy = FaultProxy::start(upstream).await;
-    let url = database.url.replacen("127.0.0.1:5432", &proxy.addr.to_string(), 1);
-    assert_ne!(url, database.url, "TEST_POSTGRES_URL names 127.0.0.1:5432");
+    on_database(Backend::Postgres, async |database: &TestDatabase| {
+        let upstream: SocketAddr = "127.0.0.1:5432".parse().expect("an address");
+        let proxy = FaultProxy::start(upstream).await;
+        let url = database.url().replacen("127.0.0.1:5432", &proxy.addr.to_string(), 1);
+        assert_ne!(url, database.url(), "TEST_POSTGRES_URL names 127.0.0.1:5432");
 
-    let outcome = tokio::spawn(async move {
         let server = TestServer::start(Backend::Postgres, &url, |_| {}).await;
         under_faults(server.api.clone(), &proxy).await;
         server.stop().await;
     })
     .await;
-
-    database.destroy().await;
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
-    }
 }
 
 async fn under_faults(api: Api, proxy: &FaultProxy) {

@@ -1,84 +1,116 @@
-//! The end-to-end harness: a fresh database per test (see [`super::database`]), the real
-//! server on `127.0.0.1:0` over it, and the clean-up of both, also when the scenario panicked.
+//! The end-to-end harness: a fresh database per test ([`testkit::run`]), the real server over
+//! it, in this process ([`TestServer`]) or as processes of their own ([`Server`]), and the
+//! clean-up of both, also when the scenario panicked.
 
 use std::future::Future;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use api::Application;
 use api::cli::Config;
+use testkit::{ApiProcess, Backend, TestDatabase};
 use tokio::sync::oneshot;
 use tokio::task::{JoinError, JoinHandle};
 
 use super::client::{Api, TOKEN};
-use super::database::TestDatabase;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+/// What the names of this suite's databases start with.
+const PREFIX: &str = "e2e";
 
 /// Generates a `sqlite` and a `postgres` test running the scenario `$case`, inside a module
-/// named after it; `$configure` (a `fn(&mut Config)` beside the scenario) adjusts the server.
-/// Attributes written before the scenario's name (`#[ignore = "…"]`) go on both tests.
+/// named after it. Attributes written before the scenario's name (`#[ignore = "…"]`) go on both
+/// tests.
+///
+/// - `on_both_backends!(case)`: `async fn case(api: Api)` against a server over a fresh
+///   database; `on_both_backends!(case, configure)`: the same, the server adjusted by
+///   `fn configure(&mut Config)` beside the scenario.
+/// - `on_both_backends!(database: case)`: `async fn case(database: &TestDatabase)`, for a
+///   scenario that starts (and kills) servers of its own over the fresh database.
 macro_rules! on_both_backends {
-    (@emit [$($attr:tt)*] $case:ident, $configure:path) => {
+    (@emit [$($attr:tt)*] $case:ident, $run:path, [$($arg:expr),*]) => {
         mod $case {
-            use crate::e2e::harness::{Backend, run};
+            use testkit::Backend;
 
             $($attr)*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run(Backend::Sqlite, $configure, super::$case).await;
+                $run(Backend::Sqlite, $($arg,)* super::$case).await;
             }
 
             $($attr)*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                run(Backend::Postgres, $configure, super::$case).await;
+                $run(Backend::Postgres, $($arg,)* super::$case).await;
             }
         }
     };
+    ($(#[$attr:meta])* database: $case:ident) => {
+        on_both_backends!(@emit [$(#[$attr])*] $case, crate::e2e::harness::on_database, []);
+    };
     ($(#[$attr:meta])* $case:ident) => {
-        on_both_backends!(@emit [$(#[$attr])*] $case, crate::e2e::harness::as_is);
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [crate::e2e::harness::as_is]
+        );
     };
     ($(#[$attr:meta])* $case:ident, $configure:ident) => {
-        on_both_backends!(@emit [$(#[$attr])*] $case, super::$configure);
+        on_both_backends!(@emit [$(#[$attr])*] $case, crate::e2e::harness::run, [super::$configure]);
     };
 }
 
 /// The configuration as given: every default, plus what the harness always sets.
 pub fn as_is(_: &mut Config) {}
 
-/// Runs `scenario` against a server on a fresh database of `backend`; removes the database
-/// afterwards even when the scenario panicked, then re-raises the panic. Passes after saying
-/// so when PostgreSQL is not configured.
+/// Runs `scenario` against a server on a fresh database of `backend`; stops the server and
+/// removes the database afterwards even when the scenario panicked, then re-raises the panic.
+/// Passes after saying so when the backend's server is not configured.
 pub async fn run<S, F>(backend: Backend, configure: fn(&mut Config), scenario: S)
 where
     S: FnOnce(Api) -> F + Send + 'static,
     F: Future<Output = ()> + Send + 'static,
 {
-    let Some(database) = TestDatabase::create(backend).await else { return };
-    let started = Instant::now();
-    let url = database.url.clone();
-    let outcome = tokio::spawn(async move {
-        let server = TestServer::start(backend, &url, configure).await;
+    on_database(backend, async move |database: &TestDatabase| {
+        let started = Instant::now();
+        let server = TestServer::start(backend, database.url(), configure).await;
+        // A task of its own: the server is stopped before the scenario's panic goes on.
         let outcome = tokio::spawn(scenario(server.api.clone())).await;
         server.stop().await;
-        outcome
+        eprintln!("{backend:?}: the scenario took {:?}", started.elapsed());
+        if let Err(failure) = outcome {
+            resume(failure);
+        }
     })
     .await;
-    eprintln!("{backend:?}: the scenario took {:?}", started.elapsed());
-    database.destroy().await;
-    if let Err(failure) = outcome.and_then(|inner| inner) {
-        resume(failure);
-    }
+}
+
+/// Runs `scenario` on a fresh database of `backend`, removed afterwards even when the scenario
+/// panicked ([`testkit::run`]).
+pub async fn on_database(backend: Backend, scenario: impl AsyncFnOnce(&TestDatabase)) {
+    testkit::run(backend, PREFIX, scenario).await;
 }
 
 fn resume(failure: JoinError) -> ! {
     match failure.try_into_panic() {
         Ok(panic) => std::panic::resume_unwind(panic),
         Err(failure) => panic!("the scenario did not finish: {failure}"),
+    }
+}
+
+/// A `checkout-api serve` process over a test database (see [`ApiProcess`]) and a client of
+/// it; killed when dropped.
+pub struct Server {
+    pub api: Api,
+    _process: ApiProcess,
+}
+
+impl Server {
+    /// Starts the binary over `database`, logging to `log`, with the test admin token and the
+    /// extra settings `env`; returns once it is ready.
+    pub async fn start(database: &TestDatabase, log: &Path, env: &[(&str, &str)]) -> Self {
+        let mut settings = vec![("CHECKOUT_ADMIN_TOKEN", TOKEN)];
+        settings.extend_from_slice(env);
+        let binary = env!("CARGO_BIN_EXE_checkout-api");
+        let process = ApiProcess::start(binary, database.url(), log, &settings).await;
+        Self { api: Api::new(database.backend(), process.addr()), _process: process }
     }
 }
 

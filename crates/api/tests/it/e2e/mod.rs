@@ -4,7 +4,6 @@
 #[macro_use]
 mod harness;
 mod client;
-mod database;
 
 mod adjustments;
 mod carts;

@@ -5,20 +5,14 @@
 //! versioned writes in the database keeps the processes from overselling.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use api::wire::OrderView;
-use reqwest::Method;
+use testkit::TestDatabase;
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use super::client::{Api, TOKEN};
-use super::database::TestDatabase;
-use super::harness::Backend;
+use super::client::Api;
+use super::harness::Server;
 
 const PROCESSES: usize = 3;
 const HOT_UNITS: i64 = 100;
@@ -26,97 +20,21 @@ const HOT_BUYERS: usize = 600;
 const MIXED_UNITS: i64 = 40;
 const MIXED_CARTS: usize = 150;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite() {
-    three_processes_share_one_database(Backend::Sqlite).await;
-}
+on_both_backends!(database: three_processes_share_one_database);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres() {
-    three_processes_share_one_database(Backend::Postgres).await;
-}
-
-/// One `checkout-api serve` process; killed (SIGKILL) when dropped.
-pub struct Server {
-    child: Child,
-    pub api: Api,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts the binary on a free port over `database_url`, logging to `log`, and waits until
-    /// it is ready.
-    pub async fn start(backend: Backend, database_url: &str, log: &Path) -> Self {
-        Self::start_with(backend, database_url, log, &[]).await
-    }
-
-    /// [`Server::start`] with extra environment variables (settings).
-    pub async fn start_with(
-        backend: Backend,
-        database_url: &str,
-        log: &Path,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|probe| probe.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let log = File::create(log).expect("a log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_checkout-api"))
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("CHECKOUT_BIND", addr.to_string())
-            .env("CHECKOUT_ADMIN_TOKEN", TOKEN)
-            .env("CHECKOUT_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("the log file"))
-            .stderr(log)
-            .spawn()
-            .expect("the server binary starts");
-        let server = Self { child, api: Api::new(backend, addr) };
-        server.wait_until_ready().await;
-        server
-    }
-
-    async fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let request = self.api.request(Method::GET, "/readyz");
-            if let Ok(reply) = request.send().await
-                && reply.status() == 200
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "a server was not ready within 60 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-async fn three_processes_share_one_database(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
+async fn three_processes_share_one_database(database: &TestDatabase) {
     let logs = tempfile::tempdir().expect("a directory for the servers' logs");
     let mut servers = Vec::new();
     // One after the other: the first migrates the fresh database, the others find it current.
     for n in 0..PROCESSES {
         let log = logs.path().join(format!("server-{n}.log"));
-        servers.push(Server::start(backend, &database.url, &log).await);
+        servers.push(Server::start(database, &log, &[]).await);
     }
     let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
 
     let outcome = tokio::spawn(scenario(apis)).await;
 
     drop(servers);
-    database.destroy().await;
     if let Err(failure) = outcome {
         for n in 0..PROCESSES {
             let log = std::fs::read_to_string(logs.path().join(format!("server-{n}.log")));

@@ -2,7 +2,6 @@
 //! `checkout-api reconcile` command's exit codes on a clean database, after a hand edit of the
 //! stock, and without a database.
 
-use std::panic::AssertUnwindSafe;
 use std::process::{Command, Output};
 
 use api::Application;
@@ -10,15 +9,15 @@ use api::cli::Config;
 use api::wire::ReconciliationView;
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use testkit::{Backend, TestDatabase};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::client::{Api, TOKEN};
-use super::database::TestDatabase;
-use super::harness::Backend;
 
 on_both_backends!(after_checkouts_payments_cancellations_and_adjustments_nothing_drifted);
 on_both_backends!(the_reconciliation_needs_the_admin_token);
+on_both_backends!(database: reconcile_exits_0_when_clean_and_1_after_a_hand_edit);
 
 async fn after_checkouts_payments_cancellations_and_adjustments_nothing_drifted(api: Api) {
     // Arrange
@@ -65,16 +64,6 @@ async fn history(api: &Api, shirt: Uuid, mug: Uuid) {
     assert_eq!(api.send(delivery).await.status, 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_reconcile_exits_0_when_clean_and_1_after_a_hand_edit() {
-    the_command_exits_0_when_clean_and_1_after_a_hand_edit(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_reconcile_exits_0_when_clean_and_1_after_a_hand_edit() {
-    the_command_exits_0_when_clean_and_1_after_a_hand_edit(Backend::Postgres).await;
-}
-
 #[tokio::test]
 async fn reconcile_exits_2_when_the_database_cannot_be_opened() {
     // Arrange
@@ -90,19 +79,11 @@ async fn reconcile_exits_2_when_the_database_cannot_be_opened() {
     assert!(!dir.path().join("missing").exists(), "an audit creates nothing");
 }
 
-async fn the_command_exits_0_when_clean_and_1_after_a_hand_edit(backend: Backend) {
-    let Some(database) = TestDatabase::create(backend).await else { return };
-    let url = database.url.clone();
-    let outcome = tokio::spawn(AssertUnwindSafe(command_scenario(backend, url))).await;
-    database.destroy().await;
-    if let Err(failure) = outcome {
-        std::panic::resume_unwind(failure.into_panic());
-    }
-}
+async fn reconcile_exits_0_when_clean_and_1_after_a_hand_edit(database: &TestDatabase) {
+    let (backend, url) = (database.backend(), database.url());
 
-async fn command_scenario(backend: Backend, url: String) {
     // Arrange: a history written by the real server, which is then stopped.
-    let (shirt, mug) = with_server(backend, &url, async |api: Api| {
+    let (shirt, mug) = with_server(backend, url, async |api: Api| {
         let ids = (api.create_product("CMD-1", 10).await, api.create_product("CMD-2", 4).await);
         history(&api, ids.0, ids.1).await;
         ids
@@ -110,7 +91,7 @@ async fn command_scenario(backend: Backend, url: String) {
     .await;
 
     // Act
-    let clean = reconcile(&url, &[]).await;
+    let clean = reconcile(url, &[]).await;
 
     // Assert
     assert_eq!(clean.status.code(), Some(0), "{}{}", text(&clean.stdout), text(&clean.stderr));
@@ -118,20 +99,22 @@ async fn command_scenario(backend: Backend, url: String) {
 
     // Arrange: one unit reserved by hand, behind the ledger's and the orders' back.
     let sql = match backend {
-        Backend::Sqlite => "UPDATE product_stock SET reserved = reserved + 1 WHERE product_id = ?",
+        Backend::Sqlite | Backend::MariaDb => {
+            "UPDATE product_stock SET reserved = reserved + 1 WHERE product_id = ?"
+        }
         Backend::Postgres => {
             "UPDATE product_stock SET reserved = reserved + 1 WHERE product_id = $1"
         }
     };
-    let db = sea_orm::Database::connect(&url).await.expect("connect");
+    let db = sea_orm::Database::connect(url).await.expect("connect");
     let backend_kind: DbBackend = db.get_database_backend();
     let edit = Statement::from_sql_and_values(backend_kind, sql, [shirt.into()]);
     assert_eq!(db.execute_raw(edit).await.expect("the hand edit").rows_affected(), 1);
     db.close().await.expect("close");
 
     // Act
-    let table = reconcile(&url, &[]).await;
-    let json = reconcile(&url, &["--json"]).await;
+    let table = reconcile(url, &[]).await;
+    let json = reconcile(url, &["--json"]).await;
 
     // Assert
     assert_eq!(table.status.code(), Some(1), "{}{}", text(&table.stdout), text(&table.stderr));

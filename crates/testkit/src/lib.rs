@@ -1,0 +1,49 @@
+//! Test support shared by the test suites that need a real database or a running server: the
+//! migrations', the adapters' (`infra-seaorm`) and the end-to-end tests of `api`.
+//!
+//! - [`Backend`]: SQLite, PostgreSQL or MariaDB, and the variable naming the server to test on.
+//! - [`TestDatabase`] and [`run`]: a uniquely named, empty database per test, removed afterwards
+//!   even when the test panicked. A server backend whose variable is not set is skipped, and
+//!   says so once per test binary on the real stderr.
+//! - [`ApiProcess`]: the `checkout-api` binary running as a separate process, killed on drop.
+//!
+//! Dev-only: the suites take it as a dev-dependency. It names none of the workspace's crates,
+//! so that every layer's tests can use it without depending on the layers above.
+
+mod database;
+mod process;
+
+pub use database::{TestDatabase, run, with_database};
+pub use process::ApiProcess;
+
+/// Where a test's database lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A file in a temporary directory; always available.
+    Sqlite,
+    /// A database on the server named by `TEST_POSTGRES_URL`.
+    Postgres,
+    /// A database on the MariaDB (or MySQL) server named by `TEST_MYSQL_URL`.
+    MariaDb,
+}
+
+impl Backend {
+    /// The environment variable naming the server to test on; `None` for SQLite, which needs
+    /// no server.
+    pub const fn env_var(self) -> Option<&'static str> {
+        match self {
+            Self::Sqlite => None,
+            Self::Postgres => Some("TEST_POSTGRES_URL"),
+            Self::MariaDb => Some("TEST_MYSQL_URL"),
+        }
+    }
+
+    /// The product's name, as messages show it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+            Self::MariaDb => "MariaDB",
+        }
+    }
+}
