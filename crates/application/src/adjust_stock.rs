@@ -118,7 +118,7 @@ mod tests {
             .expect_save()
             .withf(|c, reason, _| c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery"))
             .times(1)
-            .returning(|c, _, _| Ok(c.after));
+            .returning(|c, _, _| Ok(c.after()));
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(10))
             .await
@@ -153,7 +153,7 @@ mod tests {
         let mut saves = 0;
         mocks.stock.expect_save().times(2).returning(move |c, _, _| {
             saves += 1;
-            if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(c.after) }
+            if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(c.after()) }
         });
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(1))

@@ -37,7 +37,7 @@ pub(crate) fn moves(changeset: &Changeset) -> Vec<(ProductId, MovementKind, i64,
     changeset
         .stock()
         .iter()
-        .map(|c| (c.product_id(), c.kind, c.on_hand_delta(), c.reserved_delta()))
+        .map(|c| (c.product_id(), c.kind(), c.on_hand_delta(), c.reserved_delta()))
         .collect()
 }
 

@@ -10,7 +10,51 @@
 //! writers that read the same state conflict instead of silently overwriting each other.
 //!
 //! With the `mocks` feature, every port has a mockall mock (`MockStockRepository`, …) for other
-//! crates' unit tests.
+//! crates' unit tests; the [`ports`] module shows one at work.
+//!
+//! # A checkout, start to finish
+//!
+//! Values are parsed once at the edge; the aggregates then decide, and hand back what a port
+//! writes. Nothing here touches a database: a use case passes the [`ports::Changeset`] to a
+//! [`ports::UnitOfWork`], which writes it all or nothing.
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use domain::ports::Changeset;
+//! use domain::{
+//!     Cart, Currency, Money, Order, OrderChange, OrderId, ProductId, ProductStock, Quantity,
+//!     StockCount, StockError,
+//! };
+//! use uuid::Uuid;
+//!
+//! let shirt = ProductId::new(Uuid::from_u128(1))?;
+//! let price = Money::new(15_000, Currency::new("IDR")?)?;
+//! let mut stock = ProductStock::new(shirt, StockCount::new(5)?);
+//!
+//! // Two lines of the same product merge into one.
+//! let cart = Cart::new([(shirt, Quantity::new(2)?), (shirt, Quantity::new(1)?)])?;
+//! let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
+//! let order = Order::place(
+//!     OrderId::new(Uuid::from_u128(42))?,
+//!     &cart,
+//!     |_| Some(price),
+//!     None,
+//!     now,
+//!     TimeDelta::minutes(15),
+//! )?;
+//! assert_eq!(order.record().total.amount(), 45_000);
+//!
+//! // Hold the units, then write the held stock and the new order together.
+//! let held = stock.reserve(Quantity::new(3)?)?;
+//! let changeset = Changeset::new(vec![held], Some(OrderChange::Created(order)), now);
+//! assert_eq!(changeset.stock()[0].expected_version(), held.before().version());
+//!
+//! // Never oversell: two units are left, so a third is refused and nothing changes.
+//! assert_eq!(stock.available().get(), 2);
+//! assert!(matches!(stock.reserve(Quantity::new(3)?), Err(StockError::Insufficient(_))));
+//! assert_eq!(stock.available().get(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 
 #[cfg(test)]
@@ -38,7 +82,7 @@ pub use product::{Product, ProductError, ProductName};
 pub use quantity::{Quantity, QuantityError, StockCount};
 pub use reconciliation::{Discrepancy, Drift, LedgerTotals, StockFigures, StoredStock};
 pub use sku::{Sku, SkuError};
-pub use stock::{ProductStock, Shortage, StockChange, StockError};
+pub use stock::{ProductStock, Shortage, StockChange, StockError, StockSpan};
 pub use version::{Version, VersionError};
 
 /// A point in time, always UTC. Adapters store it; the [`ports::Clock`] port supplies it.

@@ -67,6 +67,20 @@ impl fmt::Display for Currency {
 /// A non-negative amount in minor units (cents, sen, …) of one currency.
 ///
 /// Integers, never floats: 0.1 + 0.2 must be 0.3 on an invoice.
+///
+/// ```
+/// use domain::{Currency, Money, MoneyError, Quantity};
+///
+/// let eur = Currency::new("EUR")?;
+/// let price = Money::new(1_999, eur)?; // 19.99 EUR
+/// let line = price.times(Quantity::new(3)?)?;
+/// assert_eq!(line.checked_add(Money::new(3, eur)?)?, Money::new(6_000, eur)?);
+///
+/// let yen = Money::new(500, Currency::new("JPY")?)?;
+/// assert!(matches!(price.checked_add(yen), Err(MoneyError::CurrencyMismatch { .. })));
+/// assert_eq!(Money::new(-1, eur), Err(MoneyError::Negative));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
     /// Minor units; never negative.

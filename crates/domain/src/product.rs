@@ -6,12 +6,28 @@ use crate::{Money, ProductId, Sku, Timestamp};
 /// Why a product's fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProductError {
-    /// The name is blank or longer than [`ProductName::MAX_CHARS`] characters.
+    /// The name is blank (nothing visible once whitespace and invisible characters are left
+    /// out), holds a control character, or is longer than [`ProductName::MAX_CHARS`]
+    /// characters.
     #[error("a product name has 1 to {max} characters and is not blank", max = ProductName::MAX_CHARS)]
     Name,
 }
 
-/// A product's display name: 1 to 200 characters, not blank, surrounding spaces trimmed.
+/// A product's display name: 1 to 200 characters, at least one of them visible, none of them a
+/// control character, surrounding whitespace trimmed.
+///
+/// "Visible" refuses names that would show as nothing in a shop window: only spaces, or only
+/// zero-width and other invisible characters (see [`ProductName::new`]).
+///
+/// ```
+/// use domain::{ProductError, ProductName};
+///
+/// let name = ProductName::new("  Kaos Merah ").unwrap();
+/// assert_eq!(name.as_str(), "Kaos Merah");
+///
+/// assert_eq!(ProductName::new(" \u{200B}\u{FEFF} "), Err(ProductError::Name));
+/// assert_eq!(ProductName::new(&"é".repeat(201)), Err(ProductError::Name));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProductName(String);
 
@@ -19,14 +35,24 @@ impl ProductName {
     /// The longest name accepted, in characters (the database column is as wide).
     pub const MAX_CHARS: usize = 200;
 
-    /// The one constructor.
+    /// The one constructor. Surrounding whitespace is trimmed; invisible characters inside a
+    /// name with something visible are kept as they are.
+    ///
+    /// Invisible are whitespace, control characters, Unicode's format characters (general
+    /// category Cf: soft hyphen, zero-width space, non-joiner and joiner, word joiner,
+    /// byte-order mark, bidirectional controls, …) and its other default-ignorable code points
+    /// (variation selectors, Hangul fillers, …).
     ///
     /// # Errors
-    /// [`ProductError::Name`] when blank or too long.
+    /// [`ProductError::Name`] when blank (nothing but invisible characters, or nothing at all),
+    /// too long, or holding a control character.
     pub fn new(value: &str) -> Result<Self, ProductError> {
         let trimmed = value.trim();
-        let chars = trimmed.chars().count();
-        if chars == 0 || chars > Self::MAX_CHARS || trimmed.chars().any(char::is_control) {
+        // `all` holds for the empty name too.
+        if trimmed.chars().all(is_invisible)
+            || trimmed.chars().count() > Self::MAX_CHARS
+            || trimmed.chars().any(char::is_control)
+        {
             return Err(ProductError::Name);
         }
         Ok(Self(trimmed.to_owned()))
@@ -37,6 +63,47 @@ impl ProductName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `c` shows nothing by itself: whitespace, a control character, a format character
+/// (general category Cf) or another default-ignorable code point, as of Unicode 16.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            // Format characters (Cf).
+            '\u{AD}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61C}'
+                | '\u{6DD}'
+                | '\u{70F}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                // Other default-ignorable code points: the combining grapheme joiner, Hangul
+                // fillers, Khmer inherent vowels, variation selectors, unassigned ones reserved
+                // as default-ignorable, and the tag block.
+                | '\u{34F}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 /// A product in the catalogue.
@@ -77,10 +144,41 @@ mod tests {
         assert_eq!(ProductName::new("a\u{0}b"), Err(ProductError::Name));
     }
 
+    #[test]
+    fn names_with_nothing_visible_are_refused() {
+        let invisible = [
+            '\u{200B}',  // zero-width space
+            '\u{200C}',  // zero-width non-joiner
+            '\u{200D}',  // zero-width joiner
+            '\u{2060}',  // word joiner
+            '\u{FEFF}',  // byte-order mark
+            '\u{AD}',    // soft hyphen
+            '\u{202E}',  // right-to-left override
+            '\u{2066}',  // left-to-right isolate
+            '\u{E0041}', // tag latin capital letter a
+            '\u{FE0F}',  // variation selector-16
+            '\u{3164}',  // Hangul filler
+            '\u{3000}',  // ideographic space
+            '\u{A0}',    // no-break space
+        ];
+        for c in invisible {
+            for name in [c.to_string(), format!(" {c}{c} "), format!("\u{200B}{c}\u{FEFF}")] {
+                assert_eq!(ProductName::new(&name), Err(ProductError::Name), "{name:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn invisible_characters_beside_visible_ones_are_kept() {
+        for name in ["\u{200B}Kaos", "Kaos\u{200D}Merah", "Kaos Merah\u{FE0F}", "\u{AD}a"] {
+            assert_eq!(ProductName::new(name).map(|n| n.as_str().to_owned()), Ok(name.into()));
+        }
+    }
+
     proptest! {
         /// A name is the trimmed text when that is 1 to 200 characters without a control
-        /// character; it is then a fixed point (building it again from itself gives itself).
-        /// Anything else is `ProductError::Name`.
+        /// character, not all of them invisible; it is then a fixed point (building it again
+        /// from itself gives itself). Anything else is `ProductError::Name`.
         #[test]
         fn any_text_is_a_trimmed_bounded_name_or_refused(
             raw in prop_oneof![text(), "[ \t]{0,3}\\PC{0,205}[ \t]{0,3}"]
@@ -88,7 +186,8 @@ mod tests {
             let trimmed = raw.trim();
             let chars = trimmed.chars().count();
             let acceptable = (1..=ProductName::MAX_CHARS).contains(&chars)
-                && !trimmed.chars().any(char::is_control);
+                && !trimmed.chars().any(char::is_control)
+                && !trimmed.chars().all(is_invisible);
             match ProductName::new(&raw) {
                 Ok(name) => {
                     prop_assert!(acceptable, "accepted {:?}", raw);

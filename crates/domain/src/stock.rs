@@ -56,6 +56,29 @@ pub enum StockError {
 }
 
 /// The stock of one product, as of one [`Version`].
+///
+/// Every operation keeps `0 <= reserved <= on_hand` or is refused without changing anything;
+/// an accepted one moves to the next version and returns the [`StockChange`] to write.
+///
+/// ```
+/// use domain::{ProductId, ProductStock, Quantity, StockCount, StockError, Version};
+/// # use uuid::Uuid;
+/// # let product = ProductId::new(Uuid::from_u128(1))?;
+/// let units = Quantity::new;
+///
+/// let mut stock = ProductStock::new(product, StockCount::new(10)?);
+/// stock.reserve(units(4)?)?; // a checkout holds 4
+/// stock.sell(units(3)?)?; // 3 of them are paid for
+/// stock.release(units(1)?)?; // the last one is cancelled
+/// assert_eq!((stock.on_hand().get(), stock.reserved().get()), (7, 0));
+/// assert_eq!(stock.version(), Version::new(4)?);
+///
+/// // A shelf count below what is held for orders is refused.
+/// stock.reserve(units(5)?)?;
+/// let refused = stock.set_on_hand(StockCount::new(2)?);
+/// assert!(matches!(refused, Err(StockError::BelowReserved { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProductStock {
     product_id: ProductId,
@@ -69,21 +92,161 @@ pub struct ProductStock {
 
 /// One versioned change of one product's stock: what a port writes, and its ledger entry.
 ///
-/// `before` carries the version the change was computed from; the store MUST refuse the write
-/// when its stored version is no longer that one. `after` is the state to store, whose version is
-/// `before.version().next()`.
+/// `before` is the state the change was computed from; the store MUST refuse the write when its
+/// stored version is no longer `before.version()`. `after` is the state to store: the same
+/// product at the very next version, `before.version().next()`, with counts that keep
+/// `0 <= reserved <= on_hand`.
+///
+/// Only the operations of [`ProductStock`] make one, so every change is a step the domain
+/// computed: its fields are read through accessors and never set. Several consecutive changes
+/// of one product are written as one [`StockSpan`].
+///
+/// ```
+/// use domain::{MovementKind, ProductId, ProductStock, Quantity, StockCount, Version};
+/// # use uuid::Uuid;
+/// # let product = ProductId::new(Uuid::from_u128(1)).unwrap();
+///
+/// let mut stock = ProductStock::new(product, StockCount::new(10).unwrap());
+/// let change = stock.reserve(Quantity::new(3).unwrap()).unwrap();
+///
+/// assert_eq!(change.kind(), MovementKind::Reserve);
+/// assert_eq!(change.expected_version(), Version::INITIAL);
+/// assert_eq!(change.after(), stock);
+/// assert_eq!(change.after().version(), change.before().version().next());
+/// assert_eq!((change.on_hand_delta(), change.reserved_delta()), (0, 3));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockChange {
-    /// What moved the stock.
-    pub kind: MovementKind,
-    /// The state the change was computed from.
-    pub before: ProductStock,
-    /// The state to store.
-    pub after: ProductStock,
+    kind: MovementKind,
+    /// Exactly one step.
+    span: StockSpan,
 }
 
 impl StockChange {
+    /// What moved the stock.
+    #[must_use]
+    pub fn kind(&self) -> MovementKind {
+        self.kind
+    }
+
+    /// The state the change was computed from.
+    #[must_use]
+    pub fn before(&self) -> ProductStock {
+        self.span.before
+    }
+
+    /// The state to store: the same product at `before().version().next()`.
+    #[must_use]
+    pub fn after(&self) -> ProductStock {
+        self.span.after
+    }
+
     /// The product this change is about.
+    #[must_use]
+    pub fn product_id(&self) -> ProductId {
+        self.span.product_id()
+    }
+
+    /// The version the store must still hold for the write to succeed.
+    #[must_use]
+    pub fn expected_version(&self) -> Version {
+        self.span.expected_version()
+    }
+
+    /// How much the on-hand count moves.
+    #[must_use]
+    pub fn on_hand_delta(&self) -> i64 {
+        self.span.on_hand_delta()
+    }
+
+    /// How much the reserved count moves.
+    #[must_use]
+    pub fn reserved_delta(&self) -> i64 {
+        self.span.reserved_delta()
+    }
+
+    /// Whether this change was computed from the state `previous` leaves.
+    #[must_use]
+    pub fn follows(&self, previous: &Self) -> bool {
+        self.span.before == previous.span.after
+    }
+}
+
+/// Consecutive [`StockChange`]s of one product taken as one write: from the state the first was
+/// computed from to the state the last leaves.
+///
+/// A store writes a whole chain of changes (a group commit) as one versioned update of the
+/// product's row. The span keeps what makes that safe: it is made only of changes that follow
+/// each other ([`StockChange::follows`]), so `after` is a state the domain computed, of the same
+/// product as `before`, and its version is `before`'s advanced once per change
+/// ([`StockSpan::steps`] times). Unlike a [`StockChange`] it has no single kind: the kinds and
+/// ledger entries stay with the changes it was made of.
+///
+/// ```
+/// use domain::{ProductId, ProductStock, Quantity, StockCount, StockSpan};
+/// # use uuid::Uuid;
+/// # let product = ProductId::new(Uuid::from_u128(1)).unwrap();
+///
+/// let mut stock = ProductStock::new(product, StockCount::new(10).unwrap());
+/// let first = stock.reserve(Quantity::new(2).unwrap()).unwrap();
+/// let second = stock.sell(Quantity::new(2).unwrap()).unwrap();
+///
+/// let span = StockSpan::new([&first, &second]).expect("they follow each other");
+/// assert_eq!((span.before(), span.after()), (first.before(), stock));
+/// assert_eq!((span.steps(), span.on_hand_delta(), span.reserved_delta()), (2, -2, 0));
+///
+/// // Two changes computed from the same state do not chain; no change spans nothing.
+/// let mut other = first.before();
+/// let rival = other.reserve(Quantity::new(1).unwrap()).unwrap();
+/// assert_eq!(StockSpan::new([&first, &rival]), None);
+/// assert_eq!(StockSpan::new([]), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockSpan {
+    before: ProductStock,
+    after: ProductStock,
+    steps: i64,
+}
+
+impl StockSpan {
+    /// The span of `changes`, in the order given.
+    ///
+    /// `None` when there is no change, or when one does not follow the one before it: the span
+    /// would then end in a state nobody computed.
+    #[must_use]
+    pub fn new<'a>(changes: impl IntoIterator<Item = &'a StockChange>) -> Option<Self> {
+        let mut changes = changes.into_iter();
+        let mut last = changes.next()?;
+        let mut span = last.span;
+        for change in changes {
+            if !change.follows(last) {
+                return None;
+            }
+            span = Self { after: change.span.after, steps: span.steps.saturating_add(1), ..span };
+            last = change;
+        }
+        Some(span)
+    }
+
+    /// The state the first change was computed from.
+    #[must_use]
+    pub fn before(&self) -> ProductStock {
+        self.before
+    }
+
+    /// The state the last change leaves: what a store writes.
+    #[must_use]
+    pub fn after(&self) -> ProductStock {
+        self.after
+    }
+
+    /// How many changes the span is made of (at least one): how far the version advances.
+    #[must_use]
+    pub fn steps(&self) -> i64 {
+        self.steps
+    }
+
+    /// The product.
     #[must_use]
     pub fn product_id(&self) -> ProductId {
         self.before.product_id
@@ -95,13 +258,13 @@ impl StockChange {
         self.before.version
     }
 
-    /// How much the on-hand count moves.
+    /// How much the on-hand count moves over the whole span.
     #[must_use]
     pub fn on_hand_delta(&self) -> i64 {
         self.after.on_hand.get() - self.before.on_hand.get()
     }
 
-    /// How much the reserved count moves.
+    /// How much the reserved count moves over the whole span.
     #[must_use]
     pub fn reserved_delta(&self) -> i64 {
         self.after.reserved.get() - self.before.reserved.get()
@@ -261,7 +424,7 @@ impl ProductStock {
         let on_hand = StockCount::new(on_hand).map_err(|_| StockError::OutOfRange)?;
         let before = *self;
         *self = Self { on_hand, reserved, version: self.version.next(), ..before };
-        Ok(StockChange { kind, before, after: *self })
+        Ok(StockChange { kind, span: StockSpan { before, after: *self, steps: 1 } })
     }
 }
 

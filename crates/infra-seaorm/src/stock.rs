@@ -60,7 +60,7 @@ impl StockRepository for SeaOrmStockRepository {
             .collect()
     }
 
-    #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind.as_str()))]
+    #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind().as_str()))]
     async fn save(
         &self,
         change: StockChange,

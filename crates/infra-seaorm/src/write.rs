@@ -10,7 +10,8 @@
 
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
 use domain::{
-    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, Timestamp, Version,
+    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockSpan, Timestamp,
+    Version,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
@@ -103,31 +104,31 @@ async fn write_chain(
     chain: &[(&StockChange, &Changeset)],
     writes: StockWrites,
 ) -> Result<ProductStock, StoreError> {
-    let (Some((first, _)), Some((last, changeset))) = (chain.first(), chain.last()) else {
+    let Some((_, changeset)) = chain.last() else {
         return Err(StoreError::unavailable("an empty chain of stock changes"));
     };
-    let steps = i64::try_from(chain.len()).map_err(StoreError::unavailable)?;
     // From the state the first change was computed from to the state the last one leaves.
-    let whole = StockChange { kind: first.kind, before: first.before, after: last.after };
+    let whole = StockSpan::new(chain.iter().map(|(change, _)| *change))
+        .ok_or_else(|| StoreError::unavailable("stock changes that do not follow each other"))?;
     let at = changeset.at();
     match writes {
-        StockWrites::Guarded if chain.iter().all(|(c, _)| c.kind != MovementKind::Set) => {
-            write_stock_guarded(txn, &whole, steps, at).await
+        StockWrites::Guarded if chain.iter().all(|(c, _)| c.kind() != MovementKind::Set) => {
+            write_stock_guarded(txn, &whole, at).await
         }
         _ => write_stock(txn, &whole, at).await,
     }
 }
 
-/// Compare-and-swap over the version read; returns the stock stored (`change.after`).
+/// Compare-and-swap over the version read; returns the stock stored (`change.after()`).
 async fn write_stock(
     txn: &impl ConnectionTrait,
-    change: &StockChange,
+    change: &StockSpan,
     at: Timestamp,
 ) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
 
     let product_id = change.product_id();
-    let after = change.after;
+    let after = change.after();
     let updated = Entity::update_many()
         .col_expr(Column::OnHand, Expr::value(after.on_hand().get()))
         .col_expr(Column::Reserved, Expr::value(after.reserved().get()))
@@ -144,11 +145,10 @@ async fn write_stock(
     Err(missed(txn, change).await)
 }
 
-/// The guarded delta, advancing the version by `steps`; returns the stock stored.
+/// The guarded delta, advancing the version by the span's steps; returns the stock stored.
 async fn write_stock_guarded(
     txn: &impl ConnectionTrait,
-    change: &StockChange,
-    steps: i64,
+    change: &StockSpan,
     at: Timestamp,
 ) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
@@ -159,7 +159,7 @@ async fn write_stock_guarded(
     let update = Entity::update_many()
         .col_expr(Column::OnHand, new_on_hand.clone())
         .col_expr(Column::Reserved, new_reserved.clone())
-        .col_expr(Column::Version, Expr::col(Column::Version).add(steps))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(change.steps()))
         .col_expr(Column::UpdatedAt, Expr::value(at))
         .filter(Column::ProductId.eq(change.product_id().as_uuid()))
         // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
@@ -182,7 +182,7 @@ async fn write_stock_guarded(
 
 /// Why a stock UPDATE matched nothing: a stale version (or failed guard) and a missing row
 /// look alike; one lookup, still inside the transaction, tells them apart.
-async fn missed(txn: &impl ConnectionTrait, change: &StockChange) -> StoreError {
+async fn missed(txn: &impl ConnectionTrait, change: &StockSpan) -> StoreError {
     let product_id = change.product_id();
     match product_stock::Entity::find_by_id(product_id.as_uuid()).one(txn).await {
         Ok(Some(_)) => StoreError::StockConflict(product_id),

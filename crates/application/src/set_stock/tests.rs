@@ -22,12 +22,12 @@ async fn a_count_over_the_current_version_is_written_as_a_set_movement() {
         .stock
         .expect_save()
         .withf(|c, _, _| {
-            c.kind == MovementKind::Set
+            c.kind() == MovementKind::Set
                 && c.expected_version().get() == 4
                 && c.on_hand_delta() == -3
         })
         .times(1)
-        .returning(|c, _, _| Ok(c.after));
+        .returning(|c, _, _| Ok(c.after()));
 
     let after = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect("set");
 

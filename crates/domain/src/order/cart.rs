@@ -23,6 +23,20 @@ pub enum CartError {
 ///
 /// The order matters beyond tidiness: stores lock stock rows in this order, and a fixed lock
 /// order is what keeps concurrent multi-product checkouts from deadlocking each other.
+///
+/// ```
+/// use domain::{Cart, CartError, ProductId, Quantity};
+/// # use uuid::Uuid;
+/// # let (mug, shirt) = (ProductId::new(Uuid::from_u128(1))?, ProductId::new(Uuid::from_u128(2))?);
+/// let units = Quantity::new;
+///
+/// let cart = Cart::new([(shirt, units(1)?), (mug, units(2)?), (shirt, units(3)?)])?;
+/// assert_eq!(cart.lines().collect::<Vec<_>>(), [(mug, units(2)?), (shirt, units(4)?)]);
+/// assert_eq!(cart.quantity_of(shirt), Some(units(4)?));
+///
+/// assert_eq!(Cart::new([]), Err(CartError::Empty));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cart(BTreeMap<ProductId, Quantity>);
 

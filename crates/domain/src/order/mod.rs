@@ -66,6 +66,34 @@ pub struct OrderRecord {
 }
 
 /// An order. Fields are read through [`Order::record`]; they change only through transitions.
+///
+/// Each transition returns the [`OrderChange`] to write over the version it was computed from;
+/// repeating a payment or a cancellation is a no-op, and the status machine refuses the rest.
+///
+/// ```
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use domain::{Cart, Currency, Money, Order, OrderId, OrderStatus, ProductId, Quantity};
+/// use domain::order::TransitionError;
+/// # use uuid::Uuid;
+/// # let product = ProductId::new(Uuid::from_u128(1))?;
+///
+/// let cart = Cart::new([(product, Quantity::new(2)?)])?;
+/// let price = Money::new(1_250, Currency::new("EUR")?)?;
+/// let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
+/// let lifetime = TimeDelta::minutes(15);
+/// let id = OrderId::new(Uuid::from_u128(7))?;
+/// let mut order = Order::place(id, &cart, |_| Some(price), None, now, lifetime)?;
+/// assert_eq!(order.record().total, Money::new(2_500, Currency::new("EUR")?)?);
+///
+/// // Unpaid past its expiry, it reads as expired even before a sweeper writes that down.
+/// assert_eq!(order.status_at(now + TimeDelta::minutes(20)), OrderStatus::Expired);
+///
+/// let paid = order.pay(now + TimeDelta::minutes(5))?.expect("a change to write");
+/// assert_eq!(paid.order().version(), order.version());
+/// assert_eq!(order.pay(now + TimeDelta::minutes(6))?, None, "paying twice changes nothing");
+/// assert!(matches!(order.cancel(now), Err(TransitionError::NotCancellable { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order(OrderRecord);
 

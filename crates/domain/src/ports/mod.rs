@@ -2,6 +2,47 @@
 //!
 //! Every port is `Send + Sync`, used as `Arc<dyn …>`, and mockable (`Mock…` types behind the
 //! `mocks` feature). Atomicity lives behind single methods: a transaction never crosses a port.
+//!
+//! # Testing code written against a port
+//!
+//! Code of another crate takes the port as `&dyn …` or `Arc<dyn …>`; its unit tests hand it a
+//! mock. With `domain = { …, features = ["mocks"] }` among your dev-dependencies:
+//!
+#![cfg_attr(feature = "mocks", doc = "```")]
+#![cfg_attr(not(feature = "mocks"), doc = "```ignore")]
+//! use domain::ports::{MockStockRepository, StockRepository, StoreError};
+//! use domain::{ProductId, ProductStock, StockCount};
+//!
+//! /// The code under test: whether a product is down to `threshold` available units or fewer.
+//! async fn running_low(
+//!     stock: &dyn StockRepository,
+//!     product: ProductId,
+//!     threshold: StockCount,
+//! ) -> Result<bool, StoreError> {
+//!     let stock = stock.get(product).await?;
+//!     Ok(stock.is_some_and(|s| s.available() <= threshold))
+//! }
+//!
+//! // Its test (a `#[tokio::test]` in your crate): the mock answers for the database.
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let product = ProductId::new(uuid::Uuid::from_u128(1)).unwrap();
+//! let mut repo = MockStockRepository::new();
+//! repo.expect_get()
+//!     .withf(move |id| *id == product)
+//!     .times(1)
+//!     .returning(|id| Ok(Some(ProductStock::new(id, StockCount::new(3).unwrap()))));
+//!
+//! let low = running_low(&repo, product, StockCount::new(5).unwrap()).await;
+//! assert!(matches!(low, Ok(true)));
+//!
+//! // Failures of the store reach the caller as they are.
+//! let mut down = MockStockRepository::new();
+//! down.expect_get().returning(|_| Err(StoreError::unavailable("connection refused")));
+//! let failed = running_low(&down, product, StockCount::ZERO).await;
+//! assert!(matches!(failed, Err(StoreError::Unavailable(_))));
+//! # }
+//! ```
 
 mod clock;
 mod error;

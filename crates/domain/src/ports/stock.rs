@@ -25,9 +25,9 @@ pub trait StockRepository: Send + Sync {
     /// Writes `change` and its ledger entry (with `reason`, at `at`) in one transaction, over
     /// the version it was computed from, and returns the stock as stored. A compare-and-swap
     /// store writes only if the stored version still equals `change.expected_version()` and
-    /// stores exactly `change.after`; a store that applies the change's deltas to the row as it
+    /// stores exactly `change.after()`; a store that applies the change's deltas to the row as it
     /// is MUST still refuse any result outside `0 <= reserved <= on_hand`, and returns what it
-    /// stored (which may differ from `change.after`).
+    /// stored (which may differ from `change.after()`).
     ///
     /// # Errors
     /// - MUST return [`StoreError::StockConflict`] when the stored version differs (or, for a

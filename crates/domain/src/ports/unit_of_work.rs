@@ -111,7 +111,7 @@ pub fn chain_stock_changes(
         for change in changeset.stock() {
             let chain = chains.entry(change.product_id()).or_default();
             if let Some((previous, _)) = chain.last()
-                && previous.after != change.before
+                && !change.follows(previous)
             {
                 return Err(BrokenChain(change.product_id()));
             }
@@ -168,7 +168,7 @@ mod tests {
             .collect();
         assert_eq!(summary, vec![(pid(1), vec![2]), (pid(2), vec![1, 3])]);
         let (_, chain) = &chains[1];
-        assert_eq!(chain[1].0.before, chain[0].0.after);
+        assert_eq!(chain[1].0.before(), chain[0].0.after());
         assert!(std::ptr::eq(chain[1].1, &batch[1]));
     }
 

@@ -25,7 +25,7 @@ fn reserving_holds_units_and_bumps_the_version() {
     assert_eq!(s.version(), Version::INITIAL.next());
     assert_eq!(change.expected_version(), Version::INITIAL);
     assert_eq!(
-        (change.kind, change.on_hand_delta(), change.reserved_delta()),
+        (change.kind(), change.on_hand_delta(), change.reserved_delta()),
         (MovementKind::Reserve, 0, 3)
     );
 }
@@ -58,8 +58,8 @@ fn selling_takes_units_off_the_shelf_and_out_of_the_reservation() {
 fn releasing_and_expiring_give_units_back_with_their_own_ledger_kinds() {
     let mut s = stock(5);
     s.reserve(qty(4)).expect("enough");
-    assert_eq!(s.release(qty(1)).expect("reserved").kind, MovementKind::Release);
-    assert_eq!(s.expire(qty(3)).expect("reserved").kind, MovementKind::Expire);
+    assert_eq!(s.release(qty(1)).expect("reserved").kind(), MovementKind::Release);
+    assert_eq!(s.expire(qty(3)).expect("reserved").kind(), MovementKind::Expire);
     assert_eq!((s.on_hand().get(), s.reserved().get()), (5, 0));
 }
 
@@ -81,7 +81,7 @@ fn setting_on_hand_below_reserved_is_refused() {
         StockError::BelowReserved { on_hand: 5, reserved: StockCount::new(6).expect("count") }
     );
     let change = s.set_on_hand(StockCount::new(6).expect("count")).expect("equal is fine");
-    assert_eq!((change.kind, change.on_hand_delta()), (MovementKind::Set, -4));
+    assert_eq!((change.kind(), change.on_hand_delta()), (MovementKind::Set, -4));
 }
 
 #[test]
@@ -92,7 +92,46 @@ fn adjusting_moves_on_hand_but_never_below_reserved() {
     assert!(matches!(s.adjust(-2), Err(StockError::BelowReserved { on_hand: 1, .. })));
     assert!(matches!(s.adjust(-10), Err(StockError::BelowReserved { on_hand: -7, .. })));
     assert_eq!(s.adjust(StockCount::MAX), Err(StockError::OutOfRange));
-    assert_eq!(s.adjust(7).map(|c| c.after.on_hand().get()), Ok(10));
+    assert_eq!(s.adjust(7).map(|c| c.after().on_hand().get()), Ok(10));
+}
+
+#[test]
+fn a_change_is_one_step_of_one_product() {
+    let mut s = stock(10);
+    let change = s.reserve(qty(4)).expect("enough");
+    assert_eq!(change.after(), s);
+    assert_eq!(change.after().version(), change.before().version().next());
+    assert_eq!(change.after().product_id(), change.before().product_id());
+}
+
+#[test]
+fn changes_that_follow_each_other_span_from_the_first_state_to_the_last() {
+    let mut s = stock(10);
+    let first = s.reserve(qty(4)).expect("enough");
+    let second = s.sell(qty(3)).expect("reserved");
+    let third = s.adjust(5).expect("in range");
+    assert!(second.follows(&first) && third.follows(&second));
+
+    let span = StockSpan::new([&first, &second, &third]).expect("a chain");
+    assert_eq!((span.before(), span.after(), span.steps()), (first.before(), s, 3));
+    assert_eq!((span.product_id(), span.expected_version()), (product(), Version::INITIAL));
+    assert_eq!((span.on_hand_delta(), span.reserved_delta()), (2, 1));
+    assert_eq!(StockSpan::new([&second]).map(|one| one.after()), Some(second.after()));
+}
+
+#[test]
+fn changes_that_do_not_follow_each_other_span_nothing() {
+    let mut s = stock(10);
+    let first = s.reserve(qty(4)).expect("enough");
+    let second = s.reserve(qty(1)).expect("enough");
+    let mut other = ProductStock::new(ProductId::new(Uuid::from_u128(8)).expect("id"), s.on_hand());
+    let elsewhere = other.reserve(qty(1)).expect("enough");
+
+    assert!(!first.follows(&second), "out of order");
+    assert_eq!(StockSpan::new([&second, &first]), None, "out of order");
+    assert_eq!(StockSpan::new([&first, &first]), None, "twice");
+    assert_eq!(StockSpan::new([&first, &elsewhere]), None, "another product");
+    assert_eq!(StockSpan::new([]), None, "no change");
 }
 
 #[test]
@@ -117,6 +156,19 @@ enum Op {
     Adjust(i64),
 }
 
+impl Op {
+    fn run(&self, s: &mut ProductStock) -> Result<StockChange, StockError> {
+        match *self {
+            Op::Reserve(n) => s.reserve(qty(n)),
+            Op::Release(n) => s.release(qty(n)),
+            Op::Expire(n) => s.expire(qty(n)),
+            Op::Sell(n) => s.sell(qty(n)),
+            Op::Set(n) => s.set_on_hand(StockCount::new(n).expect("count")),
+            Op::Adjust(n) => s.adjust(n),
+        }
+    }
+}
+
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (1..50i64).prop_map(Op::Reserve),
@@ -137,18 +189,10 @@ proptest! {
         let (mut ledger_on_hand, mut ledger_reserved, mut writes) = (initial, 0i64, 0i64);
         for op in ops {
             let before = s;
-            let result = match op {
-                Op::Reserve(n) => s.reserve(qty(n)),
-                Op::Release(n) => s.release(qty(n)),
-                Op::Expire(n) => s.expire(qty(n)),
-                Op::Sell(n) => s.sell(qty(n)),
-                Op::Set(n) => s.set_on_hand(StockCount::new(n).expect("count")),
-                Op::Adjust(n) => s.adjust(n),
-            };
-            match result {
+            match op.run(&mut s) {
                 Ok(change) => {
-                    prop_assert_eq!(change.before, before);
-                    prop_assert_eq!(change.after, s);
+                    prop_assert_eq!(change.before(), before);
+                    prop_assert_eq!(change.after(), s);
                     ledger_on_hand += change.on_hand_delta();
                     ledger_reserved += change.reserved_delta();
                     writes += 1;
@@ -159,6 +203,28 @@ proptest! {
             prop_assert_eq!(s.available().get(), s.on_hand().get() - s.reserved().get());
             prop_assert_eq!((s.on_hand().get(), s.reserved().get()), (ledger_on_hand, ledger_reserved));
             prop_assert_eq!(s.version().get(), 1 + writes);
+        }
+    }
+
+    /// The accepted changes of any history span it: from the state the first was computed from
+    /// to the final state, one step per change, with the summed deltas. Leaving out a change
+    /// between two others breaks the span.
+    #[test]
+    fn the_changes_of_any_history_span_it(initial in 0..100i64, ops in prop::collection::vec(op(), 1..60), gap in any::<prop::sample::Index>()) {
+        let mut s = stock(initial);
+        let changes: Vec<_> = ops.iter().filter_map(|op| op.run(&mut s).ok()).collect();
+        let span = StockSpan::new(&changes);
+        prop_assert_eq!(span.is_some(), !changes.is_empty());
+        if let Some(span) = span {
+            prop_assert_eq!((span.before(), span.after()), (stock(initial), s));
+            prop_assert_eq!(span.steps(), i64::try_from(changes.len()).expect("steps"));
+            prop_assert_eq!(span.on_hand_delta(), changes.iter().map(StockChange::on_hand_delta).sum::<i64>());
+            prop_assert_eq!(span.reserved_delta(), changes.iter().map(StockChange::reserved_delta).sum::<i64>());
+        }
+        if changes.len() >= 3 {
+            let mut holed = changes.clone();
+            holed.remove(1 + gap.index(changes.len() - 2));
+            prop_assert_eq!(StockSpan::new(&holed), None);
         }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) fn entry(
     ActiveModel {
         id: NotSet,
         product_id: Set(change.product_id().as_uuid()),
-        kind: Set(change.kind.as_str().to_owned()),
+        kind: Set(change.kind().as_str().to_owned()),
         on_hand_delta: Set(change.on_hand_delta()),
         reserved_delta: Set(change.reserved_delta()),
         version: Set(version.get()),

@@ -47,7 +47,7 @@ async fn a_commit_with_one_stale_line_among_three_writes_nothing(db: &TestDb) {
         let ledger = db.adapters.stock.movements(fresh.product_id(), 10).await.expect("ledger");
         assert_eq!(ledger.len(), 1, "only the initial restock");
     }
-    assert_eq!(stock(db, stale_id).await, change.after, "only the concurrent write");
+    assert_eq!(stock(db, stale_id).await, change.after(), "only the concurrent write");
 }
 
 async fn an_order_transition_over_a_stale_version_is_an_order_conflict(db: &TestDb) {

@@ -20,7 +20,7 @@ async fn a_write_bumps_the_version(db: &TestDb) {
     db.adapters.stock.save(change, None, t0()).await.expect("save");
 
     let stored = stock(db, product.id).await;
-    assert_eq!(stored, change.after);
+    assert_eq!(stored, change.after());
     assert_eq!(stored.version().get(), 2);
 }
 
@@ -34,7 +34,7 @@ async fn a_stale_write_is_a_stock_conflict_and_writes_nothing(db: &TestDb) {
     let err = db.adapters.stock.save(stale, None, t0()).await.expect_err("stale write");
 
     assert!(matches!(err, StoreError::StockConflict(id) if id == product.id), "{err:?}");
-    assert_eq!(stock(db, product.id).await, winner.after, "the loser wrote nothing");
+    assert_eq!(stock(db, product.id).await, winner.after(), "the loser wrote nothing");
     let ledger = db.adapters.stock.movements(product.id, 10).await.expect("movements");
     assert_eq!(ledger.len(), 2, "restock and the winner's reserve only");
 }

@@ -91,10 +91,10 @@ async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_et
         .stock
         .expect_save()
         .withf(|change, _, _| {
-            change.expected_version().get() == 7 && change.after.on_hand().get() == 9
+            change.expected_version().get() == 7 && change.after().on_hand().get() == 9
         })
         .times(1)
-        .returning(|change, _, _| Ok(change.after));
+        .returning(|change, _, _| Ok(change.after()));
 
     // Act
     let reply = put_stock(mocks, Some("\"7\""), 9).await;
