@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use application::Ports;
+use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{

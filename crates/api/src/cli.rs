@@ -132,10 +132,8 @@ impl Config {
             reservation_ttl: TimeDelta::seconds(i64::from(self.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(self.request_timeout)),
             retry: RetryPolicy { max_attempts: self.retry_attempts, ..RetryPolicy::default() },
-            group_commit: (lanes > 0).then_some(Batching {
-                lanes,
-                max_orders: self.group_commit_max_orders as usize,
-            }),
+            group_commit: (lanes > 0)
+                .then_some(Batching { lanes, max_orders: self.group_commit_max_orders as usize }),
         }
     }
 

@@ -29,14 +29,15 @@ pub enum StockWrites {
     /// The seed's optimistic concurrency: `SET on_hand = ?, reserved = ?, version = ? WHERE
     /// version = <the version read>`. Any concurrent write to the row, even one that left
     /// plenty of stock, makes this one conflict and retry.
-    #[default]
     CompareAndSwap,
     /// `SET reserved = reserved + n, version = version + 1 WHERE on_hand - reserved >= n` (and
     /// the like for release, sell, expire and adjust): the database applies the change to the
     /// row as it is once the lock is granted and re-checks `0 <= reserved <= on_hand` there, so
     /// concurrent buyers of one product queue instead of conflicting. A failed guard is
     /// reported as a conflict: the caller re-reads and sees the shortage. Setting on-hand keeps
-    /// compare-and-swap: it answers an `If-Match`.
+    /// compare-and-swap: it answers an `If-Match`. The default: measured faster and without
+    /// 503s under contention (docs/benchmarks.md).
+    #[default]
     Guarded,
 }
 

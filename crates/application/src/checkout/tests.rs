@@ -4,10 +4,10 @@ use domain::ports::StoreError;
 use domain::{MovementKind, OrderStatus};
 
 use super::*;
-use crate::{CartLine, RetryPolicy};
 use crate::test_support::{
     Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock,
 };
+use crate::{CartLine, RetryPolicy};
 
 fn command(lines: Vec<CartLine>) -> CheckoutCommand {
     CheckoutCommand { lines, customer_id: None }
