@@ -14,6 +14,7 @@ mod m20261125_000003_create_orders;
 mod m20261125_000004_create_order_lines;
 mod m20261125_000005_create_stock_movements;
 mod m20261125_000006_create_idempotency_keys;
+mod m20261201_000007_idempotency_effects;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_order_lines::Migration),
             Box::new(m20261125_000005_create_stock_movements::Migration),
             Box::new(m20261125_000006_create_idempotency_keys::Migration),
+            Box::new(m20261201_000007_idempotency_effects::Migration),
         ]
     }
 }

@@ -87,6 +87,12 @@ pub struct Config {
           default_value_t = RetryPolicy::default().max_attempts,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub retry_attempts: u32,
+    /// Seconds an idempotency key and its answer are kept (a retry with the key within this
+    /// time never acts twice); older keys are purged by the sweeper.
+    #[arg(long, env = "CHECKOUT_IDEMPOTENCY_RETENTION", global = true,
+          default_value_t = seconds(Some(Settings::DEFAULT_IDEMPOTENCY_RETENTION)),
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub idempotency_retention: u32,
     /// Milliseconds between two sweeps for expired reservations.
     #[arg(long, env = "CHECKOUT_SWEEP_INTERVAL_MS", global = true, default_value = "1000",
           value_parser = clap::value_parser!(u32).range(10..))]
@@ -134,6 +140,7 @@ impl Config {
             retry: RetryPolicy { max_attempts: self.retry_attempts, ..RetryPolicy::default() },
             group_commit: (lanes > 0)
                 .then_some(Batching { lanes, max_orders: self.group_commit_max_orders as usize }),
+            idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
         }
     }
 

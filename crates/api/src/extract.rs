@@ -109,16 +109,30 @@ fn truncated(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
-/// The version named by `If-Match: "<version>"`; 428 when absent, 412 when unusable.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<Version>, ApiError> {
+/// What `If-Match` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current stock (RFC 9110 §13.1.1).
+    Any,
+    /// `"<version>"`: that version only.
+    Version(Version),
+    /// A tag we never issue (weak, unquoted, not a version): matches nothing.
+    Never,
+}
+
+/// The precondition of `If-Match`; 428 when absent.
+pub fn if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Err(ApiError::PreconditionRequired);
     };
     let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(IfMatch::Any);
+    }
     // A strong ETag is quoted; a weak one (W/"…") never matches a strong comparison.
     let parsed =
         text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse().ok());
-    Ok(parsed)
+    Ok(parsed.map_or(IfMatch::Never, IfMatch::Version))
 }
 
 /// Proof that the request carries the admin token.

@@ -3,7 +3,10 @@
 //! The first request with a key claims it in the database (one insert wins across all server
 //! processes), runs, and stores its answer; a repeat with the same content gets that answer
 //! back with `Idempotent-Replayed: true` and touches nothing. Transient failures (5xx, 401,
-//! timeouts) are not kept, so the client's retry runs afresh.
+//! timeouts) are not kept, so the client's retry runs afresh — unless the request's effect
+//! committed after all (the handler passes the claim, as a request extension, to a use case
+//! that records its effect in its own transaction): then the retry's answer is rebuilt from
+//! the effect, so a lost answer never turns into a second order.
 
 use std::collections::BTreeMap;
 
@@ -13,11 +16,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::ports::{IdempotencyKey, StoredResponse};
+use domain::ports::{Effect, IdempotencyKey, StoredResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::problem::ApiError;
+use crate::routes::checkout;
 use crate::state::AppState;
 use crate::wire::FieldError;
 
@@ -52,19 +56,22 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     };
     let fingerprint = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
     let idempotency = &state.services.idempotency;
-    match idempotency.begin(&key, &fingerprint).await {
-        Ok(Begin::Run) => {}
+    let claim = match idempotency.begin(&key, &fingerprint).await {
+        Ok(Begin::Run(claim)) => claim,
         Ok(Begin::Replay(stored)) => return replay(stored),
+        Ok(Begin::Rebuild(effect)) => return replayed(rebuild(&state, effect).await),
         Err(err) => return ApiError::from(err).into_response(),
-    }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    };
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(claim.clone());
+    let response = next.run(request).await;
     if !worth_keeping(response.status()) {
-        idempotency.abandon(&key).await;
+        idempotency.abandon(&claim).await;
         return response;
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        idempotency.abandon(&key).await;
+        idempotency.abandon(&claim).await;
         return ApiError::Internal("the response body could not be buffered".into())
             .into_response();
     };
@@ -77,9 +84,9 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let envelope = Envelope { headers, body: String::from_utf8_lossy(&bytes).into_owned() };
     match serde_json::to_vec(&envelope) {
         Ok(body) => {
-            idempotency.finish(&key, StoredResponse { status: parts.status.as_u16(), body }).await
+            idempotency.finish(&claim, StoredResponse { status: parts.status.as_u16(), body }).await
         }
-        Err(_) => idempotency.abandon(&key).await,
+        Err(_) => idempotency.abandon(&claim).await,
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -128,7 +135,26 @@ fn replay(stored: StoredResponse) -> Response {
             headers.insert(name, value);
         }
     }
-    headers.insert(HeaderName::from_static(REPLAYED), HeaderValue::from_static("true"));
+    replayed(response)
+}
+
+/// The answer of a request whose effect committed but whose answer was never stored, rebuilt
+/// from the effect as the first request gave it.
+async fn rebuild(state: &AppState, effect: Effect) -> Response {
+    match effect {
+        Effect::OrderPlaced(id) => match state.services.queries.order(id).await {
+            Ok(view) => checkout::placed(&view.order),
+            Err(err) => ApiError::from(err).into_response(),
+        },
+    }
+}
+
+/// `response`, marked as the answer of an earlier request.
+fn replayed(mut response: Response) -> Response {
+    if response.status().is_success() || response.status().is_client_error() {
+        let replayed = HeaderValue::from_static("true");
+        response.headers_mut().insert(HeaderName::from_static(REPLAYED), replayed);
+    }
     response
 }
 

@@ -8,7 +8,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
-use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -27,29 +27,32 @@ use crate::{metrics, telemetry};
 pub fn router(state: AppState) -> Router {
     // The layers wrap the routed method alone (`MethodRouter::route_layer`), not the path: a
     // method the path does not serve is a plain 405, and claims no idempotency key.
-    let idempotent = routes!(checkout::checkout)
-        .map(|post| post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware)));
-    let idempotent_admin = routes!(stock::adjust_stock).map(|post| {
-        post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
-            // Outermost: a caller without the token must neither claim an admin's key nor get
-            // its stored answer replayed.
-            .route_layer(from_fn_with_state(state.clone(), admin_only))
-    });
+    let keyed = |routes: UtoipaMethodRouter<AppState>| {
+        routes.map(|post| {
+            post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
+        })
+    };
+    // Outermost: a caller without the token must neither claim an admin's key nor get its
+    // stored answer replayed.
+    let admin = |routes: UtoipaMethodRouter<AppState>| {
+        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), admin_only)))
+    };
     let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(products::create_product, products::list_products))
+        .routes(admin(keyed(routes!(products::create_product))))
+        .routes(routes!(products::list_products))
         .routes(routes!(products::get_product))
         .routes(routes!(stock::get_stock, stock::set_stock))
         .routes(routes!(stock::movements))
         .routes(routes!(checkout::check_stock))
         .routes(routes!(orders::get_order))
-        .routes(routes!(orders::pay))
-        .routes(routes!(orders::cancel))
+        .routes(keyed(routes!(orders::pay)))
+        .routes(keyed(routes!(orders::cancel)))
         .routes(routes!(reconciliation::reconciliation))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
-        .routes(idempotent)
-        .routes(idempotent_admin)
+        .routes(keyed(routes!(checkout::checkout)))
+        .routes(admin(keyed(routes!(stock::adjust_stock))))
         .split_for_parts();
     openapi::links_replace_bodies(&mut openapi);
 

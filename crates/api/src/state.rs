@@ -39,6 +39,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Group commit of checkouts, or `None` for one transaction per checkout.
     pub group_commit: Option<Batching>,
+    /// How long an idempotency key and its answer are kept before the sweeper purges it.
+    pub idempotency_retention: Duration,
 }
 
 impl Settings {
@@ -46,6 +48,10 @@ impl Settings {
     /// waits out a burst of lost races and a slow commit, short enough that a stuck request
     /// frees its connection and its idempotency claim within a minute.
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// How long idempotency keys are kept unless configured otherwise: the contract's 24 hours,
+    /// long enough for a client's retries across a day's outage (Stripe keeps them as long).
+    pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 }
 
 impl Default for Settings {
@@ -56,6 +62,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             group_commit: Some(Batching::default()),
+            idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The background sweeper: expires due reservations (releasing their stock) and purges
-//! idempotency keys past their 24 hours. Every server process runs one; they do not need to
+//! idempotency keys past their retention (24 hours unless configured). Every server process runs one; they do not need to
 //! coordinate, because every expiry is a versioned write that only one of them can win.
 
 use std::time::Duration;
@@ -12,8 +12,6 @@ use crate::state::AppState;
 
 /// Orders expired per pass; a backlog drains over consecutive passes.
 const BATCH: u32 = 500;
-/// How long idempotency keys are kept (the contract promises at least 24 hours).
-const KEEP_KEYS: chrono::TimeDelta = chrono::TimeDelta::hours(25);
 /// Purging is cheap but pointless every second.
 const PURGE_EVERY: u32 = 600;
 
@@ -54,7 +52,9 @@ async fn expire_due(state: &AppState) -> usize {
 }
 
 async fn purge_keys(state: &AppState) {
-    match state.services.idempotency.purge(KEEP_KEYS).await {
+    let keep = chrono::TimeDelta::from_std(state.settings.idempotency_retention)
+        .unwrap_or(chrono::TimeDelta::MAX);
+    match state.services.idempotency.purge(keep).await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "old idempotency keys purged"),
         Err(err) => tracing::warn!(error = &err as &dyn std::error::Error, "purge failed"),

@@ -3,20 +3,28 @@
 //!
 //! What "the same content" means (a fingerprint) and what an answer is (status and bytes) is
 //! the caller's business; this module only enforces the rules around the stored key.
+//!
+//! A request that runs gets a [`KeyClaim`]; a use case that commits under it records its
+//! effect in the same transaction (see [`domain::ports::KeyEffect`]). A retry of a request
+//! whose effect committed but whose answer was lost is told to [`Begin::Rebuild`] the answer
+//! from that effect: it never runs twice.
 
 use std::time::Duration;
 
-use domain::ports::{Claim, IdempotencyKey, StoreError, StoredResponse};
+use domain::ports::{Claim, Effect, IdempotencyKey, KeyClaim, StoreError, StoredResponse};
 
 use crate::Ports;
 
 /// What to do with a request that carries a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// Run it, then call [`Idempotency::finish`] or [`Idempotency::abandon`].
-    Run,
+    /// Run it under this claim, then call [`Idempotency::finish`] or [`Idempotency::abandon`].
+    Run(KeyClaim),
     /// Send this stored answer back; do not run anything.
     Replay(StoredResponse),
+    /// The first request committed this effect but its answer was never stored: answer from
+    /// the effect; do not run anything.
+    Rebuild(Effect),
 }
 
 /// Why a keyed request must not run.
@@ -61,14 +69,16 @@ impl Idempotency {
         let now = self.ports.clock.now();
         let claim = self.ports.idempotency.claim(key, fingerprint, now, self.stale_after).await;
         match claim.map_err(IdempotencyError::Unavailable)? {
-            Claim::Acquired => Ok(Begin::Run),
+            Claim::Acquired(token) => Ok(Begin::Run(KeyClaim::new(key.clone(), token))),
             Claim::InProgress { fingerprint: first }
+            | Claim::Committed { fingerprint: first, .. }
             | Claim::Completed { fingerprint: first, .. }
                 if first != fingerprint =>
             {
                 Err(IdempotencyError::Reused)
             }
             Claim::InProgress { .. } => Err(IdempotencyError::InUse),
+            Claim::Committed { effect, .. } => Ok(Begin::Rebuild(effect)),
             Claim::Completed { response, .. } => Ok(Begin::Replay(response)),
         }
     }
@@ -76,18 +86,21 @@ impl Idempotency {
     /// Keeps the answer for replays. A failure is logged, not returned: the answer has been
     /// decided and the client must get it; the claim then stays in progress until it goes
     /// stale.
-    #[tracing::instrument(skip_all, fields(%key, status = response.status))]
-    pub async fn finish(&self, key: &IdempotencyKey, response: StoredResponse) {
+    #[tracing::instrument(skip_all, fields(key = %claim.key(), status = response.status))]
+    pub async fn finish(&self, claim: &KeyClaim, response: StoredResponse) {
         let now = self.ports.clock.now();
-        if let Err(err) = self.ports.idempotency.complete(key, response, now).await {
+        if let Err(err) = self.ports.idempotency.complete(claim, response, now).await {
+            let key = claim.key();
             tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot store answer");
         }
     }
 
-    /// Forgets the claim of a request that failed transiently, so that a retry runs afresh.
-    #[tracing::instrument(skip_all, fields(%key))]
-    pub async fn abandon(&self, key: &IdempotencyKey) {
-        if let Err(err) = self.ports.idempotency.release(key).await {
+    /// Forgets the claim of a request that failed transiently, so that a retry runs afresh —
+    /// unless its effect committed after all (a lost answer), which the retry then rebuilds.
+    #[tracing::instrument(skip_all, fields(key = %claim.key()))]
+    pub async fn abandon(&self, claim: &KeyClaim) {
+        if let Err(err) = self.ports.idempotency.release(claim).await {
+            let key = claim.key();
             tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot release key");
         }
     }
@@ -105,6 +118,8 @@ impl Idempotency {
 
 #[cfg(test)]
 mod tests {
+    use domain::ports::ClaimToken;
+
     use super::*;
     use crate::test_support::Mocks;
 
@@ -120,9 +135,22 @@ mod tests {
             .await
     }
 
+    fn token() -> ClaimToken {
+        ClaimToken::new(uuid::Uuid::from_u128(7))
+    }
+
     #[tokio::test]
-    async fn a_free_key_runs_the_request() {
-        assert!(matches!(begin_with(Claim::Acquired, "a").await, Ok(Begin::Run)));
+    async fn a_free_key_runs_the_request_under_the_token_of_its_claim() {
+        let begun = begin_with(Claim::Acquired(token()), "a").await.expect("run");
+        assert_eq!(begun, Begin::Run(KeyClaim::new(key(), token())));
+    }
+
+    #[tokio::test]
+    async fn a_key_whose_effect_committed_without_an_answer_is_rebuilt_never_run_again() {
+        let effect = Effect::OrderPlaced(crate::test_support::oid(3));
+        let found = Claim::Committed { fingerprint: "a".into(), effect };
+        assert_eq!(begin_with(found.clone(), "a").await.expect("rebuild"), Begin::Rebuild(effect));
+        assert!(matches!(begin_with(found, "b").await, Err(IdempotencyError::Reused)));
     }
 
     #[tokio::test]

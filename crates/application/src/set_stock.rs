@@ -12,8 +12,9 @@ use crate::Ports;
 pub struct SetStockCommand {
     /// The product.
     pub product_id: ProductId,
-    /// The version the caller read; the write happens only if it is still current.
-    pub expected_version: Version,
+    /// The version the caller read; the write happens only if it is still current. `None`
+    /// accepts any current version (`If-Match: *`): the count replaces whatever is there.
+    pub expected_version: Option<Version>,
     /// The new on-hand count.
     pub on_hand: StockCount,
     /// Why, for the ledger.
@@ -45,6 +46,10 @@ pub enum SetStockError {
     Unavailable(#[source] BoxError),
 }
 
+/// How often a count under `If-Match: *` is tried against concurrent writers before it is
+/// answered with the stock as it is now.
+const ANY_VERSION_ATTEMPTS: u32 = 10;
+
 /// The set-stock use case. Never retried: the caller named a version, and a conflict means the
 /// caller must look again.
 pub struct SetStock {
@@ -65,24 +70,29 @@ impl SetStock {
     #[tracing::instrument(skip(self), fields(product_id = %command.product_id))]
     pub async fn execute(&self, command: SetStockCommand) -> Result<ProductStock, SetStockError> {
         let id = command.product_id;
-        let mut stock = self.current(id).await?;
-        if stock.version() != command.expected_version {
-            return Err(SetStockError::VersionMismatch { current: stock });
-        }
-        let change = stock.set_on_hand(command.on_hand).map_err(|err| match err {
-            StockError::BelowReserved { reserved, .. } => {
-                SetStockError::BelowReserved { on_hand: command.on_hand, reserved }
+        // Any version: a concurrent write between the read and the write is no mismatch, so
+        // the count is tried again over the fresh version, a bounded number of times.
+        let attempts = if command.expected_version.is_some() { 1 } else { ANY_VERSION_ATTEMPTS };
+        for _ in 0..attempts {
+            let mut stock = self.current(id).await?;
+            if command.expected_version.is_some_and(|expected| expected != stock.version()) {
+                return Err(SetStockError::VersionMismatch { current: stock });
             }
-            other => SetStockError::Unavailable(other.into()),
-        })?;
-        match self.ports.stock.save(change, command.reason, self.ports.clock.now()).await {
-            Ok(stored) => Ok(stored),
-            Err(err) if err.is_conflict() => {
-                Err(SetStockError::VersionMismatch { current: self.current(id).await? })
+            let change = stock.set_on_hand(command.on_hand).map_err(|err| match err {
+                StockError::BelowReserved { reserved, .. } => {
+                    SetStockError::BelowReserved { on_hand: command.on_hand, reserved }
+                }
+                other => SetStockError::Unavailable(other.into()),
+            })?;
+            let now = self.ports.clock.now();
+            match self.ports.stock.save(change, command.reason.clone(), now).await {
+                Ok(stored) => return Ok(stored),
+                Err(err) if err.is_conflict() => continue,
+                Err(StoreError::ProductNotFound(id)) => return Err(SetStockError::NotFound(id)),
+                Err(err) => return Err(SetStockError::Unavailable(err.into())),
             }
-            Err(StoreError::ProductNotFound(id)) => Err(SetStockError::NotFound(id)),
-            Err(err) => Err(SetStockError::Unavailable(err.into())),
         }
+        Err(SetStockError::VersionMismatch { current: self.current(id).await? })
     }
 
     async fn current(&self, id: ProductId) -> Result<ProductStock, SetStockError> {

@@ -1,17 +1,22 @@
 //! [`SeaOrmIdempotencyStore`]: idempotency keys in the `idempotency_keys` table.
 //!
 //! The primary key is the lock: of two processes claiming one key, exactly one INSERT
-//! succeeds. Statements run outside explicit transactions, because on PostgreSQL a failed
-//! INSERT would poison the transaction it ran in.
+//! succeeds. Claims run outside explicit transactions, because on PostgreSQL a failed INSERT
+//! would poison the transaction it ran in. The effect of a keyed request is recorded by
+//! [`record_effects`] inside the transaction of the effect itself.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::Timestamp;
-use domain::ports::{Claim, IdempotencyKey, IdempotencyStore, StoreError, StoredResponse};
+use domain::ports::{
+    Changeset, Claim, ClaimToken, Effect, IdempotencyKey, IdempotencyStore, KeyClaim, StoreError,
+    StoredResponse,
+};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr};
+use uuid::Uuid;
 
 use crate::entities::idempotency_keys::{self as keys, COMPLETED, IN_PROGRESS};
 use crate::error::store_error;
@@ -38,6 +43,7 @@ impl SeaOrmIdempotencyStore {
         &self,
         key: &str,
         fingerprint: &str,
+        token: ClaimToken,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let row = keys::ActiveModel {
@@ -48,6 +54,8 @@ impl SeaOrmIdempotencyStore {
             response_body: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            claim_token: Set(Some(token.as_uuid().to_string())),
+            effect: Set(None),
         };
         match keys::Entity::insert(row).exec_without_returning(&self.db).await {
             Ok(_) => Ok(true),
@@ -58,19 +66,23 @@ impl SeaOrmIdempotencyStore {
         }
     }
 
-    /// Takes over a stale claim, if nobody else did first.
+    /// Takes over a stale claim under a new token, if nobody else did first and nothing was
+    /// committed under it meanwhile.
     async fn take_over(
         &self,
         stale: &keys::Model,
         fingerprint: &str,
+        token: ClaimToken,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let result = keys::Entity::update_many()
             .col_expr(keys::Column::Fingerprint, Expr::value(fingerprint))
+            .col_expr(keys::Column::ClaimToken, Expr::value(token.as_uuid().to_string()))
             .col_expr(keys::Column::CreatedAt, Expr::value(now))
             .col_expr(keys::Column::UpdatedAt, Expr::value(now))
             .filter(keys::Column::Key.eq(stale.key.as_str()))
             .filter(keys::Column::State.eq(IN_PROGRESS))
+            .filter(keys::Column::Effect.is_null())
             .filter(keys::Column::UpdatedAt.eq(stale.updated_at))
             .exec(&self.db)
             .await
@@ -91,9 +103,11 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
     ) -> Result<Claim, StoreError> {
         let stale_before =
             now - chrono::TimeDelta::from_std(stale_after).unwrap_or(chrono::TimeDelta::MAX);
+        // Time-ordered, so a log line's tokens sort by when they were taken.
+        let token = ClaimToken::new(Uuid::now_v7());
         for _ in 0..MAX_ROUNDS {
-            if self.insert(key.as_str(), fingerprint, now).await? {
-                return Ok(Claim::Acquired);
+            if self.insert(key.as_str(), fingerprint, token, now).await? {
+                return Ok(Claim::Acquired(token));
             }
             let found =
                 keys::Entity::find_by_id(key.as_str()).one(&self.db).await.map_err(store_error)?;
@@ -107,12 +121,18 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
                     response: StoredResponse { status, body },
                 });
             }
+            if let Some(text) = &row.effect {
+                let effect = Effect::parse(text).ok_or_else(|| {
+                    StoreError::unavailable(format!("unreadable idempotency effect {text:?}"))
+                })?;
+                return Ok(Claim::Committed { fingerprint: row.fingerprint, effect });
+            }
             if row.updated_at > stale_before {
                 return Ok(Claim::InProgress { fingerprint: row.fingerprint });
             }
-            if self.take_over(&row, fingerprint, now).await? {
+            if self.take_over(&row, fingerprint, token, now).await? {
                 tracing::warn!(key = %key, "took over a stale idempotency claim");
-                return Ok(Claim::Acquired);
+                return Ok(Claim::Acquired(token));
             }
         }
         Err(StoreError::TransactionConflict("the idempotency key kept changing".into()))
@@ -121,7 +141,7 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
     #[tracing::instrument(skip_all)]
     async fn complete(
         &self,
-        key: &IdempotencyKey,
+        claim: &KeyClaim,
         response: StoredResponse,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -133,7 +153,8 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
                 Expr::value(String::from_utf8_lossy(&response.body).into_owned()),
             )
             .col_expr(keys::Column::UpdatedAt, Expr::value(now))
-            .filter(keys::Column::Key.eq(key.as_str()))
+            .filter(keys::Column::Key.eq(claim.key().as_str()))
+            .filter(keys::Column::ClaimToken.eq(token_text(claim)))
             .exec(&self.db)
             .await
             .map_err(store_error)?;
@@ -141,10 +162,13 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn release(&self, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn release(&self, claim: &KeyClaim) -> Result<(), StoreError> {
         keys::Entity::delete_many()
-            .filter(keys::Column::Key.eq(key.as_str()))
+            .filter(keys::Column::Key.eq(claim.key().as_str()))
+            .filter(keys::Column::ClaimToken.eq(token_text(claim)))
             .filter(keys::Column::State.eq(IN_PROGRESS))
+            // A failure after the commit (a lost answer) must not forget what was committed.
+            .filter(keys::Column::Effect.is_null())
             .exec(&self.db)
             .await
             .map_err(store_error)?;
@@ -160,4 +184,41 @@ impl IdempotencyStore for SeaOrmIdempotencyStore {
             .map_err(store_error)?;
         Ok(result.rows_affected)
     }
+}
+
+fn token_text(claim: &KeyClaim) -> String {
+    claim.token().as_uuid().to_string()
+}
+
+/// Records, inside the transaction `txn` of the changesets' effects, what each keyed changeset
+/// commits under its key, in key order (so that two commits lock the same keys in one order).
+///
+/// # Errors
+/// [`StoreError::ClaimsLost`] naming every key whose claim is no longer held (taken over as
+/// stale, or completed): the caller then rolls the whole transaction back, so nothing of it is
+/// written.
+pub(crate) async fn record_effects(
+    txn: &impl ConnectionTrait,
+    changesets: &[Changeset],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let mut keyed: Vec<_> = changesets.iter().filter_map(Changeset::key).collect();
+    keyed.sort_by(|a, b| a.claim.key().as_str().cmp(b.claim.key().as_str()));
+    let mut lost = Vec::new();
+    for key in keyed {
+        let result = keys::Entity::update_many()
+            .col_expr(keys::Column::Effect, Expr::value(key.effect.to_text()))
+            .col_expr(keys::Column::UpdatedAt, Expr::value(at))
+            .filter(keys::Column::Key.eq(key.claim.key().as_str()))
+            .filter(keys::Column::ClaimToken.eq(token_text(&key.claim)))
+            .filter(keys::Column::State.eq(IN_PROGRESS))
+            .filter(keys::Column::Effect.is_null())
+            .exec(txn)
+            .await
+            .map_err(store_error)?;
+        if result.rows_affected != 1 {
+            lost.push(key.claim.key().clone());
+        }
+    }
+    if lost.is_empty() { Ok(()) } else { Err(StoreError::ClaimsLost(lost)) }
 }

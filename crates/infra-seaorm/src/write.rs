@@ -20,6 +20,7 @@ use sea_orm::{
 
 use crate::entities::{order_lines, orders, product_stock, stock_movements};
 use crate::error::store_error;
+use crate::idempotency::record_effects;
 use crate::transaction::{begin_write, finish};
 
 /// How stock rows are written. Both strategies bump the version on every write, so `If-Match`
@@ -66,6 +67,11 @@ async fn write(
     writes: StockWrites,
 ) -> Result<Vec<ProductStock>, StoreError> {
     let chains = chain_stock_changes(changesets).map_err(StoreError::unavailable)?;
+    // Idempotency keys before anything else: a request that lost its claim makes the commit
+    // fail before it took a single stock row lock.
+    if let Some(first) = changesets.first() {
+        record_effects(txn, changesets, first.at()).await?;
+    }
     // Stock rows first, in product-id order, then the orders: every commit takes its row locks
     // in one global order, so no two commits can wait on each other in a cycle (no deadlocks
     // between checkouts, payments and expiries).

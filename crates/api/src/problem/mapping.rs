@@ -33,6 +33,7 @@ impl From<CheckoutError> for ApiError {
             }
             CheckoutError::InsufficientStock(shortages) => Self::InsufficientStock(shortages),
             CheckoutError::Contended { attempts } => Self::Contention { attempts },
+            CheckoutError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
             CheckoutError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }

@@ -2,10 +2,12 @@
 
 use application::availability::CheckAvailabilityCommand;
 use application::checkout::CheckoutCommand;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use domain::Order;
+use domain::ports::KeyClaim;
 
 use super::{header_value, order_location};
 use crate::extract::ValidJson;
@@ -51,12 +53,20 @@ pub async fn check_stock(
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
+    claim: Option<Extension<KeyClaim>>,
     ValidJson(request): ValidJson<CheckoutRequest>,
-) -> Result<impl IntoResponse, ApiError> {
-    let command = CheckoutCommand::try_from(request)?;
+) -> Result<Response, ApiError> {
+    let mut command = CheckoutCommand::try_from(request)?;
+    // Under an Idempotency-Key the order commits together with the key's effect.
+    command.idempotency = claim.map(|Extension(claim)| claim);
     let result = state.services.checkout.execute(command).await;
     metrics::record_checkout(&result);
-    let order = result?.order;
+    Ok(placed(&result?.order))
+}
+
+/// The answer to a checkout that placed `order`: 201, its `Location`, the order as placed.
+pub fn placed(order: &Order) -> Response {
     let location = header_value(&order_location(order.id()));
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(OrderView::stored(&order))))
+    (StatusCode::CREATED, [(header::LOCATION, location)], Json(OrderView::placed(order)))
+        .into_response()
 }

@@ -30,9 +30,10 @@ pub async fn get_order(
     Ok(Json(OrderView::from(&view)))
 }
 
-/// Payment confirmed: the reserved stock is sold. Repeating is a no-op.
+/// Payment confirmed: the reserved stock is sold. Repeating is a no-op. Honours
+/// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "orders",
-    params(("id" = String, Path, format = Uuid)),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OrderView, links(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
@@ -41,7 +42,8 @@ pub async fn get_order(
         )),
         (status = 400, description = "invalid-id"),
         (status = 404, description = "order-not-found"),
-        (status = 409, description = "order-not-payable (expired or cancelled)"),
+        (status = 409, description = "order-not-payable (expired or cancelled), or idempotency-key-in-use"),
+        (status = 422, description = "invalid-request (a malformed Idempotency-Key), idempotency-key-reused"),
         (status = 503, description = "contention: the order's stock kept changing; see Retry-After"),
     ))]
 pub async fn pay(
@@ -52,9 +54,10 @@ pub async fn pay(
     Ok(Json(OrderView::stored(&order)))
 }
 
-/// Cancel before payment: the reserved stock is released. Repeating is a no-op.
+/// Cancel before payment: the reserved stock is released. Repeating is a no-op. Honours
+/// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
-    params(("id" = String, Path, format = Uuid)),
+    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OrderView, links(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
@@ -63,7 +66,8 @@ pub async fn pay(
         )),
         (status = 400, description = "invalid-id"),
         (status = 404, description = "order-not-found"),
-        (status = 409, description = "order-not-cancellable (paid or expired)"),
+        (status = 409, description = "order-not-cancellable (paid or expired), or idempotency-key-in-use"),
+        (status = 422, description = "invalid-request (a malformed Idempotency-Key), idempotency-key-reused"),
         (status = 503, description = "contention: the order's stock kept changing; see Retry-After"),
     ))]
 pub async fn cancel(

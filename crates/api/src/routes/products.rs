@@ -52,8 +52,9 @@ impl ListQuery {
     }
 }
 
-/// Create a product with its initial stock (admin).
+/// Create a product with its initial stock (admin). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/products", tag = "products",
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     request_body = CreateProductRequest,
     security(("admin_token" = [])),
     responses(
@@ -67,9 +68,9 @@ impl ListQuery {
         )),
         (status = 400, description = "invalid-json"),
         (status = 401, description = "unauthorized"),
-        (status = 409, description = "duplicate-sku"),
+        (status = 409, description = "duplicate-sku, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
-        (status = 422, description = "invalid-request"),
+        (status = 422, description = "invalid-request, idempotency-key-reused"),
     ))]
 pub async fn create_product(
     State(state): State<AppState>,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::header_value;
-use crate::extract::{Admin, ValidJson, ValidQuery, if_match, product_id};
+use crate::extract::{Admin, IfMatch, ValidJson, ValidQuery, if_match, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
@@ -72,15 +72,19 @@ pub async fn set_stock(
     ValidJson(request): ValidJson<SetStockRequest>,
 ) -> Result<Response, ApiError> {
     let product_id = product_id(&id)?;
-    let expected_version = if_match(&headers)?;
+    let precondition = if_match(&headers)?;
     // The request is checked before the stored stock is compared with it: an invalid count is
     // 422 whatever version it names.
     let mut v = Validator::default();
     let on_hand = v.check("on_hand", StockCount::new(request.on_hand));
     let on_hand = v.finish(on_hand)?;
-    let Some(expected_version) = expected_version else {
-        // An ETag we never issued (weak, `*`, garbage) cannot match: show what is current.
-        return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
+    let expected_version = match precondition {
+        IfMatch::Any => None,
+        IfMatch::Version(version) => Some(version),
+        // An ETag we never issued (weak, garbage) cannot match: show what is current.
+        IfMatch::Never => {
+            return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
+        }
     };
     let command = SetStockCommand { product_id, expected_version, on_hand, reason: None };
     Ok(with_etag(&state.services.set_stock.execute(command).await?))

@@ -65,6 +65,19 @@ impl OrderView {
     pub fn stored(order: &Order) -> Self {
         Self::new(order, order.record().status)
     }
+
+    /// The order as its checkout answered it, whatever happened to it since: reserved, with
+    /// none of the later transitions. Lines, total and times never change, so this is the
+    /// first answer to the letter, for a retry whose answer was lost.
+    pub fn placed(order: &Order) -> Self {
+        Self {
+            status: OrderStatus::Reserved.as_str().to_owned(),
+            paid_at: None,
+            cancelled_at: None,
+            expired_at: None,
+            ..Self::stored(order)
+        }
+    }
 }
 
 impl From<&OrderQueryView> for OrderView {

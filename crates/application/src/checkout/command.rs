@@ -2,6 +2,7 @@
 
 use chrono::TimeDelta;
 use domain::CustomerId;
+use domain::ports::KeyClaim;
 
 use crate::{CartLine, RetryPolicy};
 
@@ -12,6 +13,9 @@ pub struct CheckoutCommand {
     pub lines: Vec<CartLine>,
     /// The customer, when known.
     pub customer_id: Option<CustomerId>,
+    /// The idempotency claim the request runs under: the order is committed together with the
+    /// key's effect, or not at all when the claim was taken over meanwhile.
+    pub idempotency: Option<KeyClaim>,
 }
 
 /// Settings of the checkout use case.

@@ -36,6 +36,11 @@ pub enum CheckoutError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The request's idempotency claim was taken over (it ran past the stale window, and a
+    /// retry with the same key took the key): nothing was written for it; the request holding
+    /// the key now answers for it.
+    #[error("the idempotency key is now held by another request")]
+    IdempotencyClaimLost,
     /// The store failed. Not retried.
     #[error("the checkout could not be recorded")]
     Unavailable(#[source] BoxError),

@@ -2,24 +2,26 @@
 //! first *prepared* (cart validated and priced, no stock read), then *reserved* with others
 //! against one read of their products' stock and committed in one transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use domain::order::OrderChange;
-use domain::ports::{Changeset, StoreError};
+use domain::ports::{Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StoreError};
 use domain::{Cart, Order, ProductId, ProductStock, StockChange, StockError, Timestamp};
 
 use super::command::{CheckoutCommand, CheckoutConfig};
 use super::outcome::{CheckedOut, CheckoutError};
 use crate::Ports;
 use crate::cart::cart_of;
-use crate::retry::{RetryError, retry_on_conflict};
+use crate::retry::{Retried, RetryError, retry_on_conflict};
 
-/// A checkout that passed every check that needs no stock: its cart, and its priced order.
+/// A checkout that passed every check that needs no stock: its cart, its priced order, and
+/// the idempotency claim it runs under, if any.
 pub(super) struct Pending {
     cart: Cart,
     order: Order,
     at: Timestamp,
+    claim: Option<KeyClaim>,
 }
 
 impl Pending {
@@ -28,6 +30,25 @@ impl Pending {
     pub(super) fn lane(&self, lanes: usize) -> usize {
         let first = self.cart.product_ids().next().map_or(0, |id| id.as_uuid().as_u128());
         usize::try_from(first % lanes.max(1) as u128).unwrap_or(0)
+    }
+
+    /// Whether this checkout's idempotency claim is among those found `lost`.
+    fn lost_claim(&self, lost: &HashSet<IdempotencyKey>) -> bool {
+        self.claim.as_ref().is_some_and(|claim| lost.contains(claim.key()))
+    }
+
+    /// What committing this checkout writes, given its reserved stock `changes`: the stock, the
+    /// new order, and under a key, the key's effect.
+    fn changeset(&self, changes: &[StockChange]) -> Changeset {
+        let order = OrderChange::Created(self.order.clone());
+        let changeset = Changeset::new(changes.to_vec(), Some(order), self.at);
+        match &self.claim {
+            Some(claim) => changeset.with_key(KeyEffect {
+                claim: claim.clone(),
+                effect: Effect::OrderPlaced(self.order.id()),
+            }),
+            None => changeset,
+        }
     }
 }
 
@@ -66,18 +87,49 @@ impl Reserver {
             self.config.reservation_ttl,
         )
         .map_err(CheckoutError::Unpriceable)?;
-        Ok(Pending { cart, order, at })
+        Ok(Pending { cart, order, at, claim: command.idempotency })
     }
 
     /// Reserves `batch` in arrival order against one read of its products' stock, and commits
     /// every cart that fits, with its order, in one transaction. Each checkout gets its own
     /// answer, in `batch`'s order: a cart that no longer fits is refused while the others
-    /// succeed. A lost race re-reads and decides the whole batch again.
+    /// succeed. A lost race re-reads and decides the whole batch again; so does a commit that
+    /// found some buyers' idempotency claims taken over, without those buyers, who are told
+    /// their key is in use (the request that took it over answers for it).
     pub(super) async fn reserve(
         &self,
         batch: Vec<Pending>,
     ) -> Vec<Result<CheckedOut, CheckoutError>> {
-        let ids: Vec<ProductId> = batch
+        let mut lost: HashSet<IdempotencyKey> = HashSet::new();
+        let outcome = loop {
+            let live: Vec<&Pending> = batch.iter().filter(|p| !p.lost_claim(&lost)).collect();
+            match self.reserve_live(&live).await {
+                Err(RetryError::Store(StoreError::ClaimsLost(keys))) => {
+                    let before = lost.len();
+                    lost.extend(keys);
+                    // Each round leaves out at least one more buyer, so this ends; a store
+                    // naming no key of this batch would otherwise loop.
+                    if lost.len() == before {
+                        let err = StoreError::unavailable("claims lost outside the batch");
+                        break Err(RetryError::Store(err));
+                    }
+                }
+                outcome => break outcome,
+            }
+        };
+        let (live, gone): (Vec<_>, Vec<_>) =
+            batch.into_iter().enumerate().partition(|(_, p)| !p.lost_claim(&lost));
+        let mut answers: Vec<_> =
+            gone.into_iter().map(|(i, _)| (i, Err(CheckoutError::IdempotencyClaimLost))).collect();
+        answers.extend(self.answers(live, outcome));
+        answers.sort_by_key(|(i, _)| *i);
+        answers.into_iter().map(|(_, answer)| answer).collect()
+    }
+
+    /// One round of [`Reserver::reserve`] over the buyers still in it: read, reserve, commit,
+    /// retried on lost races. Returns each buyer's verdict and how many orders were committed.
+    async fn reserve_live(&self, live: &[&Pending]) -> Result<Retried<Verdicts>, RetryError> {
+        let ids: Vec<ProductId> = live
             .iter()
             .flat_map(|p| p.cart.product_ids())
             .collect::<BTreeSet<_>>()
@@ -90,15 +142,11 @@ impl Reserver {
                     .map(|stock| (stock.product_id(), stock))
                     .collect();
             let verdicts: Vec<_> =
-                batch.iter().map(|pending| reserve_cart(&mut stocks, &pending.cart)).collect();
-            let changesets: Vec<_> = batch
+                live.iter().map(|pending| reserve_cart(&mut stocks, &pending.cart)).collect();
+            let changesets: Vec<_> = live
                 .iter()
                 .zip(&verdicts)
-                .filter_map(|(pending, verdict)| {
-                    let changes = verdict.as_ref().ok()?;
-                    let order = OrderChange::Created(pending.order.clone());
-                    Some(Changeset::new(changes.clone(), Some(order), pending.at))
-                })
+                .filter_map(|(pending, verdict)| Some(pending.changeset(verdict.as_ref().ok()?)))
                 .collect();
             let committed = changesets.len();
             if committed > 0 {
@@ -106,34 +154,47 @@ impl Reserver {
             }
             Ok((verdicts, committed))
         };
-        let outcome =
-            retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await;
+        retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await
+    }
+
+    /// Each of `live`'s buyers' answer from the round's `outcome`, with its index in the batch.
+    fn answers(
+        &self,
+        live: Vec<(usize, Pending)>,
+        outcome: Result<Retried<Verdicts>, RetryError>,
+    ) -> Vec<(usize, Result<CheckedOut, CheckoutError>)> {
         match outcome {
             Ok(done) => {
                 let (verdicts, committed) = done.value;
-                batch
-                    .into_iter()
+                live.into_iter()
                     .zip(verdicts)
-                    .map(|(pending, verdict)| {
-                        verdict.map(|_| CheckedOut {
+                    .map(|((i, pending), verdict)| {
+                        let answer = verdict.map(|_| CheckedOut {
                             order: pending.order,
                             attempts: done.attempts,
                             batch_orders: committed,
-                        })
+                        });
+                        (i, answer)
                     })
                     .collect()
             }
-            Err(RetryError::Contended { attempts }) => {
-                batch.iter().map(|_| Err(CheckoutError::Contended { attempts })).collect()
-            }
+            Err(RetryError::Contended { attempts }) => live
+                .into_iter()
+                .map(|(i, _)| (i, Err(CheckoutError::Contended { attempts })))
+                .collect(),
             Err(RetryError::Store(err)) => {
-                tracing::error!(error = %err, orders = batch.len(), "a checkout commit failed");
+                tracing::error!(error = %err, orders = live.len(), "a checkout commit failed");
                 let err = Arc::new(err);
-                batch.iter().map(|pending| Err(store_failure(&err, &pending.cart))).collect()
+                live.into_iter()
+                    .map(|(i, pending)| (i, Err(store_failure(&err, &pending.cart))))
+                    .collect()
             }
         }
     }
 }
+
+/// Each buyer's reservation (or why its cart was refused), and how many orders were committed.
+type Verdicts = (Vec<Result<Vec<StockChange>, CheckoutError>>, usize);
 
 /// Reserves every line of `cart` out of `stocks`, or none of them: `stocks` only moves when the
 /// whole cart fits, so the next cart of a batch sees what this one left.

@@ -8,7 +8,7 @@ use crate::test_support::{Mocks, count, pid, stock};
 fn command(expected_version: i64, on_hand: i64) -> SetStockCommand {
     SetStockCommand {
         product_id: pid(1),
-        expected_version: Version::new(expected_version).expect("version"),
+        expected_version: Some(Version::new(expected_version).expect("version")),
         on_hand: count(on_hand),
         reason: Some("shelf count".into()),
     }
@@ -73,4 +73,25 @@ async fn losing_the_write_race_reports_the_winner_state() {
     assert!(
         matches!(err, SetStockError::VersionMismatch { current } if current.version().get() == 5)
     );
+}
+
+#[tokio::test]
+async fn any_version_counts_over_a_concurrent_write_instead_of_refusing() {
+    // `If-Match: *`: the first write loses a race, the second goes over the fresh version.
+    let mut mocks = Mocks::new();
+    let mut reads = 0;
+    mocks.stock.expect_get().times(2).returning(move |_| {
+        reads += 1;
+        Ok(Some(stock(1, 10, 2, 3 + reads)))
+    });
+    let mut writes = 0;
+    mocks.stock.expect_save().times(2).returning(move |c, _, _| {
+        writes += 1;
+        if writes == 1 { Err(StoreError::StockConflict(pid(1))) } else { Ok(c.after()) }
+    });
+    let any = SetStockCommand { expected_version: None, ..command(1, 7) };
+
+    let after = SetStock::new(mocks.into_ports()).execute(any).await.expect("set");
+
+    assert_eq!((after.on_hand(), after.version().get()), (count(7), 6));
 }

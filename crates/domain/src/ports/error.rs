@@ -1,6 +1,7 @@
 //! [`StoreError`]: the one error every storage port speaks. Adapters map their driver errors
 //! into it; no driver type ever crosses a port.
 
+use super::IdempotencyKey;
 use crate::{OrderId, ProductId, Sku};
 
 /// Any error, boxed, for the causes adapters keep for logs.
@@ -25,6 +26,11 @@ pub enum StoreError {
     /// deadlock, busy database). Nothing was written; trying again may succeed.
     #[error("the transaction collided with a concurrent one")]
     TransactionConflict(#[source] BoxError),
+    /// These requests no longer hold their idempotency keys (a stale claim was taken over by a
+    /// retry, or the key was completed): what they would commit under them was not written,
+    /// nor anything else of the same commit.
+    #[error("{} idempotency claim(s) lost", .0.len())]
+    ClaimsLost(Vec<IdempotencyKey>),
     /// Another product already has this SKU.
     #[error("a product with SKU {0} already exists")]
     DuplicateSku(Sku),

@@ -56,7 +56,8 @@ mod unit_of_work;
 pub use clock::{Clock, IdGenerator};
 pub use error::{BoxError, StoreError};
 pub use idempotency::{
-    Claim, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, StoredResponse,
+    Claim, ClaimToken, Effect, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, KeyClaim,
+    KeyEffect, StoredResponse,
 };
 pub use order::OrderRepository;
 pub use product::ProductRepository;

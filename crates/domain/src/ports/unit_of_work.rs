@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use super::StoreError;
+use super::{KeyEffect, StoreError};
 use crate::order::OrderChange;
 use crate::{OrderId, ProductId, StockChange, Timestamp};
 
@@ -17,6 +17,7 @@ pub struct Changeset {
     stock: Vec<StockChange>,
     order: Option<OrderChange>,
     reason: Option<String>,
+    key: Option<KeyEffect>,
     at: Timestamp,
 }
 
@@ -25,13 +26,26 @@ impl Changeset {
     #[must_use]
     pub fn new(mut stock: Vec<StockChange>, order: Option<OrderChange>, at: Timestamp) -> Self {
         stock.sort_by_key(StockChange::product_id);
-        Self { stock, order, reason: None, at }
+        Self { stock, order, reason: None, key: None, at }
     }
 
     /// The same changeset with a free-text reason recorded in its ledger entries.
     #[must_use]
     pub fn with_reason(self, reason: Option<String>) -> Self {
         Self { reason, ..self }
+    }
+
+    /// The same changeset committed under an idempotency key: the store records `key`'s
+    /// effect in the same transaction, or writes nothing when the claim is no longer held.
+    #[must_use]
+    pub fn with_key(self, key: KeyEffect) -> Self {
+        Self { key: Some(key), ..self }
+    }
+
+    /// The idempotency key's effect recorded with this changeset, if any.
+    #[must_use]
+    pub fn key(&self) -> Option<&KeyEffect> {
+        self.key.as_ref()
     }
 
     /// The stock changes, in product-id order.

@@ -15,6 +15,11 @@ pub struct Model {
     pub response_body: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The token of the request holding an in-progress key; a takeover replaces it.
+    pub claim_token: Option<String>,
+    /// What the request committed under the key (`Effect::to_text`), written in the
+    /// transaction of the effect: an in-progress key with an effect has happened.
+    pub effect: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

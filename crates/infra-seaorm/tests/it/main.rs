@@ -10,6 +10,7 @@ mod catalogue;
 mod commit;
 mod expiry;
 mod fixtures;
+mod idempotency;
 mod ledger;
 mod race;
 mod reconciliation;

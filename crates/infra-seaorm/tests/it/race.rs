@@ -87,7 +87,9 @@ async fn race(
         .map(|(lines, checkout)| {
             let checkout = Arc::clone(checkout);
             tokio::spawn(async move {
-                checkout.execute(CheckoutCommand { lines, customer_id: None }).await
+                checkout
+                    .execute(CheckoutCommand { lines, customer_id: None, idempotency: None })
+                    .await
             })
         })
         .collect();

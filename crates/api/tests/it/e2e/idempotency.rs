@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on checkout: a retry replays the first answer and reserves nothing more;
-//! the key cannot be reused for another cart; concurrent duplicates make one order.
+//! the key cannot be reused for another cart; concurrent duplicates make one order. Pay, cancel
+//! and product creation honour keys too.
 
 use std::collections::BTreeSet;
 
@@ -11,6 +12,7 @@ use super::client::Api;
 on_both_backends!(the_same_key_and_cart_replay_the_first_answer_and_reserve_once);
 on_both_backends!(the_same_key_with_another_cart_is_422_and_reserves_nothing_more);
 on_both_backends!(twenty_concurrent_requests_with_one_key_make_exactly_one_order);
+on_both_backends!(pay_cancel_and_product_creation_replay_their_first_answer_under_a_key);
 
 async fn the_same_key_and_cart_replay_the_first_answer_and_reserve_once(api: Api) {
     // Arrange
@@ -74,4 +76,38 @@ async fn twenty_concurrent_requests_with_one_key_make_exactly_one_order(api: Api
     assert_eq!(orders.len(), 1, "every 201 names the same order");
     let stock = api.stock(product).await;
     assert_eq!((stock.reserved, stock.version), (3, 2), "the stock moved once");
+}
+
+async fn pay_cancel_and_product_creation_replay_their_first_answer_under_a_key(api: Api) {
+    use reqwest::Method;
+
+    let keyed = |method: Method, path: &str, key: &str| {
+        api.admin(method, path).header("idempotency-key", key)
+    };
+    // Product creation: the retry is the first 201, not a 409 duplicate-sku.
+    let body = serde_json::json!({"sku": "IDEM-P", "name": "Kaos",
+        "price": {"amount": 1500, "currency": "IDR"}, "initial_stock": 5});
+    let created = api.send(keyed(Method::POST, "/v1/products", "new-1").json(&body)).await;
+    let again = api.send(keyed(Method::POST, "/v1/products", "new-1").json(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!((again.status, again.text()), (created.status, created.text()));
+    assert!(again.is_replay(), "Idempotent-Replayed: {:?}", again.headers);
+    let product: api::wire::ProductView = created.json();
+
+    // Pay and cancel: the retry replays the first answer.
+    for (action, key) in [("pay", "pay-1"), ("cancel", "cancel-1")] {
+        let order = api.reserve(&[(product.id, 1)]).await.id;
+        let path = format!("/v1/orders/{order}/{action}");
+        let first = api.send(keyed(Method::POST, &path, key)).await;
+        let again = api.send(keyed(Method::POST, &path, key)).await;
+        assert_eq!(first.status, 200, "{action}: {}", first.text());
+        assert_eq!((again.status, again.text()), (first.status, first.text()), "{action}");
+        assert!(again.is_replay(), "{action} Idempotent-Replayed: {:?}", again.headers);
+        // The same key on another order is another request.
+        let other = api.reserve(&[(product.id, 1)]).await.id;
+        let reused = api.send(keyed(Method::POST, &format!("/v1/orders/{other}/{action}"), key));
+        reused.await.assert_problem(422, "idempotency-key-reused");
+    }
+    let stock = api.stock(product.id).await;
+    assert_eq!((stock.on_hand, stock.reserved), (4, 2), "one sold, one released, two held");
 }

@@ -9,6 +9,7 @@ mod adjustments;
 mod carts;
 mod catalogue;
 mod crash;
+mod exactly_once;
 mod expiry;
 mod fault_proxy;
 mod faults;

@@ -71,7 +71,7 @@ async fn setting_stock_over_a_stale_version_is_412_with_the_current_stock() {
 
 #[tokio::test]
 async fn an_etag_that_was_never_issued_never_matches() {
-    for etag in ["W/\"7\"", "*", "7", "\"seven\"", "\"0\""] {
+    for etag in ["W/\"7\"", "7", "\"seven\"", "\"0\""] {
         // Act
         let reply = put_stock(stored_at(5, 2, 7), Some(etag), 4).await;
 
@@ -104,6 +104,26 @@ async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_et
     assert_eq!(reply.header("etag"), Some("\"8\""));
     let body: serde_json::Value = reply.json();
     assert_eq!((body["on_hand"].as_i64(), body["available"].as_i64()), (Some(9), Some(7)));
+}
+
+#[tokio::test]
+async fn if_match_any_matches_whatever_version_the_stock_is_at() {
+    // Arrange: RFC 9110 §13.1.1, `*` matches any current representation.
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get().returning(|_| Ok(Some(stock(5, 2, 7))));
+    mocks
+        .stock
+        .expect_save()
+        .withf(|change, _, _| change.expected_version().get() == 7)
+        .times(1)
+        .returning(|change, _, _| Ok(change.after()));
+
+    // Act
+    let reply = put_stock(mocks, Some("*"), 9).await;
+
+    // Assert
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("etag"), Some("\"8\""));
 }
 
 #[tokio::test]

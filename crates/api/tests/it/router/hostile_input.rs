@@ -10,7 +10,7 @@ mod strategies;
 use axum::Router;
 use axum::http::Method;
 use chrono::TimeZone;
-use domain::ports::Claim;
+use domain::ports::{Claim, ClaimToken};
 use domain::{
     Currency, Money, OrderId, Product, ProductId, ProductName, ProductStock, Sku, StockCount,
 };
@@ -84,7 +84,10 @@ fn quiet() -> Mocks {
     mocks.orders.expect_get().returning(|_| Ok(None));
     mocks.ids.expect_product_id().returning(product_id);
     mocks.ids.expect_order_id().returning(|| OrderId::new(Uuid::from_u128(1)).expect("an id"));
-    mocks.idempotency.expect_claim().returning(|_, _, _, _| Ok(Claim::Acquired));
+    mocks
+        .idempotency
+        .expect_claim()
+        .returning(|_, _, _, _| Ok(Claim::Acquired(ClaimToken::new(uuid::Uuid::from_u128(1)))));
     mocks.idempotency.expect_complete().returning(|_, _, _| Ok(()));
     mocks.idempotency.expect_release().returning(|_| Ok(()));
     mocks

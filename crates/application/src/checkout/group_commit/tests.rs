@@ -5,7 +5,7 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use domain::ports::{Changeset, MockIdGenerator, StoreError};
+use domain::ports::{Changeset, ClaimToken, IdempotencyKey, KeyClaim, MockIdGenerator, StoreError};
 
 use super::*;
 use crate::checkout::{Checkout, CheckoutCommand, CheckoutConfig};
@@ -51,7 +51,7 @@ fn batched(mocks: Mocks) -> (Checkout, Vec<BatchWorker>) {
 }
 
 fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
-    Box::pin(checkout.execute(CheckoutCommand { lines, customer_id: None }))
+    Box::pin(checkout.execute(CheckoutCommand { lines, customer_id: None, idempotency: None }))
 }
 
 /// Polls each buyer once: it validates its cart and queues, then waits for the worker.
@@ -180,4 +180,49 @@ async fn carts_of_different_first_products_may_take_different_lanes_and_all_are_
     // Products 1, 2 and 3 fall in lanes 1, 2 and 3 of 4: three commits.
     let orders: usize = seen.lock().expect("lock").iter().map(Vec::len).sum();
     assert_eq!((seen.lock().expect("lock").len(), orders), (3, 3));
+}
+
+#[tokio::test]
+async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_commits() {
+    // Buyer 1's claim went stale and a retry took the key: the commit names it, and the batch
+    // is decided again without buyer 1, whose order is never written.
+    let mut mocks = shop(vec![stock(1, 5, 0, 1)]);
+    let lost = KeyClaim::new(
+        IdempotencyKey::new("slow").expect("key"),
+        ClaimToken::new(uuid::Uuid::from_u128(1)),
+    );
+    let held = KeyClaim::new(
+        IdempotencyKey::new("fresh").expect("key"),
+        ClaimToken::new(uuid::Uuid::from_u128(2)),
+    );
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let lost_key = lost.key().clone();
+    mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
+        let keys: Vec<_> =
+            batch.iter().filter_map(|c| c.key().map(|k| k.claim.key().clone())).collect();
+        sink.lock().expect("lock").push(keys.clone());
+        if keys.contains(&lost_key) {
+            Err(StoreError::ClaimsLost(vec![lost_key.clone()]))
+        } else {
+            Ok(())
+        }
+    });
+    let (checkout, workers) = batched(mocks);
+    let keyed = |claim: &KeyClaim| CheckoutCommand {
+        lines: vec![line(1, 1)],
+        customer_id: None,
+        idempotency: Some(claim.clone()),
+    };
+    let mut buyers: Vec<Buyer<'_>> =
+        vec![Box::pin(checkout.execute(keyed(&lost))), Box::pin(checkout.execute(keyed(&held)))];
+    queue_all(&mut buyers).await;
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert!(matches!(answers[0], Err(CheckoutError::IdempotencyClaimLost)), "{:?}", answers[0]);
+    let placed = answers[1].as_ref().expect("the other buyer is served");
+    assert_eq!((placed.order.id(), placed.batch_orders), (oid(2), 1));
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen, vec![vec![lost.key().clone(), held.key().clone()], vec![held.key().clone()]]);
 }
