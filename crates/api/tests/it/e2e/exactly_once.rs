@@ -200,8 +200,7 @@ async fn retry_unknown(api: &Api, requests: &mut Requests) -> (usize, usize) {
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         let reply = loop {
-            let request =
-                api.request(Method::POST, "/v1/checkout").header("idempotency-key", key);
+            let request = api.request(Method::POST, "/v1/checkout").header("idempotency-key", key);
             let reply = api.send(request.json(&*body)).await;
             // A connection the faults left broken may still fail a retry: retry it again.
             if reply.status != 503 || Instant::now() > deadline {
