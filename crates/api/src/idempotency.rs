@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::problem::ApiError;
-use crate::routes::checkout;
+use crate::routes::{checkout, stock};
 use crate::state::AppState;
 use crate::wire::FieldError;
 
@@ -144,6 +144,12 @@ async fn rebuild(state: &AppState, effect: Effect) -> Response {
     match effect {
         Effect::OrderPlaced(id) => match state.services.queries.order(id).await {
             Ok(view) => checkout::placed(&view.order),
+            Err(err) => ApiError::from(err).into_response(),
+        },
+        // The stock as it is now, the adjustment in it: the figures of the moment right after
+        // it are not kept.
+        Effect::StockAdjusted(id) => match state.services.queries.stock(id).await {
+            Ok(current) => stock::with_etag(&current),
             Err(err) => ApiError::from(err).into_response(),
         },
     }

@@ -2,7 +2,7 @@
 //! correction). Unlike setting, a delta commutes with other changes, so a lost race is simply
 //! retried on a fresh read.
 
-use domain::ports::{BoxError, StoreError};
+use domain::ports::{BoxError, Effect, KeyClaim, KeyEffect, StoreError};
 use domain::{ProductId, ProductStock, StockCount, StockError};
 
 use crate::retry::{RetryError, retry_on_conflict};
@@ -17,6 +17,9 @@ pub struct AdjustStockCommand {
     pub delta: i64,
     /// Why, for the ledger.
     pub reason: Option<String>,
+    /// The idempotency claim the request runs under: the adjustment is committed together with
+    /// the key's effect, or not at all when the claim was taken over meanwhile.
+    pub idempotency: Option<KeyClaim>,
 }
 
 /// Why the adjustment was refused.
@@ -42,6 +45,10 @@ pub enum AdjustStockError {
         /// Attempts made.
         attempts: u32,
     },
+    /// The request's idempotency claim was taken over by a retry with the same key: nothing was
+    /// written for it; the request holding the key now answers for it.
+    #[error("the idempotency key is now held by another request")]
+    IdempotencyClaimLost,
     /// The store failed.
     #[error("the stock could not be written")]
     Unavailable(#[source] BoxError),
@@ -84,7 +91,11 @@ impl AdjustStock {
             let now = self.ports.clock.now();
             // The stored state, not `stock`: a guarded store applies the delta to the row as
             // it is, which may have moved since the read.
-            let stored = self.ports.stock.save(change, command.reason.clone(), now).await?;
+            let key = command
+                .idempotency
+                .as_ref()
+                .map(|claim| KeyEffect { claim: claim.clone(), effect: Effect::StockAdjusted(id) });
+            let stored = self.ports.stock.save(change, command.reason.clone(), key, now).await?;
             Ok(Ok(stored))
         };
         match retry_on_conflict(&self.retry, self.ports.clock.as_ref(), attempt).await {
@@ -94,6 +105,9 @@ impl AdjustStock {
             }
             Err(RetryError::Store(StoreError::ProductNotFound(id))) => {
                 Err(AdjustStockError::NotFound(id))
+            }
+            Err(RetryError::Store(StoreError::ClaimsLost(_))) => {
+                Err(AdjustStockError::IdempotencyClaimLost)
             }
             Err(RetryError::Store(err)) => Err(AdjustStockError::Unavailable(err.into())),
         }
@@ -106,7 +120,12 @@ mod tests {
     use crate::test_support::{Mocks, pid, sleeping_clock, stock};
 
     fn command(delta: i64) -> AdjustStockCommand {
-        AdjustStockCommand { product_id: pid(1), delta, reason: Some("delivery".into()) }
+        AdjustStockCommand {
+            product_id: pid(1),
+            delta,
+            reason: Some("delivery".into()),
+            idempotency: None,
+        }
     }
 
     #[tokio::test]
@@ -116,9 +135,11 @@ mod tests {
         mocks
             .stock
             .expect_save()
-            .withf(|c, reason, _| c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery"))
+            .withf(|c, reason, _, _| {
+                c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery")
+            })
             .times(1)
-            .returning(|c, _, _| Ok(c.after()));
+            .returning(|c, _, _, _| Ok(c.after()));
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(10))
             .await
@@ -151,7 +172,7 @@ mod tests {
             Ok(Some(stock(1, 5, 0, reads)))
         });
         let mut saves = 0;
-        mocks.stock.expect_save().times(2).returning(move |c, _, _| {
+        mocks.stock.expect_save().times(2).returning(move |c, _, _, _| {
             saves += 1;
             if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(c.after()) }
         });
@@ -160,6 +181,37 @@ mod tests {
             .await
             .expect("adjusted");
         assert_eq!(after.version().get(), 3, "written over the second read");
+    }
+
+    #[tokio::test]
+    async fn under_a_key_the_adjustment_commits_with_its_effect_or_not_when_the_claim_is_lost() {
+        use domain::ports::{ClaimToken, IdempotencyKey};
+
+        let claim = KeyClaim::new(
+            IdempotencyKey::new("delivery-7").expect("key"),
+            ClaimToken::new(uuid::Uuid::from_u128(9)),
+        );
+        let mut mocks = Mocks::new();
+        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 0, 1))));
+        let expected = claim.clone();
+        mocks
+            .stock
+            .expect_save()
+            .withf(move |_, _, key, _| {
+                key.as_ref().is_some_and(|k| {
+                    k.claim == expected && k.effect == Effect::StockAdjusted(pid(1))
+                })
+            })
+            .times(1)
+            .returning(|_, _, key, _| {
+                Err(StoreError::ClaimsLost(vec![key.expect("keyed").claim.key().clone()]))
+            });
+        let keyed = AdjustStockCommand { idempotency: Some(claim), ..command(3) };
+        let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(keyed)
+            .await
+            .expect_err("the claim is lost");
+        assert!(matches!(err, AdjustStockError::IdempotencyClaimLost), "{err:?}");
     }
 
     #[tokio::test]

@@ -85,7 +85,7 @@ impl SetStock {
                 other => SetStockError::Unavailable(other.into()),
             })?;
             let now = self.ports.clock.now();
-            match self.ports.stock.save(change, command.reason.clone(), now).await {
+            match self.ports.stock.save(change, command.reason.clone(), None, now).await {
                 Ok(stored) => return Ok(stored),
                 Err(err) if err.is_conflict() => continue,
                 Err(StoreError::ProductNotFound(id)) => return Err(SetStockError::NotFound(id)),

@@ -2,7 +2,7 @@
 //! versioned write of [`crate::write`].
 
 use async_trait::async_trait;
-use domain::ports::{Changeset, StockRepository, StoreError};
+use domain::ports::{Changeset, KeyEffect, StockRepository, StoreError};
 use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
@@ -65,10 +65,14 @@ impl StockRepository for SeaOrmStockRepository {
         &self,
         change: StockChange,
         reason: Option<String>,
+        key: Option<KeyEffect>,
         at: Timestamp,
     ) -> Result<ProductStock, StoreError> {
         let product_id = change.product_id();
-        let changeset = Changeset::new(vec![change], None, at).with_reason(reason);
+        let mut changeset = Changeset::new(vec![change], None, at).with_reason(reason);
+        if let Some(key) = key {
+            changeset = changeset.with_key(key);
+        }
         let stored = write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await?;
         stored.into_iter().next().ok_or(StoreError::ProductNotFound(product_id))
     }

@@ -97,6 +97,7 @@ impl From<AdjustStockError> for ApiError {
                 Self::InvalidRequest(vec![FieldError::new("delta", why)])
             }
             AdjustStockError::Contended { attempts } => Self::Contention { attempts },
+            AdjustStockError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
             AdjustStockError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }

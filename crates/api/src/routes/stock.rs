@@ -3,10 +3,11 @@
 
 use application::adjust_stock::AdjustStockCommand;
 use application::set_stock::SetStockCommand;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use domain::ports::KeyClaim;
 use domain::{ProductStock, StockCount};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -20,7 +21,7 @@ use crate::wire::{
 };
 
 /// The stock view with its version as a strong ETag.
-fn with_etag(stock: &ProductStock) -> Response {
+pub(crate) fn with_etag(stock: &ProductStock) -> Response {
     let etag = header_value(&format!("\"{}\"", stock.version()));
     ([(header::ETAG, etag)], Json(StockView::from(stock))).into_response()
 }
@@ -112,13 +113,16 @@ pub async fn adjust_stock(
     State(state): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
+    claim: Option<Extension<KeyClaim>>,
     ValidJson(request): ValidJson<AdjustStockRequest>,
 ) -> Result<Response, ApiError> {
     let product_id = product_id(&id)?;
     let mut v = Validator::default();
     let reason = request.reason(&mut v);
     let reason = v.finish(reason)?;
-    let command = AdjustStockCommand { product_id, delta: request.delta, reason };
+    // Under an Idempotency-Key the adjustment commits together with the key's effect.
+    let idempotency = claim.map(|Extension(claim)| claim);
+    let command = AdjustStockCommand { product_id, delta: request.delta, reason, idempotency };
     Ok(with_etag(&state.services.adjust_stock.execute(command).await?))
 }
 

@@ -21,13 +21,13 @@ async fn a_count_over_the_current_version_is_written_as_a_set_movement() {
     mocks
         .stock
         .expect_save()
-        .withf(|c, _, _| {
+        .withf(|c, _, _, _| {
             c.kind() == MovementKind::Set
                 && c.expected_version().get() == 4
                 && c.on_hand_delta() == -3
         })
         .times(1)
-        .returning(|c, _, _| Ok(c.after()));
+        .returning(|c, _, _, _| Ok(c.after()));
 
     let after = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect("set");
 
@@ -66,7 +66,10 @@ async fn losing_the_write_race_reports_the_winner_state() {
         reads += 1;
         Ok(Some(if reads == 1 { stock(1, 10, 0, 4) } else { stock(1, 12, 0, 5) }))
     });
-    mocks.stock.expect_save().returning(|c, _, _| Err(StoreError::StockConflict(c.product_id())));
+    mocks
+        .stock
+        .expect_save()
+        .returning(|c, _, _, _| Err(StoreError::StockConflict(c.product_id())));
 
     let err = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect_err("lost");
 
@@ -85,7 +88,7 @@ async fn any_version_counts_over_a_concurrent_write_instead_of_refusing() {
         Ok(Some(stock(1, 10, 2, 3 + reads)))
     });
     let mut writes = 0;
-    mocks.stock.expect_save().times(2).returning(move |c, _, _| {
+    mocks.stock.expect_save().times(2).returning(move |c, _, _, _| {
         writes += 1;
         if writes == 1 { Err(StoreError::StockConflict(pid(1))) } else { Ok(c.after()) }
     });

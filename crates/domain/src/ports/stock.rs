@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::StoreError;
+use super::{KeyEffect, StoreError};
 use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
 /// Product stock, read with its version and written only over the version it was read at.
@@ -23,7 +23,9 @@ pub trait StockRepository: Send + Sync {
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
 
     /// Writes `change` and its ledger entry (with `reason`, at `at`) in one transaction, over
-    /// the version it was computed from, and returns the stock as stored. A compare-and-swap
+    /// the version it was computed from, and returns the stock as stored. Under an idempotency
+    /// `key`, its effect is recorded in the same transaction (see
+    /// [`Changeset::with_key`](super::Changeset::with_key)). A compare-and-swap
     /// store writes only if the stored version still equals `change.expected_version()` and
     /// stores exactly `change.after()`; a store that applies the change's deltas to the row as it
     /// is MUST still refuse any result outside `0 <= reserved <= on_hand`, and returns what it
@@ -35,11 +37,14 @@ pub trait StockRepository: Send + Sync {
     /// - MUST return [`StoreError::ProductNotFound`] when the stock row is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the
     ///   transaction for a concurrent one (deadlock, serialization failure, busy).
+    /// - MUST return [`StoreError::ClaimsLost`] when `key`'s claim is no longer held, writing
+    ///   nothing.
     /// - MUST return [`StoreError::Unavailable`] for any other failure.
     async fn save(
         &self,
         change: StockChange,
         reason: Option<String>,
+        key: Option<KeyEffect>,
         at: Timestamp,
     ) -> Result<ProductStock, StoreError>;
 

@@ -99,7 +99,7 @@ async fn a_batch_with_one_stale_row_writes_none_of_its_orders(db: &TestDb) {
     let (orders, changesets) = reserve_in_turn(&mut stocks, &[vec![(a, 1)], vec![(b, 1)]]);
     let mut meanwhile = stock(db, b).await;
     let concurrent = meanwhile.adjust(1).expect("adjust");
-    db.adapters.stock.save(concurrent, None, t0()).await.expect("a concurrent write");
+    db.adapters.stock.save(concurrent, None, None, t0()).await.expect("a concurrent write");
 
     let err = db.adapters.unit_of_work.commit_all(changesets).await.expect_err("stale B");
 

@@ -27,7 +27,7 @@ async fn a_commit_with_one_stale_line_among_three_writes_nothing(db: &TestDb) {
     let stale_id = stocks[2].product_id();
     let mut meanwhile = stocks[2];
     let change = meanwhile.adjust(1).expect("adjust");
-    db.adapters.stock.save(change, None, t0()).await.expect("a concurrent write");
+    db.adapters.stock.save(change, None, None, t0()).await.expect("a concurrent write");
     let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(2)))).expect("cart");
     let order =
         Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))

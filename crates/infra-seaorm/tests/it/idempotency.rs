@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::ports::{
     Changeset, Claim, Effect, IdGenerator, IdempotencyKey, IdempotencyStore, KeyClaim, KeyEffect,
-    OrderRepository, StoreError, StoredResponse, UnitOfWork,
+    OrderRepository, StockRepository, StoreError, StoredResponse, UnitOfWork,
 };
 use domain::{Cart, Order, OrderChange, ProductId};
 use infra_seaorm::SeaOrmIdempotencyStore;
@@ -19,6 +19,7 @@ on_every_backend!(
     an_effect_committed_under_a_key_outlives_a_release_and_is_found_by_the_retry,
     a_request_whose_stale_claim_was_taken_over_commits_nothing_under_it,
     a_batch_with_a_lost_claim_writes_nothing_and_names_that_key,
+    an_adjustment_under_a_key_records_its_effect_and_a_lost_claim_writes_nothing,
 );
 
 const FRESH: Duration = Duration::from_secs(3600);
@@ -128,4 +129,30 @@ async fn a_batch_with_a_lost_claim_writes_nothing_and_names_that_key(db: &TestDb
         Claim::InProgress { fingerprint: "fp".into() },
         "the held key's effect was rolled back with the batch"
     );
+}
+
+async fn an_adjustment_under_a_key_records_its_effect_and_a_lost_claim_writes_nothing(db: &TestDb) {
+    let store = SeaOrmIdempotencyStore::new(db.db.clone());
+    let (product, _) = product(db, "IK-5", 5).await;
+    let effect = Effect::StockAdjusted(product.id);
+    let keyed = |claim: &KeyClaim| Some(KeyEffect { claim: claim.clone(), effect });
+
+    // A delivery under a key, whose answer is then lost: the retry finds the effect.
+    let first = claim(&store, "delivery-1", 0).await;
+    let delivery = stock(db, product.id).await.adjust(10).expect("adjust");
+    db.adapters.stock.save(delivery, None, keyed(&first), t0()).await.expect("save");
+    store.release(&first).await.expect("release");
+    let found = store.claim(&key("delivery-1"), "fp", t0(), Duration::ZERO).await.expect("claim");
+    assert_eq!(found, Claim::Committed { fingerprint: "fp".into(), effect });
+
+    // A delivery whose stale claim was taken over writes nothing.
+    let slow = claim(&store, "delivery-2", 0).await;
+    claim(&store, "delivery-2", 120).await;
+    let late = stock(db, product.id).await.adjust(10).expect("adjust");
+    let err = db.adapters.stock.save(late, None, keyed(&slow), t0()).await.expect_err("lost");
+    assert!(
+        matches!(&err, StoreError::ClaimsLost(keys) if keys == &[key("delivery-2")]),
+        "{err:?}"
+    );
+    assert_eq!(stock(db, product.id).await.on_hand().get(), 15, "one delivery only");
 }

@@ -22,7 +22,11 @@ async fn every_change_has_a_ledger_row_and_the_ledger_sums_to_the_counters(db: &
     let mut to_cancel = checkout(db, &[(product.id, 2)], later(2)).await;
     let mut read = stock(db, product.id).await;
     let delivery = read.adjust(5).expect("adjust");
-    db.adapters.stock.save(delivery, Some("delivery".into()), later(3)).await.expect("adjust");
+    db.adapters
+        .stock
+        .save(delivery, Some("delivery".into()), None, later(3))
+        .await
+        .expect("adjust");
     let mut read = stock(db, product.id).await;
     let sale = read.sell(qty(3)).expect("sell");
     let pay = to_pay.pay(later(4)).expect("payable").expect("a change");
@@ -40,7 +44,7 @@ async fn every_change_has_a_ledger_row_and_the_ledger_sums_to_the_counters(db: &
         .expect("cancel");
     let mut read = stock(db, product.id).await;
     let count = read.set_on_hand(StockCount::new(9).expect("count")).expect("set");
-    db.adapters.stock.save(count, Some("shelf count".into()), later(6)).await.expect("set");
+    db.adapters.stock.save(count, Some("shelf count".into()), None, later(6)).await.expect("set");
 
     let stored = stock(db, product.id).await;
     assert_eq!((stored.on_hand().get(), stored.reserved().get()), (9, 0));

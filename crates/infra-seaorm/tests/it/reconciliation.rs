@@ -89,10 +89,10 @@ async fn after_checkouts_payments_cancellations_expiries_and_stock_edits_nothing
     db.adapters.unit_of_work.commit_all(carts.into()).await.expect("a batch");
     let mut read = stock(db, a.id).await;
     let delivery = read.adjust(5).expect("adjust");
-    db.adapters.stock.save(delivery, Some("delivery".into()), at(23)).await.expect("adjust");
+    db.adapters.stock.save(delivery, Some("delivery".into()), None, at(23)).await.expect("adjust");
     let mut read = stock(db, b.id).await;
     let count = read.set_on_hand(StockCount::new(4).expect("count")).expect("set");
-    db.adapters.stock.save(count, Some("shelf count".into()), at(24)).await.expect("set");
+    db.adapters.stock.save(count, Some("shelf count".into()), None, at(24)).await.expect("set");
 
     // Act
     let figures = figures(db).await;

@@ -17,7 +17,7 @@ async fn a_write_bumps_the_version(db: &TestDb) {
     let (product, mut read) = product(db, "V-1", 5).await;
 
     let change = read.reserve(qty(2)).expect("reserve");
-    db.adapters.stock.save(change, None, t0()).await.expect("save");
+    db.adapters.stock.save(change, None, None, t0()).await.expect("save");
 
     let stored = stock(db, product.id).await;
     assert_eq!(stored, change.after());
@@ -28,10 +28,10 @@ async fn a_stale_write_is_a_stock_conflict_and_writes_nothing(db: &TestDb) {
     let (product, read) = product(db, "V-2", 5).await;
     let (mut first, mut second) = (read, read);
     let winner = first.reserve(qty(1)).expect("reserve");
-    db.adapters.stock.save(winner, None, t0()).await.expect("the first write wins");
+    db.adapters.stock.save(winner, None, None, t0()).await.expect("the first write wins");
 
     let stale = second.reserve(qty(3)).expect("reserve");
-    let err = db.adapters.stock.save(stale, None, t0()).await.expect_err("stale write");
+    let err = db.adapters.stock.save(stale, None, None, t0()).await.expect_err("stale write");
 
     assert!(matches!(err, StoreError::StockConflict(id) if id == product.id), "{err:?}");
     assert_eq!(stock(db, product.id).await, winner.after(), "the loser wrote nothing");
@@ -44,7 +44,7 @@ async fn a_write_to_a_missing_row_is_product_not_found(db: &TestDb) {
     let mut ghost = ProductStock::new(missing, StockCount::new(5).expect("count"));
     let change = ghost.reserve(qty(1)).expect("reserve");
 
-    let err = db.adapters.stock.save(change, None, t0()).await.expect_err("no such row");
+    let err = db.adapters.stock.save(change, None, None, t0()).await.expect_err("no such row");
 
     assert!(matches!(err, StoreError::ProductNotFound(id) if id == missing), "{err:?}");
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use crate::OrderId;
+use crate::{OrderId, ProductId};
 
 /// Why a string is not an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,14 +97,17 @@ impl KeyClaim {
 pub enum Effect {
     /// A checkout placed this order.
     OrderPlaced(OrderId),
+    /// An adjustment moved this product's stock.
+    StockAdjusted(ProductId),
 }
 
 impl Effect {
-    /// The stable text stores keep: `order-placed:<uuid>`.
+    /// The stable text stores keep: `order-placed:<uuid>`, `stock-adjusted:<uuid>`.
     #[must_use]
     pub fn to_text(&self) -> String {
         match self {
             Self::OrderPlaced(id) => format!("order-placed:{}", id.as_uuid()),
+            Self::StockAdjusted(id) => format!("stock-adjusted:{}", id.as_uuid()),
         }
     }
 
@@ -115,6 +118,7 @@ impl Effect {
         let uuid = Uuid::parse_str(id).ok()?;
         match kind {
             "order-placed" => OrderId::new(uuid).ok().map(Self::OrderPlaced),
+            "stock-adjusted" => ProductId::new(uuid).ok().map(Self::StockAdjusted),
             _ => None,
         }
     }
@@ -150,6 +154,10 @@ mod tests {
         let effect = Effect::OrderPlaced(id);
         assert_eq!(effect.to_text(), "order-placed:0192f4a0-7b3c-7def-8123-456789abcdef");
         assert_eq!(Effect::parse(&effect.to_text()), Some(effect));
+        let product = ProductId::new(id.as_uuid()).expect("an id");
+        let adjusted = Effect::StockAdjusted(product);
+        assert_eq!(adjusted.to_text(), "stock-adjusted:0192f4a0-7b3c-7def-8123-456789abcdef");
+        assert_eq!(Effect::parse(&adjusted.to_text()), Some(adjusted));
         for bad in [
             "",
             "order-placed",
