@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Before/after A/B of two builds of the server in one session: PostgreSQL, spread (1,000
+# products, 3-line carts) and hot, 64 clients, 15 s each, two alternating rounds, a fresh
+# database per run. Put the two builds' checkout-api in /tmp/old and /tmp/new (and the
+# loadgen in /tmp/new), e.g. with a `git worktree` of the old commit built in release.
+set -euo pipefail
+export PGHOST=127.0.0.1 PGUSER=postgres
+PORT=18099; TOKEN=bench
+run() { # bin_dir label scenario
+  psql -qc "DROP DATABASE IF EXISTS bench_ab WITH (FORCE)" postgres; psql -qc "CREATE DATABASE bench_ab" postgres
+  RUST_LOG=warn "$1/checkout-api" --database-url postgres://postgres@127.0.0.1:5432/bench_ab --bind 127.0.0.1:$PORT --admin-token $TOKEN --log-format json >/tmp/ab-server.log 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.1; done
+  local extra=(--products 1000 --lines 3 --initial-stock 100000000)
+  [ "$3" = hot ] && extra=(--initial-stock 100000000000)
+  /tmp/new/checkout-loadgen --base-url http://127.0.0.1:$PORT --admin-token $TOKEN --scenario "$3" -c 64 --duration 15s --warmup 1s "${extra[@]}" >/tmp/ab-$2-$3.txt 2>/dev/null
+  echo "$2 $3: $(grep -E '^orders|latency|invariant' /tmp/ab-$2-$3.txt | tr -s ' ' | paste -sd' ')"
+  kill $pid; wait $pid 2>/dev/null || true
+}
+for round in 1 2; do
+  for scenario in spread hot; do
+    run /tmp/old before "$scenario"
+    run /tmp/new after "$scenario"
+  done
+done
+psql -qc "DROP DATABASE IF EXISTS bench_ab WITH (FORCE)" postgres
