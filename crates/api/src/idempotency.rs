@@ -59,7 +59,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let claim = match idempotency.begin(&key, &fingerprint).await {
         Ok(Begin::Run(claim)) => claim,
         Ok(Begin::Replay(stored)) => return replay(stored),
-        Ok(Begin::Rebuild(effect)) => return replayed(rebuild(&state, effect).await),
+        Ok(Begin::Rebuild(effect)) => return rebuild(&state, effect).await,
         Err(err) => return ApiError::from(err).into_response(),
     };
     let mut request = Request::from_parts(parts, Body::from(bytes));
@@ -143,13 +143,13 @@ fn replay(stored: StoredResponse) -> Response {
 async fn rebuild(state: &AppState, effect: Effect) -> Response {
     match effect {
         Effect::OrderPlaced(id) => match state.services.queries.order(id).await {
-            Ok(view) => checkout::placed(&view.order),
+            Ok(view) => replayed(checkout::placed(&view.order)),
             Err(err) => ApiError::from(err).into_response(),
         },
         // The stock as it is now, the adjustment in it: the figures of the moment right after
         // it are not kept.
         Effect::StockAdjusted(id) => match state.services.queries.stock(id).await {
-            Ok(current) => stock::with_etag(&current),
+            Ok(current) => replayed(stock::with_etag(&current)),
             Err(err) => ApiError::from(err).into_response(),
         },
     }
@@ -157,10 +157,8 @@ async fn rebuild(state: &AppState, effect: Effect) -> Response {
 
 /// `response`, marked as the answer of an earlier request.
 fn replayed(mut response: Response) -> Response {
-    if response.status().is_success() || response.status().is_client_error() {
-        let replayed = HeaderValue::from_static("true");
-        response.headers_mut().insert(HeaderName::from_static(REPLAYED), replayed);
-    }
+    let replayed = HeaderValue::from_static("true");
+    response.headers_mut().insert(HeaderName::from_static(REPLAYED), replayed);
     response
 }
 

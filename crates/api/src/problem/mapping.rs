@@ -1,5 +1,5 @@
-//! Application and request-parsing errors → [`ApiError`], one `From` per error type, written as matches so that a new
-//! variant fails to compile here instead of silently becoming a 500.
+//! Application and request-parsing errors → [`ApiError`], one `From` per error type, written as
+//! matches so that a new variant fails to compile here instead of silently becoming a 500.
 
 use application::adjust_stock::AdjustStockError;
 use application::availability::CheckAvailabilityError;

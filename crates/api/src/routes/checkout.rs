@@ -14,7 +14,7 @@ use crate::extract::ValidJson;
 use crate::metrics;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, OrderView};
+use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, KeyHeader, OrderView};
 
 /// Can this cart be bought now? Lines of one product are summed. Reserves nothing.
 #[utoipa::path(post, path = "/v1/stock/check", tag = "checkout",
@@ -37,7 +37,7 @@ pub async fn check_stock(
 /// Reserve stock for a whole cart and create an order awaiting payment; all or nothing.
 /// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/checkout", tag = "checkout",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    params(KeyHeader),
     request_body = CheckoutRequest,
     responses(
         (status = 201, body = OrderView, headers(("Location" = String)), links(

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use crate::extract::order_id;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::wire::OrderView;
+use crate::wire::{KeyHeader, OrderView};
 
 /// One order; a reservation past `expires_at` reads as `expired`.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders",
@@ -33,7 +33,7 @@ pub async fn get_order(
 /// Payment confirmed: the reserved stock is sold. Repeating is a no-op. Honours
 /// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "orders",
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    params(("id" = String, Path, format = Uuid), KeyHeader),
     responses(
         (status = 200, body = OrderView, links(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
@@ -57,7 +57,7 @@ pub async fn pay(
 /// Cancel before payment: the reserved stock is released. Repeating is a no-op. Honours
 /// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders",
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    params(("id" = String, Path, format = Uuid), KeyHeader),
     responses(
         (status = 200, body = OrderView, links(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),

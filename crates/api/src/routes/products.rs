@@ -13,7 +13,7 @@ use super::{header_value, product_location};
 use crate::extract::{Admin, ValidJson, ValidQuery, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::wire::{CreateProductRequest, ProductView, ProductsPage, Validator};
+use crate::wire::{CreateProductRequest, KeyHeader, ProductView, ProductsPage, Validator};
 
 /// Keyset pagination of the product list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,7 +54,7 @@ impl ListQuery {
 
 /// Create a product with its initial stock (admin). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/products", tag = "products",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    params(KeyHeader),
     request_body = CreateProductRequest,
     security(("admin_token" = [])),
     responses(

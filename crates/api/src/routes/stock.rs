@@ -17,7 +17,8 @@ use crate::extract::{Admin, IfMatch, ValidJson, ValidQuery, if_match, product_id
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
-    AdjustStockRequest, MovementView, MovementsPage, SetStockRequest, StockView, Validator,
+    AdjustStockRequest, KeyHeader, MovementView, MovementsPage, SetStockRequest, StockView,
+    Validator,
 };
 
 /// The stock view with its version as a strong ETag.
@@ -93,7 +94,7 @@ pub async fn set_stock(
 
 /// Move the on-hand quantity by a delta (admin). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/products/{id}/stock/adjustments", tag = "stock",
-    params(("id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    params(("id" = String, Path, format = Uuid), KeyHeader),
     request_body = AdjustStockRequest,
     security(("admin_token" = [])),
     responses(

@@ -15,8 +15,8 @@ use std::fmt::{self, Display};
 use domain::{Currency, Money};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
 pub use catalog::{
     AdjustStockRequest, CreateProductRequest, MovementView, MovementsPage, ProductView,
@@ -28,6 +28,17 @@ pub use checkout::{
 };
 pub use order::{OrderLineView, OrderView};
 pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
+
+/// The `Idempotency-Key` request header as OpenAPI declares it, once for every route that
+/// honours it (`params(KeyHeader)`); the idempotency middleware reads the header itself.
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+#[allow(dead_code)] // Never built: only its OpenAPI description is used.
+pub(crate) struct KeyHeader(
+    /// 1–255 visible ASCII characters
+    #[param(min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")]
+    Option<String>,
+);
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -7,7 +7,6 @@
 //! that was answered 201, and no order that no client was told about.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use api::wire::OrderView;
@@ -77,10 +76,7 @@ async fn a_retried_key_never_makes_a_second_order_across_a_kill(database: &TestD
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_key_never_makes_a_second_order_across_cut_connections() {
     on_database(Backend::Postgres, async |database: &TestDatabase| {
-        let upstream: SocketAddr = "127.0.0.1:5432".parse().expect("an address");
-        let proxy = FaultProxy::start(upstream).await;
-        let url = database.url().replacen("127.0.0.1:5432", &proxy.addr.to_string(), 1);
-        assert_ne!(url, database.url(), "TEST_POSTGRES_URL names 127.0.0.1:5432");
+        let (proxy, url) = FaultProxy::in_front_of(database).await;
         let server =
             TestServer::start(Backend::Postgres, &url, |config| config.request_timeout = 2).await;
         let products = products(&server.api).await;

@@ -27,6 +27,15 @@ struct Shared {
 }
 
 impl FaultProxy {
+    /// A proxy in front of the local PostgreSQL, and `database`'s URL through it.
+    pub async fn in_front_of(database: &testkit::TestDatabase) -> (Self, String) {
+        const POSTGRES: &str = "127.0.0.1:5432";
+        let proxy = Self::start(POSTGRES.parse().expect("an address")).await;
+        let url = database.url().replacen(POSTGRES, &proxy.addr.to_string(), 1);
+        assert_ne!(url, database.url(), "TEST_POSTGRES_URL names {POSTGRES}");
+        (proxy, url)
+    }
+
     /// Listens on a free local port and forwards to `upstream`.
     pub async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");

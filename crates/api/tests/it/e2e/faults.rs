@@ -5,7 +5,6 @@
 //! itself once it is back (`/readyz` 503 → 200 without a restart).
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use api::wire::OrderView;
@@ -37,10 +36,7 @@ fn random(below: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_cut_under_load_give_no_wrong_answer_and_no_drift() {
     on_database(Backend::Postgres, async |database: &TestDatabase| {
-        let upstream: SocketAddr = "127.0.0.1:5432".parse().expect("an address");
-        let proxy = FaultProxy::start(upstream).await;
-        let url = database.url().replacen("127.0.0.1:5432", &proxy.addr.to_string(), 1);
-        assert_ne!(url, database.url(), "TEST_POSTGRES_URL names 127.0.0.1:5432");
+        let (proxy, url) = FaultProxy::in_front_of(database).await;
 
         let server = TestServer::start(Backend::Postgres, &url, |_| {}).await;
         under_faults(server.api.clone(), &proxy).await;
