@@ -13,7 +13,7 @@ use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{
-    DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError, StockWrites,
+    DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError, StockWrites, Waits,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -34,19 +34,23 @@ pub enum BootError {
     Bind(SocketAddr, #[source] io::Error),
 }
 
-/// Connects to the configured database and applies pending migrations.
+/// Connects to the configured database and applies pending migrations. A server passes its
+/// request timeout: every statement's waits are then bounded within it ([`Waits::within`]);
+/// `checkout-api migrate` passes none, and a migration may wait as long as it must.
 ///
 /// # Errors
 /// [`BootError::DataDir`] or [`BootError::Database`].
 pub async fn connect_and_migrate(
     database_url: &str,
     pool_size: Option<u32>,
+    request_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, BootError> {
     if let Some(dir) = sqlite_dir(database_url) {
         std::fs::create_dir_all(&dir)
             .map_err(|e| BootError::DataDir(dir.display().to_string(), e))?;
     }
-    let db = infra_seaorm::connect_with_pool(database_url, pool_size).await?;
+    let waits = request_timeout.map(Waits::within);
+    let db = infra_seaorm::connect_with_pool(database_url, pool_size, waits).await?;
     infra_seaorm::migrate(&db).await?;
     Ok(db)
 }
@@ -66,8 +70,8 @@ pub enum ReconcileRunError {
 /// # Errors
 /// [`ReconcileRunError`].
 pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, ReconcileRunError> {
-    let db =
-        infra_seaorm::connect_with_pool(&config.database_url, config.database_pool_size).await?;
+    let db = infra_seaorm::connect_with_pool(&config.database_url, config.database_pool_size, None)
+        .await?;
     let report = Reconcile::new(ports(&db, config.stock_writes)).execute().await;
     if let Err(err) = db.close().await {
         tracing::warn!(%err, "closing the database pool failed");
@@ -122,8 +126,13 @@ impl Application {
     /// # Errors
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
-        let db = connect_and_migrate(&config.database_url, config.database_pool_size).await?;
         let settings = config.settings();
+        let db = connect_and_migrate(
+            &config.database_url,
+            config.database_pool_size,
+            Some(settings.request_timeout),
+        )
+        .await?;
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();
             eprintln!("checkout-api: no admin token configured; this run's token is {token}");

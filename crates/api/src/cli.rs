@@ -115,6 +115,13 @@ pub struct Config {
           default_value_t = u32::try_from(Batching::default().max_orders).unwrap_or(u32::MAX),
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub group_commit_max_orders: u32,
+    /// The most checkouts that may wait in one group-commit lane; past it a checkout is refused
+    /// at once with 503 `overloaded` and `Retry-After` (load shedding) instead of queueing
+    /// past its timeout.
+    #[arg(long, env = "CHECKOUT_GROUP_COMMIT_QUEUE", global = true,
+          default_value_t = u32::try_from(Batching::DEFAULT_QUEUE).unwrap_or(u32::MAX),
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub group_commit_queue: u32,
     /// Log format.
     #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -137,8 +144,11 @@ impl Config {
             reservation_ttl: TimeDelta::seconds(i64::from(self.reservation_ttl)),
             request_timeout: Duration::from_secs(u64::from(self.request_timeout)),
             retry: RetryPolicy { max_attempts: self.retry_attempts, ..RetryPolicy::default() },
-            group_commit: (lanes > 0)
-                .then_some(Batching { lanes, max_orders: self.group_commit_max_orders as usize }),
+            group_commit: (lanes > 0).then_some(Batching {
+                lanes,
+                max_orders: self.group_commit_max_orders as usize,
+                queue: self.group_commit_queue as usize,
+            }),
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
         }
     }

@@ -3,7 +3,8 @@
 //! The first request with a key claims it in the database (one insert wins across all server
 //! processes), runs, and stores its answer; a repeat with the same content gets that answer
 //! back with `Idempotent-Replayed: true` and touches nothing. Transient failures (5xx, 401,
-//! timeouts) are not kept, so the client's retry runs afresh — unless the request's effect
+//! 415, timeouts) are not kept, nor is a claim whose request was stopped midway (it is
+//! released as it is dropped), so the client's retry runs afresh — unless the request's effect
 //! committed after all (the handler passes the claim, as a request extension, to a use case
 //! that records its effect in its own transaction): then the retry's answer is rebuilt from
 //! the effect, so a lost answer never turns into a second order.
@@ -16,7 +17,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::ports::{Effect, IdempotencyKey, StoredResponse};
+use domain::ports::{Effect, IdempotencyKey, KeyClaim, StoredResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -55,8 +56,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         return ApiError::PayloadTooLarge.into_response();
     };
     let fingerprint = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
-    let idempotency = &state.services.idempotency;
-    let claim = match idempotency.begin(&key, &fingerprint).await {
+    let claim = match state.services.idempotency.begin(&key, &fingerprint).await {
         Ok(Begin::Run(claim)) => claim,
         Ok(Begin::Replay(stored)) => return replay(stored),
         Ok(Begin::Rebuild(effect)) => return rebuild(&state, effect).await,
@@ -64,14 +64,25 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     };
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(claim.clone());
+    // From here the claim is released however this future ends: the timeout layer outside
+    // drops it when the request runs too long, and hyper when the client goes away.
+    let held = Held { state: state.clone(), claim: Some(claim) };
     let response = next.run(request).await;
+    let response = settle(&state, held.claim(), response).await;
+    held.disarm();
+    response
+}
+
+/// Keeps `response` as the key's answer when it is final, or releases the claim.
+async fn settle(state: &AppState, claim: &KeyClaim, response: Response) -> Response {
+    let idempotency = &state.services.idempotency;
     if !worth_keeping(response.status()) {
-        idempotency.abandon(&claim).await;
+        idempotency.abandon(claim).await;
         return response;
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        idempotency.abandon(&claim).await;
+        idempotency.abandon(claim).await;
         return ApiError::Internal("the response body could not be buffered".into())
             .into_response();
     };
@@ -84,11 +95,43 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let envelope = Envelope { headers, body: String::from_utf8_lossy(&bytes).into_owned() };
     match serde_json::to_vec(&envelope) {
         Ok(body) => {
-            idempotency.finish(&claim, StoredResponse { status: parts.status.as_u16(), body }).await
+            idempotency.finish(claim, StoredResponse { status: parts.status.as_u16(), body }).await
         }
-        Err(_) => idempotency.abandon(&claim).await,
+        Err(_) => idempotency.abandon(claim).await,
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A claim that is released when dropped before [`Held::disarm`]: the request holding it was
+/// stopped (timed out, or its client went away) before it could keep its answer or let the
+/// key go, and a retry must not be told "in use" until the claim goes stale. The release
+/// deletes only an in-progress claim of this token without an effect, so it is harmless when
+/// the answer was kept meanwhile, and never forgets an order that committed after all.
+struct Held {
+    state: AppState,
+    claim: Option<KeyClaim>,
+}
+
+impl Held {
+    fn claim(&self) -> &KeyClaim {
+        self.claim.as_ref().expect("held until disarmed")
+    }
+
+    /// The claim was finished or abandoned: nothing left to do on drop.
+    fn disarm(mut self) {
+        self.claim = None;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(claim) = self.claim.take() else { return };
+        // A dropped future cannot await: the release runs as a task of its own.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let state = self.state.clone();
+            runtime.spawn(async move { state.services.idempotency.abandon(&claim).await });
+        }
+    }
 }
 
 /// A digest of what was asked: method, path and the body, canonicalised when it is JSON so that
@@ -114,6 +157,8 @@ fn worth_keeping(status: StatusCode) -> bool {
         StatusCode::UNAUTHORIZED,
         StatusCode::REQUEST_TIMEOUT,
         StatusCode::PAYLOAD_TOO_LARGE,
+        // The fingerprint does not cover Content-Type: the corrected request has the same.
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
         StatusCode::TOO_MANY_REQUESTS,
     ];
     status.is_success() || (status.is_client_error() && !transient.contains(&status))
@@ -193,6 +238,7 @@ mod tests {
         assert!(worth_keeping(StatusCode::UNPROCESSABLE_ENTITY));
         assert!(!worth_keeping(StatusCode::SERVICE_UNAVAILABLE));
         assert!(!worth_keeping(StatusCode::UNAUTHORIZED));
+        assert!(!worth_keeping(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         assert!(!worth_keeping(StatusCode::INTERNAL_SERVER_ERROR));
     }
 }

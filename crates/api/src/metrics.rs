@@ -74,6 +74,9 @@ pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
         Err(CheckoutError::Contended { attempts }) => ("contended", *attempts, *attempts),
         Err(CheckoutError::Unavailable(_)) => ("unavailable", 1, 0),
         Err(CheckoutError::IdempotencyClaimLost) => ("claim_lost", 1, 0),
+        Err(CheckoutError::TimedOut) => ("timed_out", 1, 0),
+        // Shed before any attempt: the queue was full.
+        Err(CheckoutError::Overloaded) => ("overloaded", 0, 0),
     };
     counter!("checkouts_total", "outcome" => outcome).increment(1);
     counter!("checkout_retries_total").increment(u64::from(attempts.saturating_sub(1)));

@@ -2,6 +2,7 @@
 //! time out, panics become 500 problems, admin routes refuse anonymous callers up front.
 
 use std::any::Any;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -57,10 +58,37 @@ pub async fn log_server_errors(request: Request, next: Next) -> Response {
     response
 }
 
-/// Stops a request that runs longer than the configured timeout. Dropping the handler's future
-/// rolls back any transaction it had open.
-pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+/// When a request stops waiting, as a request extension for the handlers that must finish
+/// before then.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// When the request is stopped and answered 503 `timeout`.
+    pub request: Instant,
+    /// The last moment a commit may be made for it: the request's deadline less a margin for
+    /// the commit itself and the answer's way out, so that what commits in time is also
+    /// answered in time.
+    pub commit: Instant,
+}
+
+impl Deadline {
+    /// The deadline of a request arriving `now` with `timeout` to run.
+    #[must_use]
+    pub fn after(now: Instant, timeout: Duration) -> Self {
+        // A tenth of the timeout, at most a second: a commit's flush takes milliseconds, even
+        // under load (docs/benchmarks.md), and a longer margin only shortens every request.
+        let margin = (timeout / 10).min(Duration::from_secs(1));
+        Self { request: now + timeout, commit: now + timeout - margin }
+    }
+}
+
+/// Stops a request that runs longer than the configured timeout, and tells the handlers when
+/// that will be ([`Deadline`]). Dropping the handler's future rolls back any transaction it had
+/// open; a group-committed checkout is not committed past its deadline; an idempotency claim
+/// is released (see [`crate::idempotency`]).
+pub async fn timeout(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let deadline = Deadline::after(Instant::now(), state.settings.request_timeout);
+    request.extensions_mut().insert(deadline);
+    match tokio::time::timeout_at(deadline.request.into(), next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }

@@ -11,21 +11,21 @@ use crate::{reconcile, telemetry};
 pub async fn run(cli: Cli) -> ExitCode {
     telemetry::init(cli.config.log_format);
     let config = &cli.config;
-    let outcome: Result<(), Box<dyn std::error::Error>> = match cli
-        .command
-        .unwrap_or(Command::Serve)
-    {
-        // Its own exit codes: 1 means drift, so a failure must say 2.
-        Command::Reconcile { json } => return reconcile::run(config, json).await,
-        Command::Migrate => connect_and_migrate(&config.database_url, config.database_pool_size)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.into()),
-        Command::Serve => match Application::build(config).await {
-            Ok(app) => app.run(shutdown_signal()).await.map_err(Into::into),
-            Err(err) => Err(err.into()),
-        },
-    };
+    let outcome: Result<(), Box<dyn std::error::Error>> =
+        match cli.command.unwrap_or(Command::Serve) {
+            // Its own exit codes: 1 means drift, so a failure must say 2.
+            Command::Reconcile { json } => return reconcile::run(config, json).await,
+            Command::Migrate => {
+                connect_and_migrate(&config.database_url, config.database_pool_size, None)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.into())
+            }
+            Command::Serve => match Application::build(config).await {
+                Ok(app) => app.run(shutdown_signal()).await.map_err(Into::into),
+                Err(err) => Err(err.into()),
+            },
+        };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -9,16 +9,45 @@
 //! - `synchronous = FULL`: a commit survives power loss, not only a crash of the process;
 //! - foreign keys on (SQLite's default is off);
 //! - the file is created when missing.
+//!
+//! A server also bounds how long any statement may wait ([`Waits`]), so that a transaction
+//! stuck holding a row lock cannot stall the requests queued behind it without bound: on
+//! PostgreSQL `lock_timeout` and `statement_timeout`, on MariaDB `innodb_lock_wait_timeout`,
+//! on SQLite the busy timeout. A lock wait that runs out is reported as a lost race
+//! ([`domain::ports::StoreError::TransactionConflict`]), which the use cases retry while the
+//! request's deadline allows.
 
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{AssertSqlSafe, Executor};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// How long a SQLite writer waits for the write lock before giving up with `SQLITE_BUSY`
-/// (reported as [`domain::ports::StoreError::TransactionConflict`]).
+/// (reported as [`domain::ports::StoreError::TransactionConflict`]), unless [`Waits`] say.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest waits of every statement on a pooled connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// For a row lock (PostgreSQL, MariaDB, whole seconds there, at least one) or SQLite's write
+    /// lock; running out is a lost race, retried.
+    pub lock: Duration,
+    /// For a whole statement (PostgreSQL only: MySQL has no portable counterpart for writes).
+    pub statement: Duration,
+}
+
+impl Waits {
+    /// The waits of a server whose requests may run for `request_timeout`: a quarter of it for
+    /// a lock, so that a request stuck behind a lock holder gets about three attempts before
+    /// its deadline instead of spending it all in one wait, and the whole of it for a
+    /// statement, since no statement is worth running longer than the request that asked.
+    #[must_use]
+    pub fn within(request_timeout: Duration) -> Self {
+        Self { lock: request_timeout / 4, statement: request_timeout }
+    }
+}
 
 /// SQLite connections per pool: WAL lets readers run beside the one writer, so a few
 /// connections serve reads in parallel; more would only queue on the write lock.
@@ -48,17 +77,19 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`SetupError::UnsupportedScheme`] for any other URL, [`SetupError::Connect`] when the
 /// database cannot be opened.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, SetupError> {
-    connect_with_pool(url, None).await
+    connect_with_pool(url, None, None).await
 }
 
 /// [`connect`] with `pool_size` connections instead of the backend's default (sqlx's 10 for
-/// PostgreSQL and MariaDB; 4 for a SQLite file, 1 in memory).
+/// PostgreSQL and MariaDB; 4 for a SQLite file, 1 in memory), and every statement's waits
+/// bounded by `waits` (the backends' defaults without: none on PostgreSQL, 50 s on MariaDB).
 ///
 /// # Errors
 /// As [`connect`].
 pub async fn connect_with_pool(
     url: &str,
     pool_size: Option<u32>,
+    waits: Option<Waits>,
 ) -> Result<DatabaseConnection, SetupError> {
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     let mut options = ConnectOptions::new(url);
@@ -71,8 +102,19 @@ pub async fn connect_with_pool(
     // for a pooled connection seen under load.
     options.acquire_timeout(ACQUIRE_TIMEOUT).connect_timeout(ACQUIRE_TIMEOUT);
     match scheme {
-        "sqlite" => configure_sqlite(&mut options, url),
-        "postgres" | "postgresql" | "mysql" => {}
+        "sqlite" => {
+            configure_sqlite(&mut options, url, waits.map_or(SQLITE_BUSY_TIMEOUT, |w| w.lock))
+        }
+        "postgres" | "postgresql" => {
+            if let Some(waits) = waits {
+                bound_postgres(&mut options, waits);
+            }
+        }
+        "mysql" => {
+            if let Some(waits) = waits {
+                bound_mysql(&mut options, waits);
+            }
+        }
         other => return Err(SetupError::UnsupportedScheme(other.to_owned())),
     }
     if let Some(size) = pool_size {
@@ -89,7 +131,38 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
     Migrator::up(db, None).await.map_err(SetupError::Migrate)
 }
 
-fn configure_sqlite(options: &mut ConnectOptions, url: &str) {
+/// Sets PostgreSQL's `lock_timeout` and `statement_timeout` on every new connection. Session
+/// settings rather than startup parameters: a transaction pooler in between may refuse those.
+fn bound_postgres(options: &mut ConnectOptions, waits: Waits) {
+    let lock = format!("SET lock_timeout = {}", waits.lock.as_millis().max(1));
+    let statement = format!("SET statement_timeout = {}", waits.statement.as_millis().max(1));
+    options.map_sqlx_postgres_pool_opts(move |pool| {
+        let (lock, statement) = (lock.clone(), statement.clone());
+        pool.after_connect(move |conn, _| {
+            let (lock, statement) = (lock.clone(), statement.clone());
+            Box::pin(async move {
+                conn.execute(AssertSqlSafe(lock)).await?;
+                conn.execute(AssertSqlSafe(statement)).await.map(|_| ())
+            })
+        })
+    });
+}
+
+/// Sets MariaDB's (and MySQL's) `innodb_lock_wait_timeout` on every new connection: whole
+/// seconds, at least one.
+fn bound_mysql(options: &mut ConnectOptions, waits: Waits) {
+    let seconds = waits.lock.as_secs_f64().ceil().max(1.0);
+    let lock = format!("SET SESSION innodb_lock_wait_timeout = {seconds:.0}");
+    options.map_sqlx_mysql_pool_opts(move |pool| {
+        let lock = lock.clone();
+        pool.after_connect(move |conn, _| {
+            let lock = lock.clone();
+            Box::pin(async move { conn.execute(AssertSqlSafe(lock)).await.map(|_| ()) })
+        })
+    });
+}
+
+fn configure_sqlite(options: &mut ConnectOptions, url: &str, busy_timeout: Duration) {
     // An in-memory database lives and dies with its connection: one connection, and no WAL
     // (which needs a file).
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -98,7 +171,7 @@ fn configure_sqlite(options: &mut ConnectOptions, url: &str) {
     options.max_connections(if in_memory { 1 } else { SQLITE_POOL_SIZE });
     options.map_sqlx_sqlite_opts(move |sqlite| {
         let sqlite = sqlite
-            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .busy_timeout(busy_timeout)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full);
         // Only ever switch creation on: `create_if_missing(false)` would override a URL's

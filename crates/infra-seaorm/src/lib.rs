@@ -22,7 +22,7 @@ mod transaction;
 mod unit_of_work;
 mod write;
 
-pub use connect::{SetupError, connect, connect_with_pool, migrate};
+pub use connect::{SetupError, Waits, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;

@@ -8,6 +8,8 @@
 //! matches no row means someone else wrote first, the guard failed, or the row is gone; the
 //! whole transaction is rolled back.
 
+use std::time::Instant;
+
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
 use domain::{
     MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockSpan, Timestamp,
@@ -53,7 +55,19 @@ pub(crate) async fn commit(
         return Ok(Vec::new());
     }
     let txn = begin_write(db).await?;
-    let outcome = write(&txn, changesets, writes).await;
+    let outcome = write(&txn, changesets, writes).await.and_then(|stored| {
+        // Last, so that the row-lock waits of the writes above count against the deadline.
+        let now = Instant::now();
+        let overdue: Vec<_> =
+            changesets.iter().filter(|c| c.deadline().is_some_and(|d| d <= now)).collect();
+        if overdue.is_empty() {
+            Ok(stored)
+        } else {
+            // Committing them would hand out reservations their requesters were already told
+            // had failed.
+            Err(StoreError::Overdue(overdue.into_iter().filter_map(Changeset::order_id).collect()))
+        }
+    });
     finish(txn, outcome).await
 }
 

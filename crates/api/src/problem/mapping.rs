@@ -34,6 +34,8 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::InsufficientStock(shortages) => Self::InsufficientStock(shortages),
             CheckoutError::Contended { attempts } => Self::Contention { attempts },
             CheckoutError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
+            CheckoutError::TimedOut => Self::Timeout,
+            CheckoutError::Overloaded => Self::Overloaded,
             CheckoutError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }

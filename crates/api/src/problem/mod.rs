@@ -135,6 +135,10 @@ pub enum ApiError {
     /// 503 `timeout`: the request ran past the request timeout and was stopped.
     #[error("request timeout")]
     Timeout,
+    /// 503 `overloaded`: too many requests are already waiting; refused at once (nothing was
+    /// done), retry after `Retry-After`.
+    #[error("overloaded")]
+    Overloaded,
     /// 503 `service-unavailable`: a dependency (the database) failed; worth retrying later.
     #[error("service unavailable")]
     Unavailable(#[source] BoxError),
@@ -196,6 +200,7 @@ impl ApiError {
                 (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
             }
             Self::Timeout => (S::SERVICE_UNAVAILABLE, "timeout", "Request timed out"),
+            Self::Overloaded => (S::SERVICE_UNAVAILABLE, "overloaded", "Overloaded"),
             Self::Unavailable(_) => {
                 (S::SERVICE_UNAVAILABLE, "service-unavailable", "Service unavailable")
             }
@@ -253,6 +258,7 @@ impl ApiError {
             Self::RouteNotFound => "no such resource".into(),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
             Self::Timeout => "the request took too long and was stopped; retry".into(),
+            Self::Overloaded => "too many requests are waiting; nothing was done, retry".into(),
             Self::Unavailable(_) => "a dependency is unavailable; retry shortly".into(),
             Self::Internal(_) => "an unexpected error occurred".into(),
         }

@@ -12,6 +12,7 @@ use domain::ports::KeyClaim;
 use super::{header_value, order_location};
 use crate::extract::ValidJson;
 use crate::metrics;
+use crate::middleware::Deadline;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{AvailabilityView, CheckRequest, CheckoutRequest, KeyHeader, OrderView};
@@ -49,16 +50,19 @@ pub async fn check_stock(
         (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused"),
-        (status = 503, description = "contention: concurrent updates kept winning; see Retry-After"),
+        (status = 503, description = "contention: concurrent updates kept winning; overloaded: too many checkouts waiting; timeout; see Retry-After"),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
     claim: Option<Extension<KeyClaim>>,
+    deadline: Option<Extension<Deadline>>,
     ValidJson(request): ValidJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     let mut command = CheckoutCommand::try_from(request)?;
     // Under an Idempotency-Key the order commits together with the key's effect.
     command.idempotency = claim.map(|Extension(claim)| claim);
+    // Not committed once the buyer has been told it timed out.
+    command.deadline = deadline.map(|Extension(deadline)| deadline.commit);
     let result = state.services.checkout.execute(command).await;
     metrics::record_checkout(&result);
     Ok(placed(&result?.order))

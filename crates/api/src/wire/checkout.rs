@@ -76,8 +76,14 @@ impl TryFrom<CheckoutRequest> for CheckoutCommand {
             Some(id) => v.check("customer_id", id.parse::<CustomerId>()).map(Some),
             None => Some(None),
         };
-        let command =
-            (|| Some(Self { lines: lines?, customer_id: customer_id?, idempotency: None }))();
+        let command = (|| {
+            Some(Self {
+                lines: lines?,
+                customer_id: customer_id?,
+                idempotency: None,
+                deadline: None,
+            })
+        })();
         v.finish(command)
     }
 }

@@ -1,5 +1,7 @@
 //! What a checkout is asked to do, and the settings it does it with.
 
+use std::time::Instant;
+
 use chrono::TimeDelta;
 use domain::CustomerId;
 use domain::ports::KeyClaim;
@@ -16,6 +18,13 @@ pub struct CheckoutCommand {
     /// The idempotency claim the request runs under: the order is committed together with the
     /// key's effect, or not at all when the claim was taken over meanwhile.
     pub idempotency: Option<KeyClaim>,
+    /// When the caller stops waiting for the answer (its request times out). A checkout still
+    /// uncommitted by then is not committed at all and answers [`CheckoutError::TimedOut`], so
+    /// that no buyer holds a reservation after being told the checkout failed. `None` waits
+    /// as long as it takes.
+    ///
+    /// [`CheckoutError::TimedOut`]: super::CheckoutError::TimedOut
+    pub deadline: Option<Instant>,
 }
 
 /// Settings of the checkout use case.

@@ -11,6 +11,13 @@
 //! written at once: there is no timer, so batching costs nothing without contention, and a
 //! queued buyer waits for at most the commit in flight plus its own.
 //!
+//! Under overload the queues stay bounded: a lane holds at most [`Batching::queue`] waiting
+//! checkouts, and one more is refused at once ([`CheckoutError::Overloaded`], a 503 with
+//! `Retry-After`) rather than queued past its caller's timeout. A checkout whose caller stopped
+//! waiting (its deadline passed, or it went away) is dropped when its batch is formed, and the
+//! store refuses to commit a changeset past its deadline (see [`Reserver::reserve`]): a buyer
+//! told "failed" holds no reservation.
+//!
 //! Nothing here makes a batch correct across processes: the versioned write does. Another
 //! process's batch on the same row either queues behind the row lock (guarded writes) or makes
 //! this one conflict and retry from a fresh read (compare-and-swap).
@@ -18,9 +25,13 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use futures::channel::{mpsc, oneshot};
+use std::time::Instant;
+
+use futures::FutureExt;
+use futures::channel::oneshot;
 use futures::future::BoxFuture;
-use futures::{FutureExt, SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 
 use super::outcome::{CheckedOut, CheckoutError};
 use super::reserver::{Pending, Reserver};
@@ -31,16 +42,26 @@ pub struct Batching {
     /// Independent queues, each with at most one commit in flight: the most checkout
     /// transactions one process runs at once. At least 1.
     pub lanes: usize,
-    /// The most checkouts in one transaction; also how many may queue in a lane before
-    /// callers wait to enqueue. At least 1.
+    /// The most checkouts in one transaction. At least 1.
     pub max_orders: usize,
+    /// The most checkouts that may wait in one lane's queue (besides the batch being
+    /// committed); one more is refused at once with [`CheckoutError::Overloaded`]. At least 1.
+    pub queue: usize,
+}
+
+impl Batching {
+    /// How many checkouts may wait per lane unless configured otherwise: 8 full batches. A
+    /// hot product's lane commits a batch in a few milliseconds (docs/benchmarks.md), so a
+    /// full queue is tens of milliseconds of waiting, and 512 buyers of one product (the
+    /// benchmarks' largest load) still queue rather than being turned away.
+    pub const DEFAULT_QUEUE: usize = 512;
 }
 
 impl Default for Batching {
-    /// 4 lanes of up to 64 orders: measured on two cores with PostgreSQL in
-    /// `docs/benchmarks.md`.
+    /// 4 lanes of up to 64 orders (measured on two cores with PostgreSQL in
+    /// `docs/benchmarks.md`), each with a queue of [`Batching::DEFAULT_QUEUE`].
     fn default() -> Self {
-        Self { lanes: 4, max_orders: 64 }
+        Self { lanes: 4, max_orders: 64, queue: Self::DEFAULT_QUEUE }
     }
 }
 
@@ -60,7 +81,9 @@ impl Lanes {
         let max_orders = batching.max_orders.max(1);
         let (senders, workers) = (0..batching.lanes.max(1))
             .map(|_| {
-                let (sender, receiver) = mpsc::channel(max_orders);
+                // tokio's channel holds exactly `queue` messages whatever the number of
+                // senders (a futures channel adds one slot per sender clone: unbounded).
+                let (sender, receiver) = mpsc::channel(batching.queue.max(1));
                 let worker = work(Arc::clone(reserver), receiver, max_orders).boxed();
                 (sender, worker)
             })
@@ -68,13 +91,17 @@ impl Lanes {
         (Self { senders }, workers)
     }
 
-    /// Queues `pending` on its lane and waits for its answer.
+    /// Queues `pending` on its lane and waits for its answer; refuses it at once when the
+    /// lane's queue is full.
     pub(super) async fn submit(&self, pending: Pending) -> Result<CheckedOut, CheckoutError> {
         let lane = pending.lane(self.senders.len());
         let (reply, answer) = oneshot::channel();
-        let mut sender = self.senders[lane].clone();
-        if sender.send((pending, reply)).await.is_err() {
-            return Err(CheckoutError::Unavailable("the checkout workers have stopped".into()));
+        match self.senders[lane].try_send((pending, reply)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(CheckoutError::Overloaded),
+            Err(TrySendError::Closed(_)) => {
+                return Err(CheckoutError::Unavailable("the checkout workers have stopped".into()));
+            }
         }
         // A dropped reply means the worker lost the batch (it panicked): whether the batch was
         // committed is unknown, which is what 503 and an idempotent retry are for.
@@ -91,7 +118,7 @@ async fn work(
     mut queue: mpsc::Receiver<(Pending, Reply)>,
     max_orders: usize,
 ) {
-    while let Some(first) = queue.next().await {
+    while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < max_orders {
             // Only what is already queued: waiting for more would tax the lone buyer.
@@ -100,8 +127,15 @@ async fn work(
                 Err(_) => break,
             }
         }
-        // A buyer who gave up (timed out, disconnected) is not reserved for.
-        batch.retain(|(_, reply)| !reply.is_canceled());
+        // A buyer who gave up (disconnected) or whose deadline passed while queued is not
+        // reserved for; the store re-checks the deadline just before the commit.
+        let now = Instant::now();
+        let (batch, gone): (Vec<_>, Vec<_>) = batch
+            .into_iter()
+            .partition(|(pending, reply)| !reply.is_canceled() && !pending.overdue(now));
+        for (_, reply) in gone {
+            let _ = reply.send(Err(CheckoutError::TimedOut));
+        }
         if batch.is_empty() {
             continue;
         }
@@ -109,7 +143,9 @@ async fn work(
         match AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
-                    // The buyer may have gone meanwhile; its order stands and expires unpaid.
+                    // The buyer may have gone meanwhile (its commit outlived its deadline):
+                    // its order stands, answered by the key's effect on a keyed retry, and
+                    // expires unpaid otherwise.
                     let _ = reply.send(answer);
                 }
             }

@@ -41,6 +41,14 @@ pub enum CheckoutError {
     /// the key now answers for it.
     #[error("the idempotency key is now held by another request")]
     IdempotencyClaimLost,
+    /// The checkout's deadline passed before its commit could be made: nothing was reserved,
+    /// and a retry starts afresh.
+    #[error("the checkout ran past its deadline; nothing was reserved")]
+    TimedOut,
+    /// Too many checkouts are already waiting for the same lane: refused at once, without
+    /// touching the store, rather than queued past the caller's timeout. Retry shortly.
+    #[error("too many checkouts are waiting; try again shortly")]
+    Overloaded,
     /// The store failed. Not retried.
     #[error("the checkout could not be recorded")]
     Unavailable(#[source] BoxError),

@@ -2,12 +2,13 @@
 //! first *prepared* (cart validated and priced, no stock read), then *reserved* with others
 //! against one read of their products' stock and committed in one transaction.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use domain::order::OrderChange;
 use domain::ports::{Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StoreError};
-use domain::{Cart, Order, ProductId, ProductStock, StockChange, StockError, Timestamp};
+use domain::{Cart, Order, OrderId, ProductId, ProductStock, StockChange, StockError, Timestamp};
 
 use super::command::{CheckoutCommand, CheckoutConfig};
 use super::outcome::{CheckedOut, CheckoutError};
@@ -15,13 +16,14 @@ use crate::Ports;
 use crate::cart::cart_of;
 use crate::retry::{Retried, RetryError, retry_on_conflict};
 
-/// A checkout that passed every check that needs no stock: its cart, its priced order, and
-/// the idempotency claim it runs under, if any.
+/// A checkout that passed every check that needs no stock: its cart, its priced order, the
+/// idempotency claim it runs under and the moment its caller stops waiting, if any.
 pub(super) struct Pending {
     cart: Cart,
     order: Order,
     at: Timestamp,
     claim: Option<KeyClaim>,
+    deadline: Option<Instant>,
 }
 
 impl Pending {
@@ -32,8 +34,13 @@ impl Pending {
         usize::try_from(first % lanes.max(1) as u128).unwrap_or(0)
     }
 
-    /// Whether this checkout's idempotency claim is among those found `lost`.
-    fn lost_claim(&self, lost: &HashSet<IdempotencyKey>) -> bool {
+    /// Whether the caller has stopped waiting by `now`: then this checkout must not commit.
+    pub(super) fn overdue(&self, now: Instant) -> bool {
+        self.deadline.is_some_and(|deadline| deadline <= now)
+    }
+
+    /// Whether this checkout's idempotency claim is among the `lost` ones.
+    fn claims_any(&self, lost: &[IdempotencyKey]) -> bool {
         self.claim.as_ref().is_some_and(|claim| lost.contains(claim.key()))
     }
 
@@ -41,7 +48,10 @@ impl Pending {
     /// new order, and under a key, the key's effect.
     fn changeset(&self, changes: &[StockChange]) -> Changeset {
         let order = OrderChange::Created(self.order.clone());
-        let changeset = Changeset::new(changes.to_vec(), Some(order), self.at);
+        let mut changeset = Changeset::new(changes.to_vec(), Some(order), self.at);
+        if let Some(deadline) = self.deadline {
+            changeset = changeset.with_deadline(deadline);
+        }
         match &self.claim {
             Some(claim) => changeset.with_key(KeyEffect {
                 claim: claim.clone(),
@@ -87,40 +97,61 @@ impl Reserver {
             self.config.reservation_ttl,
         )
         .map_err(CheckoutError::Unpriceable)?;
-        Ok(Pending { cart, order, at, claim: command.idempotency })
+        Ok(Pending { cart, order, at, claim: command.idempotency, deadline: command.deadline })
     }
 
     /// Reserves `batch` in arrival order against one read of its products' stock, and commits
     /// every cart that fits, with its order, in one transaction. Each checkout gets its own
     /// answer, in `batch`'s order: a cart that no longer fits is refused while the others
-    /// succeed. A lost race re-reads and decides the whole batch again; so does a commit that
-    /// found some buyers' idempotency claims taken over, without those buyers, who are told
-    /// their key is in use (the request that took it over answers for it).
+    /// succeed. A lost race re-reads and decides the whole batch again. So does a commit that
+    /// could not be made for some of its buyers, without them: those whose idempotency claims
+    /// were taken over are told their key is in use (the request that took it over answers for
+    /// it), those past their deadline that they timed out.
     pub(super) async fn reserve(
         &self,
         batch: Vec<Pending>,
     ) -> Vec<Result<CheckedOut, CheckoutError>> {
-        let mut lost: HashSet<IdempotencyKey> = HashSet::new();
+        // Buyers left out of the batch, by index, with their answers.
+        let mut left_out: HashMap<usize, CheckoutError> = HashMap::new();
         let outcome = loop {
-            let live: Vec<&Pending> = batch.iter().filter(|p| !p.lost_claim(&lost)).collect();
+            let live: Vec<&Pending> = (batch.iter().enumerate())
+                .filter(|(i, _)| !left_out.contains_key(i))
+                .map(|(_, pending)| pending)
+                .collect();
+            if live.is_empty() {
+                break Ok(Retried { value: (Vec::new(), 0), attempts: 0 });
+            }
+            let before = left_out.len();
             match self.reserve_live(&live).await {
                 Err(RetryError::Store(StoreError::ClaimsLost(keys))) => {
-                    let before = lost.len();
-                    lost.extend(keys);
-                    // Each round leaves out at least one more buyer, so this ends; a store
-                    // naming no key of this batch would otherwise loop.
-                    if lost.len() == before {
-                        let err = StoreError::unavailable("claims lost outside the batch");
-                        break Err(RetryError::Store(err));
-                    }
+                    leave_out(
+                        &batch,
+                        &mut left_out,
+                        |p| p.claims_any(&keys),
+                        || CheckoutError::IdempotencyClaimLost,
+                    );
+                }
+                Err(RetryError::Store(StoreError::Overdue(orders))) => {
+                    leave_out(
+                        &batch,
+                        &mut left_out,
+                        |p| orders.contains(&p.order.id()),
+                        || CheckoutError::TimedOut,
+                    );
                 }
                 outcome => break outcome,
             }
+            // Each round leaves out at least one more buyer, so this ends; a store naming no
+            // buyer of this batch would otherwise loop.
+            if left_out.len() == before {
+                let err = StoreError::unavailable("the store refused buyers outside the batch");
+                break Err(RetryError::Store(err));
+            }
         };
         let (live, gone): (Vec<_>, Vec<_>) =
-            batch.into_iter().enumerate().partition(|(_, p)| !p.lost_claim(&lost));
+            batch.into_iter().enumerate().partition(|(i, _)| !left_out.contains_key(i));
         let mut answers: Vec<_> =
-            gone.into_iter().map(|(i, _)| (i, Err(CheckoutError::IdempotencyClaimLost))).collect();
+            (gone.into_iter()).filter_map(|(i, _)| Some((i, Err(left_out.remove(&i)?)))).collect();
         answers.extend(self.answers(live, outcome));
         answers.sort_by_key(|(i, _)| *i);
         answers.into_iter().map(|(_, answer)| answer).collect()
@@ -136,6 +167,14 @@ impl Reserver {
             .into_iter()
             .collect();
         let attempt = || async {
+            // A buyer who has stopped waiting is not read for, let alone committed: the
+            // store would refuse its changeset at the commit anyway (see `changeset`).
+            let now = Instant::now();
+            let overdue: Vec<OrderId> =
+                live.iter().filter(|p| p.overdue(now)).map(|p| p.order.id()).collect();
+            if !overdue.is_empty() {
+                return Err(StoreError::Overdue(overdue));
+            }
             let mut stocks: HashMap<ProductId, ProductStock> =
                 (self.ports.stock.get_many(&ids).await?)
                     .into_iter()
@@ -189,6 +228,21 @@ impl Reserver {
                     .map(|(i, pending)| (i, Err(store_failure(&err, &pending.cart))))
                     .collect()
             }
+        }
+    }
+}
+
+/// Adds to `left_out` each buyer of `batch` not already in it that `matches`, answered with
+/// `answer`.
+fn leave_out(
+    batch: &[Pending],
+    left_out: &mut HashMap<usize, CheckoutError>,
+    matches: impl Fn(&Pending) -> bool,
+    answer: impl Fn() -> CheckoutError,
+) {
+    for (i, pending) in batch.iter().enumerate() {
+        if matches(pending) {
+            left_out.entry(i).or_insert_with(&answer);
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::test_support::{
 use crate::{CartLine, RetryPolicy};
 
 fn command(lines: Vec<CartLine>) -> CheckoutCommand {
-    CheckoutCommand { lines, customer_id: None, idempotency: None }
+    CheckoutCommand { lines, customer_id: None, idempotency: None, deadline: None }
 }
 
 fn checkout(mocks: Mocks, max_attempts: u32) -> Checkout {

@@ -31,6 +31,10 @@ pub enum StoreError {
     /// nor anything else of the same commit.
     #[error("{} idempotency claim(s) lost", .0.len())]
     ClaimsLost(Vec<IdempotencyKey>),
+    /// The deadline of the changesets of these orders passed before the commit could be made
+    /// (see [`super::Changeset::with_deadline`]): nothing of the commit was written.
+    #[error("{} changeset(s) past their deadline", .0.len())]
+    Overdue(Vec<OrderId>),
     /// Another product already has this SKU.
     #[error("a product with SKU {0} already exists")]
     DuplicateSku(Sku),

@@ -1,6 +1,7 @@
 //! [`UnitOfWork`]: the all-or-nothing write of a checkout, payment, cancellation or expiry.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use async_trait::async_trait;
 
@@ -18,6 +19,7 @@ pub struct Changeset {
     order: Option<OrderChange>,
     reason: Option<String>,
     key: Option<KeyEffect>,
+    deadline: Option<Instant>,
     at: Timestamp,
 }
 
@@ -26,7 +28,7 @@ impl Changeset {
     #[must_use]
     pub fn new(mut stock: Vec<StockChange>, order: Option<OrderChange>, at: Timestamp) -> Self {
         stock.sort_by_key(StockChange::product_id);
-        Self { stock, order, reason: None, key: None, at }
+        Self { stock, order, reason: None, key: None, deadline: None, at }
     }
 
     /// The same changeset with a free-text reason recorded in its ledger entries.
@@ -40,6 +42,21 @@ impl Changeset {
     #[must_use]
     pub fn with_key(self, key: KeyEffect) -> Self {
         Self { key: Some(key), ..self }
+    }
+
+    /// The same changeset, to be committed only if the commit is made before `deadline`: the
+    /// moment its requester stops waiting for the answer. A store checks it last, just before
+    /// its commit, and rolls back with [`StoreError::Overdue`] naming the changeset's order
+    /// when it has passed, so that no one holds a reservation they were told had failed.
+    #[must_use]
+    pub fn with_deadline(self, deadline: Instant) -> Self {
+        Self { deadline: Some(deadline), ..self }
+    }
+
+    /// The moment after which this changeset must not be committed, if any.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The idempotency key's effect recorded with this changeset, if any.
@@ -95,6 +112,8 @@ pub trait UnitOfWork: Send + Sync {
     ///   to update is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the
     ///   transaction for a concurrent one.
+    /// - MUST return [`StoreError::Overdue`] and write nothing when the changeset's deadline
+    ///   has passed by the time the commit would be made.
     /// - MUST return [`StoreError::Unavailable`] for any other failure.
     async fn commit(&self, changeset: Changeset) -> Result<(), StoreError>;
 

@@ -50,7 +50,7 @@ fn checkouts(db: &TestDb, writes: StockWrites, commits: Commits) -> Vec<Arc<Chec
             .map(|_| {
                 // Small batches and two lanes, so that a race of a few hundred buyers makes many
                 // batches that meet on the same rows.
-                let batching = Batching { lanes: 2, max_orders: 16 };
+                let batching = Batching { lanes: 2, max_orders: 16, ..Batching::default() };
                 let (checkout, workers) = Checkout::batched(ports(db, writes), config, batching);
                 for worker in workers {
                     tokio::spawn(worker);
@@ -88,7 +88,12 @@ async fn race(
             let checkout = Arc::clone(checkout);
             tokio::spawn(async move {
                 checkout
-                    .execute(CheckoutCommand { lines, customer_id: None, idempotency: None })
+                    .execute(CheckoutCommand {
+                        lines,
+                        customer_id: None,
+                        idempotency: None,
+                        deadline: None,
+                    })
                     .await
             })
         })

@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use domain::ports::{Changeset, ClaimToken, IdempotencyKey, KeyClaim, MockIdGenerator, StoreError};
 
@@ -47,11 +48,16 @@ fn batches(mocks: &mut Mocks) -> Arc<Mutex<Vec<Vec<Changeset>>>> {
 fn batched(mocks: Mocks) -> (Checkout, Vec<BatchWorker>) {
     let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
     let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
-    Checkout::batched(mocks.into_ports(), config, Batching { lanes: 4, max_orders: 64 })
+    Checkout::batched(mocks.into_ports(), config, Batching::default())
 }
 
 fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
-    Box::pin(checkout.execute(CheckoutCommand { lines, customer_id: None, idempotency: None }))
+    Box::pin(checkout.execute(CheckoutCommand {
+        lines,
+        customer_id: None,
+        idempotency: None,
+        deadline: None,
+    }))
 }
 
 /// Polls each buyer once: it validates its cart and queues, then waits for the worker.
@@ -213,6 +219,7 @@ async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_
         lines: vec![line(1, 1)],
         customer_id: None,
         idempotency: Some(claim.clone()),
+        deadline: None,
     };
     let mut buyers: Vec<Buyer<'_>> =
         vec![Box::pin(checkout.execute(keyed(&lost))), Box::pin(checkout.execute(keyed(&held)))];
@@ -225,4 +232,77 @@ async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_
     assert_eq!((placed.order.id(), placed.batch_orders), (oid(2), 1));
     let seen = seen.lock().expect("lock").clone();
     assert_eq!(seen, vec![vec![lost.key().clone(), held.key().clone()], vec![held.key().clone()]]);
+}
+
+/// A buyer of product 1 who stops waiting at `deadline`.
+fn waiting_until(checkout: &Checkout, deadline: Instant) -> Buyer<'_> {
+    let command = CheckoutCommand {
+        lines: vec![line(1, 1)],
+        customer_id: None,
+        idempotency: None,
+        deadline: Some(deadline),
+    };
+    Box::pin(checkout.execute(command))
+}
+
+#[tokio::test]
+async fn a_buyer_whose_deadline_passed_in_the_queue_is_not_reserved_for() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let seen = batches(&mut mocks);
+    let (checkout, workers) = batched(mocks);
+    let now = Instant::now();
+    let mut buyers = vec![
+        waiting_until(&checkout, now),
+        waiting_until(&checkout, now + std::time::Duration::from_secs(60)),
+    ];
+    queue_all(&mut buyers).await;
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert!(matches!(answers[0], Err(CheckoutError::TimedOut)), "{:?}", answers[0]);
+    assert_eq!(answers[1].as_ref().expect("still waiting: served").order.id(), oid(2));
+    let seen = seen.lock().expect("lock");
+    let orders: Vec<_> = seen.iter().flatten().map(Changeset::order_id).collect();
+    assert_eq!(orders, vec![Some(oid(2))], "only the buyer still waiting is committed");
+    assert!(seen[0][0].deadline().is_some(), "the store re-checks the deadline at its commit");
+}
+
+#[tokio::test]
+async fn a_commit_refused_as_overdue_for_one_buyer_is_made_without_it() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
+        let orders: Vec<_> = batch.iter().filter_map(Changeset::order_id).collect();
+        sink.lock().expect("lock").push(orders.clone());
+        // The store found the first buyer's deadline passed while it waited for the row lock.
+        if orders.contains(&oid(1)) { Err(StoreError::Overdue(vec![oid(1)])) } else { Ok(()) }
+    });
+    let (checkout, workers) = batched(mocks);
+    let later = Instant::now() + std::time::Duration::from_secs(60);
+    let mut buyers = vec![waiting_until(&checkout, later), waiting_until(&checkout, later)];
+    queue_all(&mut buyers).await;
+
+    let (answers, _) = serve(workers, buyers).await;
+
+    assert!(matches!(answers[0], Err(CheckoutError::TimedOut)), "{:?}", answers[0]);
+    let placed = answers[1].as_ref().expect("the other buyer is served");
+    assert_eq!((placed.order.id(), placed.batch_orders), (oid(2), 1));
+    assert_eq!(*seen.lock().expect("lock"), vec![vec![oid(1), oid(2)], vec![oid(2)]]);
+}
+
+#[tokio::test]
+async fn a_full_lane_refuses_at_once_without_touching_the_store() {
+    let mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+    let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
+    let batching = Batching { lanes: 1, max_orders: 64, queue: 2 };
+    // No commit is expected: the workers never run while the lane fills.
+    let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
+    let mut buyers = vec![buyer(&checkout, vec![line(1, 1)]), buyer(&checkout, vec![line(1, 1)])];
+    queue_all(&mut buyers).await;
+
+    let refused = buyer(&checkout, vec![line(1, 1)]).await;
+
+    assert!(matches!(refused, Err(CheckoutError::Overloaded)), "{refused:?}");
 }
