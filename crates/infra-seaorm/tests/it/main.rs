@@ -12,6 +12,7 @@ mod expiry;
 mod fixtures;
 mod idempotency;
 mod ledger;
+mod overload;
 mod race;
 mod reconciliation;
 mod roundtrip;

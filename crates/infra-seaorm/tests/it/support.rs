@@ -14,6 +14,8 @@ pub use testkit::Backend;
 /// One test's database and the adapters over it.
 pub struct TestDb {
     pub db: DatabaseConnection,
+    /// Where `db` connects, for a test that needs a pool of its own.
+    pub url: String,
     pub backend: Backend,
     pub adapters: SeaOrmAdapters,
 }
@@ -53,7 +55,7 @@ pub async fn run(backend: Backend, case: impl AsyncFnOnce(&TestDb)) {
         // The contract cases of stale versions are about the seed's compare-and-swap; guarded
         // writes (the production default) are named where a case is about them.
         let adapters = SeaOrmAdapters::with_stock_writes(&db, StockWrites::CompareAndSwap);
-        let test = TestDb { db, backend, adapters };
+        let test = TestDb { db, url: database.url().to_owned(), backend, adapters };
         case(&test).await;
         // After a panic the pool is dropped instead, closing its connections just the same.
         test.db.close().await.expect("close the test pool");
@@ -75,7 +77,8 @@ impl TestDb {
         row.try_get_by_index(0).expect("an integer")
     }
 
-    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
+    /// `sql`, written with `$1, $2, …` placeholders, as a statement of this backend.
+    pub fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
         let backend = self.db.get_database_backend();
         let sql = match backend {
             DbBackend::Postgres => sql.to_owned(),

@@ -1,0 +1,75 @@
+//! Under overload: a commit past its requester's deadline writes nothing, and a statement
+//! stuck behind a row lock gives up within its bounded wait as a lost race.
+
+use std::time::{Duration, Instant};
+
+use domain::ports::{Changeset, IdGenerator, OrderRepository, StoreError, UnitOfWork};
+use domain::{Cart, Order, OrderChange};
+use infra_seaorm::system::UuidV7Ids;
+use infra_seaorm::{SeaOrmAdapters, StockWrites, Waits};
+use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+
+use crate::fixtures::{minutes, price, product, qty, stock, t0};
+use crate::support::{TestDb, on_every_backend};
+
+on_every_backend!(
+    a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batch,
+    a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict,
+);
+
+/// A checkout of one unit of each of `stocks`' products, read as they are.
+fn one_each(stocks: &mut [domain::ProductStock]) -> (Order, Changeset) {
+    let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(1)))).expect("cart");
+    let order =
+        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
+            .expect("order");
+    let changes = stocks.iter_mut().map(|s| s.reserve(qty(1)).expect("reserve")).collect();
+    let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
+    (order, changeset)
+}
+
+async fn a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batch(db: &TestDb) {
+    let (_, mut stock_a) = product(db, "DL-1", 5).await;
+    let (gone, late) = one_each(std::slice::from_mut(&mut stock_a));
+    let (waiting, timely) = one_each(std::slice::from_mut(&mut stock_a));
+    let late = late.with_deadline(Instant::now());
+    let timely = timely.with_deadline(Instant::now() + Duration::from_secs(60));
+
+    let err = db.adapters.unit_of_work.commit_all(vec![late, timely]).await.expect_err("overdue");
+
+    assert!(matches!(&err, StoreError::Overdue(ids) if ids == &[gone.id()]), "{err:?}");
+    for order in [&gone, &waiting] {
+        assert_eq!(db.adapters.orders.get(order.id()).await.expect("get"), None, "no order");
+    }
+    let stored = stock(db, stock_a.product_id()).await;
+    assert_eq!((stored.reserved().get(), stored.version().get()), (0, 1), "stock untouched");
+}
+
+async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(db: &TestDb) {
+    let (product, mut read) = product(db, "LW-1", 5).await;
+    let waits = Waits { lock: Duration::from_secs(1), statement: Duration::from_secs(30) };
+    let bounded = infra_seaorm::connect_with_pool(&db.url, Some(2), Some(waits))
+        .await
+        .expect("a bounded pool");
+    let adapters = SeaOrmAdapters::with_stock_writes(&bounded, StockWrites::Guarded);
+    // Another session holds the row lock (on SQLite: the write lock) and does not let go.
+    let holder = db.db.begin().await.expect("begin");
+    let lock = "UPDATE product_stock SET version = version WHERE product_id = $1";
+    holder
+        .execute_raw(db.statement(lock, vec![Value::from(product.id.as_uuid())]))
+        .await
+        .expect("take the row lock");
+    let (order, changeset) = one_each(std::slice::from_mut(&mut read));
+
+    let started = Instant::now();
+    let err = adapters.unit_of_work.commit(changeset).await.expect_err("the lock is held");
+    let waited = started.elapsed();
+
+    holder.rollback().await.expect("let go");
+    assert!(err.is_conflict(), "a lock wait that runs out is a lost race: {err:?}");
+    // MariaDB counts its wait in whole seconds and checks it coarsely.
+    assert!(waited >= Duration::from_millis(900), "it waited for the lock: {waited:?}");
+    assert!(waited < Duration::from_secs(4), "and gave up within its bound: {waited:?}");
+    assert_eq!(adapters.orders.get(order.id()).await.expect("get"), None, "nothing written");
+    bounded.close().await.expect("close");
+}
