@@ -62,6 +62,13 @@ impl ApiProcess {
         self.addr
     }
 
+    /// The process's resident memory in KiB (Linux), for tests that watch it stay flat.
+    pub fn resident_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     async fn wait_until_ready(&mut self, log: &Path) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {

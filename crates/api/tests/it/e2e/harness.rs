@@ -99,7 +99,7 @@ fn resume(failure: JoinError) -> ! {
 /// it; killed when dropped.
 pub struct Server {
     pub api: Api,
-    _process: ApiProcess,
+    pub process: ApiProcess,
 }
 
 impl Server {
@@ -110,7 +110,7 @@ impl Server {
         settings.extend_from_slice(env);
         let binary = env!("CARGO_BIN_EXE_checkout-api");
         let process = ApiProcess::start(binary, database.url(), log, &settings).await;
-        Self { api: Api::new(database.backend(), process.addr()), _process: process }
+        Self { api: Api::new(database.backend(), process.addr()), process }
     }
 }
 

@@ -19,6 +19,7 @@ mod if_match;
 mod malformed_input;
 mod operations;
 mod order_lifecycle;
+mod overload;
 mod pagination;
 mod processes;
 mod reconciliation;
