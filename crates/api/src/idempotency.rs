@@ -77,12 +77,12 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
 async fn settle(state: &AppState, claim: &KeyClaim, response: Response) -> Response {
     let idempotency = &state.services.idempotency;
     if !worth_keeping(response.status()) {
-        idempotency.abandon(claim).await;
+        let_go(state, claim).await;
         return response;
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        idempotency.abandon(claim).await;
+        let_go(state, claim).await;
         return ApiError::Internal("the response body could not be buffered".into())
             .into_response();
     };
@@ -97,9 +97,25 @@ async fn settle(state: &AppState, claim: &KeyClaim, response: Response) -> Respo
         Ok(body) => {
             idempotency.finish(claim, StoredResponse { status: parts.status.as_u16(), body }).await
         }
-        Err(_) => idempotency.abandon(claim).await,
+        Err(_) => let_go(state, claim).await,
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Releases `claim` before answering when the store lets it at once; otherwise keeps trying
+/// in the background ([`application::idempotency::Idempotency::abandon_until_stale`]) rather
+/// than hold the answer back.
+async fn let_go(state: &AppState, claim: &KeyClaim) {
+    if !state.services.idempotency.abandon(claim).await {
+        release_later(state.clone(), claim.clone());
+    }
+}
+
+/// Releases `claim` from a task of its own, retried until it is made or the claim goes stale.
+fn release_later(state: AppState, claim: KeyClaim) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move { state.services.idempotency.abandon_until_stale(&claim).await });
+    }
 }
 
 /// A claim that is released when dropped before [`Held::disarm`]: the request holding it was
@@ -125,11 +141,9 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        let Some(claim) = self.claim.take() else { return };
         // A dropped future cannot await: the release runs as a task of its own.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let state = self.state.clone();
-            runtime.spawn(async move { state.services.idempotency.abandon(&claim).await });
+        if let Some(claim) = self.claim.take() {
+            release_later(self.state.clone(), claim);
         }
     }
 }

@@ -97,11 +97,35 @@ impl Idempotency {
 
     /// Forgets the claim of a request that failed transiently, so that a retry runs afresh —
     /// unless its effect committed after all (a lost answer), which the retry then rebuilds.
+    /// One attempt; returns whether it was made (`false`: the store failed, logged).
     #[tracing::instrument(skip_all, fields(key = %claim.key()))]
-    pub async fn abandon(&self, claim: &KeyClaim) {
-        if let Err(err) = self.ports.idempotency.release(claim).await {
-            let key = claim.key();
-            tracing::error!(error = &err as &dyn std::error::Error, %key, "cannot release key");
+    pub async fn abandon(&self, claim: &KeyClaim) -> bool {
+        match self.ports.idempotency.release(claim).await {
+            Ok(()) => true,
+            Err(err) => {
+                let key = claim.key();
+                tracing::warn!(error = &err as &dyn std::error::Error, %key, "cannot release key");
+                false
+            }
+        }
+    }
+
+    /// [`Idempotency::abandon`], retried until it is made or the claim would go stale anyway:
+    /// for a claim whose release must not be lost because the store was busy at that moment
+    /// (SQLite's write lock held by another session) or briefly away, which would otherwise
+    /// answer the client's retries 409 "in use" for the whole stale window.
+    pub async fn abandon_until_stale(&self, claim: &KeyClaim) {
+        let window =
+            chrono::TimeDelta::from_std(self.stale_after).unwrap_or(chrono::TimeDelta::MAX);
+        let give_up = self.ports.clock.now() + window;
+        let mut pause = Duration::from_millis(50);
+        while !self.abandon(claim).await {
+            if self.ports.clock.now() >= give_up {
+                tracing::error!(key = %claim.key(), "gave up releasing key; it goes stale");
+                return;
+            }
+            self.ports.clock.sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
     }
 

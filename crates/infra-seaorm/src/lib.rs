@@ -32,6 +32,11 @@ pub use stock::SeaOrmStockRepository;
 pub use unit_of_work::SeaOrmUnitOfWork;
 pub use write::StockWrites;
 
+/// The most ids one `IN (…)` list binds: a group-commit batch may involve up to
+/// `max-orders × 100` products, past SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
+/// per statement, so lookups by id go in slices of this size.
+pub(crate) const IDS_PER_QUERY: usize = 1_000;
+
 /// Every adapter of this crate, sharing one connection pool.
 #[derive(Debug, Clone)]
 pub struct SeaOrmAdapters {

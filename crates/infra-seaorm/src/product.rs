@@ -12,6 +12,7 @@ use sea_orm::{
     QuerySelect,
 };
 
+use crate::IDS_PER_QUERY;
 use crate::entities::{product_stock, products, stock_movements};
 use crate::error::{is_duplicate_sku, store_error};
 use crate::transaction::{begin_write, finish};
@@ -104,14 +105,17 @@ impl ProductRepository for SeaOrmProductRepository {
         if missing.is_empty() {
             return Ok(found);
         }
-        let loaded = products::Entity::find()
-            .filter(products::Column::Id.is_in(missing))
-            .all(&self.db)
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(products::Model::into_domain)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut loaded = Vec::with_capacity(missing.len());
+        for slice in missing.chunks(IDS_PER_QUERY) {
+            let rows = products::Entity::find()
+                .filter(products::Column::Id.is_in(slice.iter().copied()))
+                .all(&self.db)
+                .await
+                .map_err(store_error)?;
+            for row in rows {
+                loaded.push(row.into_domain()?);
+            }
+        }
         self.remember(&loaded);
         found.extend(loaded);
         Ok(found)

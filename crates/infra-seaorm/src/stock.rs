@@ -6,6 +6,7 @@ use domain::ports::{Changeset, KeyEffect, StockRepository, StoreError};
 use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+use crate::IDS_PER_QUERY;
 use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
 use crate::write::{self, StockWrites};
@@ -45,19 +46,18 @@ impl StockRepository for SeaOrmStockRepository {
 
     #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError> {
-        if product_ids.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::with_capacity(product_ids.len());
+        for slice in product_ids.chunks(IDS_PER_QUERY) {
+            let rows = product_stock::Entity::find()
+                .filter(product_stock::Column::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .all(&self.db)
+                .await
+                .map_err(store_error)?;
+            for row in rows {
+                found.push(row.into_domain()?);
+            }
         }
-        product_stock::Entity::find()
-            .filter(
-                product_stock::Column::ProductId.is_in(product_ids.iter().map(|id| id.as_uuid())),
-            )
-            .all(&self.db)
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(product_stock::Model::into_domain)
-            .collect()
+        Ok(found)
     }
 
     #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind().as_str()))]

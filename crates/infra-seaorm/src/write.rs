@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
 use domain::{
-    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockSpan, Timestamp,
-    Version,
+    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockCount, StockSpan,
+    Timestamp, Version,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
-    sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 
 use crate::entities::{order_lines, orders, product_stock, stock_movements};
@@ -185,13 +185,23 @@ async fn write_stock_guarded(
         .filter(Column::ProductId.eq(change.product_id().as_uuid()))
         // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
         .filter(new_reserved.clone().gte(0))
-        .filter(new_on_hand.gte(new_reserved));
+        .filter(new_on_hand.clone().gte(new_reserved))
+        // The ceiling too, on the stored row: a concurrent delivery may have raised it since
+        // the read the domain checked.
+        .filter(new_on_hand.lte(StockCount::MAX));
     // The stored row comes back with the UPDATE where the backend can (RETURNING: PostgreSQL,
     // SQLite), saving a round trip per line; MariaDB reads it back, still under our row lock.
+    // That read is a locking one: a plain SELECT would open a REPEATABLE READ snapshot, and
+    // with `innodb_snapshot_isolation` (MariaDB's default from 11.8) the batch's next UPDATE
+    // of a row committed since then would fail with 1020 (seen on 10.11 with it switched on).
     let stored = if txn.support_returning() {
         update.exec_with_returning(txn).await.map_err(store_error)?.pop()
     } else if update.exec(txn).await.map_err(store_error)?.rows_affected == 1 {
-        Entity::find_by_id(change.product_id().as_uuid()).one(txn).await.map_err(store_error)?
+        Entity::find_by_id(change.product_id().as_uuid())
+            .lock_exclusive()
+            .one(txn)
+            .await
+            .map_err(store_error)?
     } else {
         None
     };

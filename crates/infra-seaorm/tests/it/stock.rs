@@ -3,6 +3,7 @@
 
 use domain::ports::{StockRepository, StoreError};
 use domain::{ProductStock, StockCount};
+use infra_seaorm::{SeaOrmAdapters, StockWrites};
 
 use crate::fixtures::{new_product_id, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
@@ -11,6 +12,7 @@ on_every_backend!(
     a_write_bumps_the_version,
     a_stale_write_is_a_stock_conflict_and_writes_nothing,
     a_write_to_a_missing_row_is_product_not_found,
+    a_guarded_delivery_never_lifts_the_stored_count_past_the_ceiling,
 );
 
 async fn a_write_bumps_the_version(db: &TestDb) {
@@ -47,4 +49,19 @@ async fn a_write_to_a_missing_row_is_product_not_found(db: &TestDb) {
     let err = db.adapters.stock.save(change, None, None, t0()).await.expect_err("no such row");
 
     assert!(matches!(err, StoreError::ProductNotFound(id) if id == missing), "{err:?}");
+}
+
+async fn a_guarded_delivery_never_lifts_the_stored_count_past_the_ceiling(db: &TestDb) {
+    let guarded = SeaOrmAdapters::with_stock_writes(&db.db, StockWrites::Guarded);
+    let (product, read) = product(db, "V-CEIL", StockCount::MAX - 5).await;
+    let (mut first, mut second) = (read, read);
+    let delivery = first.adjust(5).expect("up to the ceiling");
+    guarded.stock.save(delivery, None, None, t0()).await.expect("the first delivery");
+
+    // Checked by the domain against the count it read, 5 under the ceiling: fine there.
+    let late = second.adjust(5).expect("fits the count read");
+    let err = guarded.stock.save(late, None, None, t0()).await.expect_err("past the ceiling");
+
+    assert!(err.is_conflict(), "refused as a lost race, to be re-read: {err:?}");
+    assert_eq!(stock(db, product.id).await.on_hand().get(), StockCount::MAX, "at the ceiling");
 }
