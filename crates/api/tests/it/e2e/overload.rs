@@ -77,7 +77,9 @@ async fn a_lock_held_past_the_timeout_leaves_no_reservation_nobody_was_told_of(
             matches!(*status, 201 | 503) || in_use && *at < released_at + SETTLE,
             "only 201 or 503 (a key in use only while the lock is held): {status} {slug}"
         );
-        assert!(*took < TIMEOUT + Duration::from_millis(500), "answered in time: {took:?}");
+        // In time: the timeout plus scheduling slack on a loaded CI machine, well short of
+        // the 3 s the lock is held.
+        assert!(*took < TIMEOUT + Duration::from_secs(1), "answered in time: {took:?}");
     }
     for answers in &told {
         let (status, ..) = answers.last().expect("an answer");
