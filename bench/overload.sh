@@ -19,11 +19,14 @@ PORT=18098; TOKEN=bench; DB=bench_overload
 LOADGEN=${LOADGEN:-target/release/checkout-loadgen}
 OHA=${OHA:-$(command -v oha || echo /work/.tools/bin/oha)}
 builds=("$@"); [ ${#builds[@]} -gt 0 ] || builds=(target/release)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; true' EXIT
 
 serve() { # build_dir -> pid in $server
   psql -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
   psql -qc "CREATE DATABASE $DB" postgres
   RUST_LOG=warn "$1/checkout-api" --database-url "postgres://postgres@127.0.0.1:5432/$DB" \
+    --request-timeout "${TIMEOUT:-30}" \
     --bind 127.0.0.1:$PORT --admin-token $TOKEN --log-format json >/tmp/overload-server.log 2>&1 &
   server=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && return; sleep 0.1; done
@@ -44,11 +47,22 @@ for build in "${builds[@]}"; do
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   offer=$((rate * 4))
   echo "== $build: capacity $rate orders/s at 64 clients; offering $offer requests/s for 15 s"
-  "$OHA" --no-tui -z 15s -q "$offer" -c 2000 --latency-correction --disable-keepalive=false \
+  "$OHA" --no-tui -z 15s --wait-ongoing-requests-after-deadline -q "$offer" -c "${CONNECTIONS:-4000}" \
+    --stats-success-breakdown --output-format json \
     -m POST -H 'content-type: application/json' \
     -d "{\"items\":[{\"product_id\":\"$product\",\"quantity\":1}]}" \
-    "http://127.0.0.1:$PORT/v1/checkout" |
-    grep -E 'Success rate|Requests/sec|Slowest|Fastest|Average|50.00%|90.00%|99.00%|99.90%|\[[0-9]{3}\]|Error'
+    "http://127.0.0.1:$PORT/v1/checkout" >/tmp/overload-oha.json
+  python3 - <<'PY'
+import json
+d = json.load(open("/tmp/overload-oha.json"))
+codes = d["statusCodeDistribution"]; total = sum(codes.values())
+ms = lambda p: {k: round(v * 1000, 1) for k, v in p.items() if k in ("p50", "p90", "p99") and v is not None}
+print("answers", dict(sorted(codes.items())), "of", total,
+      "| 503 share %.1f%%" % (100 * codes.get("503", 0) / max(total, 1)),
+      "| 201/s %.0f" % (codes.get("201", 0) / 15), "| errors", d["errorDistribution"])
+print("latency ms, all", ms(d["latencyPercentiles"]), "| 201", ms(d["latencyPercentilesSuccessful"]),
+      "| others", ms(d["latencyPercentilesNotSuccessful"]))
+PY
   curl -sf "http://127.0.0.1:$PORT/v1/products/$product/stock" | python3 -c \
     'import json,sys; s=json.load(sys.stdin); print("reserved", s["reserved"], "version", s["version"])'
   kill $server; wait $server 2>/dev/null || true

@@ -252,10 +252,11 @@ async fn a_buyer_whose_deadline_passed_in_the_queue_is_not_reserved_for() {
     let (checkout, workers) = batched(mocks);
     let now = Instant::now();
     let mut buyers = vec![
-        waiting_until(&checkout, now),
+        waiting_until(&checkout, now + std::time::Duration::from_millis(20)),
         waiting_until(&checkout, now + std::time::Duration::from_secs(60)),
     ];
     queue_all(&mut buyers).await;
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
 
     let (answers, _) = serve(workers, buyers).await;
 
@@ -305,4 +306,25 @@ async fn a_full_lane_refuses_at_once_without_touching_the_store() {
     let refused = buyer(&checkout, vec![line(1, 1)]).await;
 
     assert!(matches!(refused, Err(CheckoutError::Overloaded)), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_buyer_the_queue_ahead_would_outlast_is_refused_at_once() {
+    let mocks = shop(vec![stock(1, 100, 0, 5)]);
+    // No commit is expected: the workers never run while the lane fills.
+    let (checkout, _workers) = batched(mocks);
+    for lane in &checkout.lanes.as_ref().expect("batched").lanes {
+        lane.pace.record(1, std::time::Duration::from_millis(100));
+    }
+    let now = Instant::now();
+    let later = now + std::time::Duration::from_secs(60);
+    let mut queued = vec![waiting_until(&checkout, later), waiting_until(&checkout, later)];
+    queue_all(&mut queued).await;
+
+    // Two orders ahead at 100 ms each: 200 ms, past a deadline 150 ms away.
+    let refused = waiting_until(&checkout, now + std::time::Duration::from_millis(150)).await;
+    let mut patient = vec![waiting_until(&checkout, later)];
+
+    assert!(matches!(refused, Err(CheckoutError::Overloaded)), "{refused:?}");
+    queue_all(&mut patient).await;
 }
