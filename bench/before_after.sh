@@ -17,7 +17,7 @@ run() { # bin_dir label scenario
   echo "$2 $3: $(grep -E '^orders|latency|invariant' /tmp/ab-$2-$3.txt | tr -s ' ' | paste -sd' ')"
   kill $pid; wait $pid 2>/dev/null || true
 }
-for round in 1 2; do
+for round in $(seq "${ROUNDS:-2}"); do
   for scenario in spread hot; do
     run /tmp/old before "$scenario"
     run /tmp/new after "$scenario"
