@@ -1,7 +1,8 @@
 //! The versioned write: the one implementation behind [`crate::SeaOrmUnitOfWork::commit`] and
 //! [`crate::SeaOrmStockRepository::save`] (a one-change commit without an order).
 //!
-//! Orders are always written with `UPDATE … WHERE id = ? AND version = <expected>`. Stock rows
+//! Orders are always written with `UPDATE … WHERE id IN (…) AND version = <expected>` (one
+//! statement for all the orders of a commit that make the same transition). Stock rows
 //! are written by one of two [`StockWrites`] strategies, both of which bump the version:
 //! compare-and-swap over the version read (the seed's), or a guarded delta that lets the
 //! database re-check the invariant on the row as it is when the lock is granted. An UPDATE that
@@ -10,8 +11,8 @@
 
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
 use domain::{
-    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockSpan, Timestamp,
-    Version,
+    MovementKind, OrderChange, OrderId, OrderRecord, ProductStock, StockChange, StockSpan,
+    Timestamp, Version,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
@@ -198,19 +199,29 @@ async fn missed(txn: &impl ConnectionTrait, change: &StockSpan) -> StoreError {
     }
 }
 
-/// New orders as multi-row INSERTs (orders, then their lines); transitions one by one, each
-/// over its expected version.
+/// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
+/// group of orders that go the same way (see [`update_orders`]).
 async fn write_orders(
     txn: &impl ConnectionTrait,
     changesets: &[Changeset],
 ) -> Result<(), StoreError> {
     let mut created = Vec::new();
+    let mut transitions: Vec<(Transition<'_>, Vec<OrderId>)> = Vec::new();
     for change in changesets.iter().filter_map(Changeset::order) {
         match change {
             OrderChange::Created(order) => created.push(order),
             OrderChange::Updated { expected, order } => {
-                update_order(txn, *expected, order.record()).await?;
+                let (key, id) = Transition::of(*expected, order.record());
+                match transitions.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, ids)) => ids.push(id),
+                    None => transitions.push((key, vec![id])),
+                }
             }
+        }
+    }
+    for (transition, ids) in &transitions {
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            update_orders(txn, transition, chunk).await?;
         }
     }
     for chunk in created.chunks(ROWS_PER_INSERT) {
@@ -234,32 +245,73 @@ async fn write_orders(
     Ok(())
 }
 
-/// A transition changes the status and its timestamp; lines, total and expiry are fixed at
-/// checkout.
-async fn update_order(
-    txn: &impl ConnectionTrait,
+/// What a transition writes, apart from which order: orders whose transitions are equal (an
+/// expiry batch: reserved at version 1, expired at the same instant) are written by one
+/// statement. A transition changes the status and its timestamp; lines, total and expiry are
+/// fixed at checkout.
+#[derive(Debug, PartialEq, Eq)]
+struct Transition<'a> {
     expected: Version,
-    order: &OrderRecord,
+    version: Version,
+    status: &'a str,
+    paid_at: Option<Timestamp>,
+    cancelled_at: Option<Timestamp>,
+    expired_at: Option<Timestamp>,
+}
+
+impl<'a> Transition<'a> {
+    fn of(expected: Version, order: &'a OrderRecord) -> (Self, OrderId) {
+        let transition = Self {
+            expected,
+            version: order.version,
+            status: order.status.as_str(),
+            paid_at: order.paid_at,
+            cancelled_at: order.cancelled_at,
+            expired_at: order.expired_at,
+        };
+        (transition, order.id)
+    }
+}
+
+/// `UPDATE orders SET … WHERE id IN (…) AND version = <expected>`: every order of `ids` over
+/// its expected version, or a conflict naming one that was not.
+async fn update_orders(
+    txn: &impl ConnectionTrait,
+    transition: &Transition<'_>,
+    ids: &[OrderId],
 ) -> Result<(), StoreError> {
     use orders::{Column, Entity};
 
     let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(order.status.as_str()))
-        .col_expr(Column::PaidAt, Expr::value(order.paid_at))
-        .col_expr(Column::CancelledAt, Expr::value(order.cancelled_at))
-        .col_expr(Column::ExpiredAt, Expr::value(order.expired_at))
-        .col_expr(Column::Version, Expr::value(order.version.get()))
-        .filter(Column::Id.eq(order.id.as_uuid()))
-        .filter(Column::Version.eq(expected.get()))
+        .col_expr(Column::Status, Expr::value(transition.status))
+        .col_expr(Column::PaidAt, Expr::value(transition.paid_at))
+        .col_expr(Column::CancelledAt, Expr::value(transition.cancelled_at))
+        .col_expr(Column::ExpiredAt, Expr::value(transition.expired_at))
+        .col_expr(Column::Version, Expr::value(transition.version.get()))
+        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
+        .filter(Column::Version.eq(transition.expected.get()))
         .exec(txn)
         .await
         .map_err(store_error)?;
-    if updated.rows_affected == 1 {
+    if updated.rows_affected == ids.len() as u64 {
         return Ok(());
     }
-    let found = Entity::find_by_id(order.id.as_uuid()).one(txn).await.map_err(store_error)?;
-    Err(match found {
-        Some(_) => StoreError::OrderConflict(order.id),
-        None => StoreError::OrderNotFound(order.id),
-    })
+    // Some order was written meanwhile (or is gone): name one, still in the transaction, which
+    // the caller rolls back. A row in exactly the state this statement writes may be ours or a
+    // concurrent writer's that did the same; when every row looks so, any of them will do, as
+    // a conflict sends the caller back to read them all again.
+    let found: Vec<_> = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    let ours = |row: &orders::Model| {
+        row.version == transition.version.get() && row.status == transition.status
+    };
+    let missed = ids.iter().find_map(|id| match found.iter().find(|row| row.id == id.as_uuid()) {
+        None => Some(StoreError::OrderNotFound(*id)),
+        Some(row) if ours(row) => None,
+        Some(_) => Some(StoreError::OrderConflict(*id)),
+    });
+    Err(missed.unwrap_or_else(|| StoreError::OrderConflict(ids[0])))
 }
