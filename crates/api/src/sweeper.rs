@@ -4,8 +4,9 @@
 //! Every server process runs one, but only the holder of the `sweeper` lease sweeps: several
 //! sweepers would all read the same oldest due orders and race on each, so a cluster would
 //! drain a backlog no faster than one process (slower: the losers' retries cost the winner
-//! conflicts). The holder renews the lease before every pass; when it dies, the lease lapses
-//! after one term and another process takes over. The others only ask, once per interval.
+//! conflicts). The holder renews the lease before every pass and gives it up when it stops;
+//! when it dies, the lease lapses after one term and another process takes over. The others
+//! only ask, once per interval.
 
 use std::time::Duration;
 
@@ -48,7 +49,7 @@ pub async fn run(
     let mut leading = false;
     loop {
         tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
             () = tokio::time::sleep(interval) => {}
         }
         // A backlog (abandoned carts pile up under load) drains pass after pass while a pass
@@ -66,6 +67,12 @@ pub async fn run(
                 purge_keys(&state).await;
             }
             passes = passes.wrapping_add(1);
+        }
+    }
+    if leading {
+        // A clean stop (a deploy) hands over at once; a crash leaves the lease to lapse.
+        if let Err(err) = leadership.step_down().await {
+            tracing::warn!(error = &err as &dyn std::error::Error, "cannot give up the lease");
         }
     }
 }

@@ -91,4 +91,16 @@ impl Lease for SeaOrmLease {
         // (a process that died at once), so one more guarded UPDATE decides.
         self.take(name, holder, until, now).await
     }
+
+    #[tracing::instrument(skip_all, fields(name, holder))]
+    async fn release(&self, name: &str, holder: &str, now: Timestamp) -> Result<(), StoreError> {
+        leases::Entity::update_many()
+            .col_expr(Column::ExpiresAt, Expr::value(now))
+            .filter(Column::Name.eq(name))
+            .filter(Column::Holder.eq(holder))
+            .exec(&self.db)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
 }

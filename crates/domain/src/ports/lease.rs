@@ -33,4 +33,13 @@ pub trait Lease: Send + Sync {
         until: Timestamp,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+
+    /// Ends `holder`'s lease `name` at `now`, so that the next process to ask takes it over at
+    /// once instead of after it lapses (a holder that stops cleanly). Does nothing when
+    /// `holder` does not hold it.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer; the lease then
+    /// lapses on its own.
+    async fn release(&self, name: &str, holder: &str, now: Timestamp) -> Result<(), StoreError>;
 }

@@ -15,6 +15,7 @@ on_every_backend!(
     of_holders_asking_at_once_exactly_one_gets_the_lease,
     the_holder_renews_and_nobody_else_takes_it_meanwhile,
     another_holder_takes_over_once_the_lease_lapsed,
+    a_released_lease_is_taken_over_at_once_and_only_its_holder_releases_it,
 );
 
 fn seconds(n: i64) -> TimeDelta {
@@ -67,4 +68,17 @@ async fn another_holder_takes_over_once_the_lease_lapsed(db: &TestDb) {
     assert!(!before.expect("asked"), "not before it lapsed");
     assert!(after.expect("asked"), "taken over once lapsed");
     assert!(!old_holder.expect("asked"), "the old holder lost it");
+}
+
+async fn a_released_lease_is_taken_over_at_once_and_only_its_holder_releases_it(db: &TestDb) {
+    let lease: &SeaOrmLease = &db.adapters.lease;
+    assert!(lease.try_acquire("sweeper", "a", t0() + seconds(10), t0()).await.expect("asked"));
+
+    lease.release("sweeper", "b", t0() + seconds(1)).await.expect("not b's to release");
+    let still_held = lease.try_acquire("sweeper", "b", t0() + seconds(12), t0() + seconds(2)).await;
+    lease.release("sweeper", "a", t0() + seconds(3)).await.expect("released");
+    let taken = lease.try_acquire("sweeper", "b", t0() + seconds(14), t0() + seconds(4)).await;
+
+    assert!(!still_held.expect("asked"), "a release by another holder changes nothing");
+    assert!(taken.expect("asked"), "taken at once, long before the first term ended");
 }
