@@ -9,17 +9,17 @@
 //! matches no row means someone else wrote first, the guard failed, or the row is gone; the
 //! whole transaction is rolled back.
 
+mod orders;
+
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
-use domain::{
-    MovementKind, OrderChange, OrderId, OrderRecord, ProductStock, StockChange, StockSpan,
-    Timestamp, Version,
-};
+use domain::{MovementKind, ProductStock, StockChange, StockSpan, Timestamp, Version};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
     sea_query::Expr,
 };
 
-use crate::entities::{order_lines, orders, product_stock, stock_movements};
+use self::orders::{ROWS_PER_INSERT, write_orders};
+use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
 use crate::idempotency::record_effects;
 use crate::transaction::{begin_write, finish};
@@ -57,10 +57,6 @@ pub(crate) async fn commit(
     let outcome = write(&txn, changesets, writes).await;
     finish(txn, outcome).await
 }
-
-/// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
-/// 32,766 bound parameters in one statement.
-const ROWS_PER_INSERT: usize = 500;
 
 async fn write(
     txn: &impl ConnectionTrait,
@@ -197,121 +193,4 @@ async fn missed(txn: &impl ConnectionTrait, change: &StockSpan) -> StoreError {
         Ok(None) => StoreError::ProductNotFound(product_id),
         Err(err) => store_error(err),
     }
-}
-
-/// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
-/// group of orders that go the same way (see [`update_orders`]).
-async fn write_orders(
-    txn: &impl ConnectionTrait,
-    changesets: &[Changeset],
-) -> Result<(), StoreError> {
-    let mut created = Vec::new();
-    let mut transitions: Vec<(Transition<'_>, Vec<OrderId>)> = Vec::new();
-    for change in changesets.iter().filter_map(Changeset::order) {
-        match change {
-            OrderChange::Created(order) => created.push(order),
-            OrderChange::Updated { expected, order } => {
-                let (key, id) = Transition::of(*expected, order.record());
-                match transitions.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, ids)) => ids.push(id),
-                    None => transitions.push((key, vec![id])),
-                }
-            }
-        }
-    }
-    for (transition, ids) in &transitions {
-        for chunk in ids.chunks(ROWS_PER_INSERT) {
-            update_orders(txn, transition, chunk).await?;
-        }
-    }
-    for chunk in created.chunks(ROWS_PER_INSERT) {
-        orders::Entity::insert_many(chunk.iter().map(|order| orders::active_model(order)))
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
-    let lines: Vec<_> = created
-        .iter()
-        .flat_map(|order| {
-            order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
-        })
-        .collect();
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
-        order_lines::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
-}
-
-/// What a transition writes, apart from which order: orders whose transitions are equal (an
-/// expiry batch: reserved at version 1, expired at the same instant) are written by one
-/// statement. A transition changes the status and its timestamp; lines, total and expiry are
-/// fixed at checkout.
-#[derive(Debug, PartialEq, Eq)]
-struct Transition<'a> {
-    expected: Version,
-    version: Version,
-    status: &'a str,
-    paid_at: Option<Timestamp>,
-    cancelled_at: Option<Timestamp>,
-    expired_at: Option<Timestamp>,
-}
-
-impl<'a> Transition<'a> {
-    fn of(expected: Version, order: &'a OrderRecord) -> (Self, OrderId) {
-        let transition = Self {
-            expected,
-            version: order.version,
-            status: order.status.as_str(),
-            paid_at: order.paid_at,
-            cancelled_at: order.cancelled_at,
-            expired_at: order.expired_at,
-        };
-        (transition, order.id)
-    }
-}
-
-/// `UPDATE orders SET … WHERE id IN (…) AND version = <expected>`: every order of `ids` over
-/// its expected version, or a conflict naming one that was not.
-async fn update_orders(
-    txn: &impl ConnectionTrait,
-    transition: &Transition<'_>,
-    ids: &[OrderId],
-) -> Result<(), StoreError> {
-    use orders::{Column, Entity};
-
-    let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(transition.status))
-        .col_expr(Column::PaidAt, Expr::value(transition.paid_at))
-        .col_expr(Column::CancelledAt, Expr::value(transition.cancelled_at))
-        .col_expr(Column::ExpiredAt, Expr::value(transition.expired_at))
-        .col_expr(Column::Version, Expr::value(transition.version.get()))
-        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
-        .filter(Column::Version.eq(transition.expected.get()))
-        .exec(txn)
-        .await
-        .map_err(store_error)?;
-    if updated.rows_affected == ids.len() as u64 {
-        return Ok(());
-    }
-    // Some order was written meanwhile (or is gone): name one, still in the transaction, which
-    // the caller rolls back. A row in exactly the state this statement writes may be ours or a
-    // concurrent writer's that did the same; when every row looks so, any of them will do, as
-    // a conflict sends the caller back to read them all again.
-    let found: Vec<_> = Entity::find()
-        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
-        .all(txn)
-        .await
-        .map_err(store_error)?;
-    let ours = |row: &orders::Model| {
-        row.version == transition.version.get() && row.status == transition.status
-    };
-    let missed = ids.iter().find_map(|id| match found.iter().find(|row| row.id == id.as_uuid()) {
-        None => Some(StoreError::OrderNotFound(*id)),
-        Some(row) if ours(row) => None,
-        Some(_) => Some(StoreError::OrderConflict(*id)),
-    });
-    Err(missed.unwrap_or_else(|| StoreError::OrderConflict(ids[0])))
 }
