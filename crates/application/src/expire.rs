@@ -53,7 +53,7 @@ impl ExpiryReport {
     /// else): zero means that running again at once would only repeat the same failures.
     #[must_use]
     pub fn progress(&self) -> usize {
-        self.found() - self.failed as usize
+        self.found().saturating_sub(self.failed as usize)
     }
 }
 

@@ -222,3 +222,12 @@ async fn a_lost_race_reads_and_decides_the_batch_again() {
     let batches = batches.lock().expect("lock");
     assert_eq!(batches[0].iter().map(Changeset::order_id).collect::<Vec<_>>(), vec![Some(oid(2))]);
 }
+
+#[test]
+fn a_run_whose_orders_all_failed_found_a_batch_but_made_no_progress() {
+    let failed = ExpiryReport { expired: vec![], skipped: 10, failed: 10 };
+    let mixed = ExpiryReport { expired: vec![oid(1)], skipped: 9, failed: 8 };
+
+    assert_eq!((failed.found(), failed.progress()), (10, 0));
+    assert_eq!((mixed.found(), mixed.progress()), (10, 2));
+}
