@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::Ports;
+use application::leadership::Leadership;
 use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
@@ -109,6 +110,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         ids: Arc::new(UuidV7Ids),
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.clone())),
         reconciliation: Arc::new(adapters.reconciliation),
+        lease: Arc::new(adapters.lease),
     }
 }
 
@@ -118,6 +120,7 @@ pub struct Application {
     state: AppState,
     db: DatabaseConnection,
     sweep_interval: Duration,
+    leadership: Leadership,
 }
 
 impl Application {
@@ -139,8 +142,8 @@ impl Application {
             token
         });
         let readiness = Arc::new(DatabaseReadiness(db.clone()));
-        let (state, workers) =
-            AppState::new(&ports(&db, config.stock_writes), settings, &admin_token, readiness);
+        let ports = ports(&db, config.stock_writes);
+        let (state, workers) = AppState::new(&ports, settings, &admin_token, readiness);
         // Group commit's lanes: tasks of this runtime, ending when the state (and with it the
         // checkout use case) is dropped.
         for worker in workers {
@@ -150,7 +153,8 @@ impl Application {
             TcpListener::bind(config.bind).await.map_err(|e| BootError::Bind(config.bind, e))?;
         metrics::handle();
         let sweep_interval = Duration::from_millis(u64::from(config.sweep_interval_ms));
-        Ok(Self { listener, state, db, sweep_interval })
+        let leadership = sweeper::leadership(&ports, sweep_interval);
+        Ok(Self { listener, state, db, sweep_interval, leadership })
     }
 
     /// Where it listens.
@@ -174,8 +178,9 @@ impl Application {
     /// When serving fails.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         let stop = CancellationToken::new();
-        let sweeper =
-            tokio::spawn(sweeper::run(self.state.clone(), self.sweep_interval, stop.clone()));
+        let sweep =
+            sweeper::run(self.state.clone(), self.leadership, self.sweep_interval, stop.clone());
+        let sweeper = tokio::spawn(sweep);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
         let served =
             axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await;

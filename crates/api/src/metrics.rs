@@ -1,4 +1,5 @@
-//! Prometheus metrics: request latency, checkout outcomes, lost races, expiries.
+//! Prometheus metrics: request latency, checkout outcomes, lost races, expiries, which
+//! process sweeps.
 //!
 //! The recorder is process-global (the `metrics` facade's design); it is installed once, the
 //! first time anything asks for it, so several servers in one test process share it.
@@ -10,7 +11,7 @@ use application::checkout::{CheckedOut, CheckoutError};
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics::{counter, histogram};
+use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 const REQUEST_SECONDS: &str = "http_request_duration_seconds";
@@ -87,7 +88,14 @@ pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
     }
 }
 
-/// Counts reservations the sweeper expired.
-pub fn record_expired(count: usize) {
+/// Counts reservations the sweeper expired, and due ones it could not expire (skipped and
+/// logged; the next pass tries them again, so one order may be counted several times).
+pub fn record_expired(count: usize, failed: u32) {
     counter!("reservations_expired_total").increment(count as u64);
+    counter!("reservation_expiry_failures_total").increment(u64::from(failed));
+}
+
+/// Whether this process holds the sweeper's lease (1) or not (0).
+pub fn record_sweeper_leading(leading: bool) {
+    gauge!("sweeper_leading").set(if leading { 1.0 } else { 0.0 });
 }

@@ -15,6 +15,7 @@ pub mod checkout;
 pub mod create_product;
 pub mod expire;
 pub mod idempotency;
+pub mod leadership;
 pub mod pay;
 mod ports;
 pub mod queries;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    Clock, IdGenerator, IdempotencyStore, OrderRepository, ProductRepository, Reconciliation,
-    StockRepository, UnitOfWork,
+    Clock, IdGenerator, IdempotencyStore, Lease, OrderRepository, ProductRepository,
+    Reconciliation, StockRepository, UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -26,4 +26,6 @@ pub struct Ports {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Every product's stock figures from one snapshot, for reconciliation.
     pub reconciliation: Arc<dyn Reconciliation>,
+    /// Named leases: which process sweeps.
+    pub lease: Arc<dyn Lease>,
 }

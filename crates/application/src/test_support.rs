@@ -3,8 +3,8 @@
 use chrono::{TimeZone, Utc};
 use domain::ports::Changeset;
 use domain::ports::{
-    MockClock, MockIdGenerator, MockIdempotencyStore, MockOrderRepository, MockProductRepository,
-    MockReconciliation, MockStockRepository, MockUnitOfWork,
+    MockClock, MockIdGenerator, MockIdempotencyStore, MockLease, MockOrderRepository,
+    MockProductRepository, MockReconciliation, MockStockRepository, MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -138,6 +138,7 @@ pub(crate) struct Mocks {
     pub(crate) ids: MockIdGenerator,
     pub(crate) idempotency: MockIdempotencyStore,
     pub(crate) reconciliation: MockReconciliation,
+    pub(crate) lease: MockLease,
 }
 
 impl Mocks {
@@ -154,6 +155,7 @@ impl Mocks {
             ids,
             idempotency: MockIdempotencyStore::new(),
             reconciliation: MockReconciliation::new(),
+            lease: MockLease::new(),
         }
     }
 
@@ -167,6 +169,7 @@ impl Mocks {
             ids: Arc::new(self.ids),
             idempotency: Arc::new(self.idempotency),
             reconciliation: Arc::new(self.reconciliation),
+            lease: Arc::new(self.lease),
         }
     }
 }

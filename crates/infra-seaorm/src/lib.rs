@@ -13,6 +13,7 @@ mod connect;
 mod entities;
 mod error;
 mod idempotency;
+mod lease;
 mod order;
 mod product;
 mod reconciliation;
@@ -24,6 +25,7 @@ mod write;
 
 pub use connect::{SetupError, Waits, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
+pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;
 pub use reconciliation::SeaOrmReconciliation;
@@ -50,6 +52,8 @@ pub struct SeaOrmAdapters {
     pub unit_of_work: SeaOrmUnitOfWork,
     /// The reconciliation port (read-only).
     pub reconciliation: SeaOrmReconciliation,
+    /// The lease port (which process sweeps).
+    pub lease: SeaOrmLease,
 }
 
 impl SeaOrmAdapters {
@@ -69,6 +73,7 @@ impl SeaOrmAdapters {
             products: SeaOrmProductRepository::new(db.clone()),
             unit_of_work: SeaOrmUnitOfWork::with_stock_writes(db.clone(), writes),
             reconciliation: SeaOrmReconciliation::new(db.clone()),
+            lease: SeaOrmLease::new(db.clone()),
         }
     }
 }

@@ -1,26 +1,27 @@
 //! The versioned write: the one implementation behind [`crate::SeaOrmUnitOfWork::commit`] and
 //! [`crate::SeaOrmStockRepository::save`] (a one-change commit without an order).
 //!
-//! Orders are always written with `UPDATE … WHERE id = ? AND version = <expected>`. Stock rows
+//! Orders are always written with `UPDATE … WHERE id IN (…) AND version = <expected>` (one
+//! statement for all the orders of a commit that make the same transition). Stock rows
 //! are written by one of two [`StockWrites`] strategies, both of which bump the version:
 //! compare-and-swap over the version read (the seed's), or a guarded delta that lets the
 //! database re-check the invariant on the row as it is when the lock is granted. An UPDATE that
 //! matches no row means someone else wrote first, the guard failed, or the row is gone; the
 //! whole transaction is rolled back.
 
+mod orders;
+
 use std::time::Instant;
 
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
-use domain::{
-    MovementKind, OrderChange, OrderRecord, ProductStock, StockChange, StockCount, StockSpan,
-    Timestamp, Version,
-};
+use domain::{MovementKind, ProductStock, StockChange, StockCount, StockSpan, Timestamp, Version};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter,
     QuerySelect, sea_query::Expr,
 };
 
-use crate::entities::{order_lines, orders, product_stock, stock_movements};
+use self::orders::{ROWS_PER_INSERT, write_orders};
+use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
 use crate::idempotency::record_effects;
 use crate::transaction::{begin_write, finish};
@@ -70,10 +71,6 @@ pub(crate) async fn commit(
     });
     finish(txn, outcome).await
 }
-
-/// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
-/// 32,766 bound parameters in one statement.
-const ROWS_PER_INSERT: usize = 500;
 
 async fn write(
     txn: &impl ConnectionTrait,
@@ -220,70 +217,4 @@ async fn missed(txn: &impl ConnectionTrait, change: &StockSpan) -> StoreError {
         Ok(None) => StoreError::ProductNotFound(product_id),
         Err(err) => store_error(err),
     }
-}
-
-/// New orders as multi-row INSERTs (orders, then their lines); transitions one by one, each
-/// over its expected version.
-async fn write_orders(
-    txn: &impl ConnectionTrait,
-    changesets: &[Changeset],
-) -> Result<(), StoreError> {
-    let mut created = Vec::new();
-    for change in changesets.iter().filter_map(Changeset::order) {
-        match change {
-            OrderChange::Created(order) => created.push(order),
-            OrderChange::Updated { expected, order } => {
-                update_order(txn, *expected, order.record()).await?;
-            }
-        }
-    }
-    for chunk in created.chunks(ROWS_PER_INSERT) {
-        orders::Entity::insert_many(chunk.iter().map(|order| orders::active_model(order)))
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
-    let lines: Vec<_> = created
-        .iter()
-        .flat_map(|order| {
-            order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
-        })
-        .collect();
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
-        order_lines::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
-}
-
-/// A transition changes the status and its timestamp; lines, total and expiry are fixed at
-/// checkout.
-async fn update_order(
-    txn: &impl ConnectionTrait,
-    expected: Version,
-    order: &OrderRecord,
-) -> Result<(), StoreError> {
-    use orders::{Column, Entity};
-
-    let updated = Entity::update_many()
-        .col_expr(Column::Status, Expr::value(order.status.as_str()))
-        .col_expr(Column::PaidAt, Expr::value(order.paid_at))
-        .col_expr(Column::CancelledAt, Expr::value(order.cancelled_at))
-        .col_expr(Column::ExpiredAt, Expr::value(order.expired_at))
-        .col_expr(Column::Version, Expr::value(order.version.get()))
-        .filter(Column::Id.eq(order.id.as_uuid()))
-        .filter(Column::Version.eq(expected.get()))
-        .exec(txn)
-        .await
-        .map_err(store_error)?;
-    if updated.rows_affected == 1 {
-        return Ok(());
-    }
-    let found = Entity::find_by_id(order.id.as_uuid()).one(txn).await.map_err(store_error)?;
-    Err(match found {
-        Some(_) => StoreError::OrderConflict(order.id),
-        None => StoreError::OrderNotFound(order.id),
-    })
 }

@@ -7,8 +7,15 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 use crate::support::{Backend, with_db};
 
-const TABLES: [&str; 6] =
-    ["products", "product_stock", "orders", "order_lines", "stock_movements", "idempotency_keys"];
+const TABLES: [&str; 7] = [
+    "products",
+    "product_stock",
+    "orders",
+    "order_lines",
+    "stock_movements",
+    "idempotency_keys",
+    "leases",
+];
 
 // Named indexes the adapter and the queries rely on, by (table, index).
 const INDEXES: [(&str, &str); 6] = [

@@ -47,6 +47,7 @@
 mod clock;
 mod error;
 mod idempotency;
+mod lease;
 mod order;
 mod product;
 mod reconciliation;
@@ -59,6 +60,7 @@ pub use idempotency::{
     Claim, ClaimToken, Effect, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, KeyClaim,
     KeyEffect, StoredResponse,
 };
+pub use lease::Lease;
 pub use order::OrderRepository;
 pub use product::ProductRepository;
 pub use reconciliation::Reconciliation;
@@ -69,6 +71,8 @@ pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 pub use clock::{MockClock, MockIdGenerator};
 #[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use lease::MockLease;
 #[cfg(any(test, feature = "mocks"))]
 pub use order::MockOrderRepository;
 #[cfg(any(test, feature = "mocks"))]

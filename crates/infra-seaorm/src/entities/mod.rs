@@ -5,6 +5,7 @@
 //! written down in exactly one place. No serde: rows never leave the process as rows.
 
 pub(crate) mod idempotency_keys;
+pub(crate) mod leases;
 pub(crate) mod order_lines;
 pub(crate) mod orders;
 pub(crate) mod product_stock;

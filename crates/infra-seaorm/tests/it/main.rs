@@ -11,6 +11,7 @@ mod commit;
 mod expiry;
 mod fixtures;
 mod idempotency;
+mod lease;
 mod ledger;
 mod overload;
 mod race;

@@ -72,6 +72,7 @@ fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         ids: Arc::new(UuidV7Ids),
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.db.clone())),
         reconciliation: Arc::new(a.reconciliation.clone()),
+        lease: Arc::new(a.lease.clone()),
     }
 }
 

@@ -11,6 +11,7 @@ mod catalogue;
 mod crash;
 mod exactly_once;
 mod expiry;
+mod expiry_backlog;
 mod fault_proxy;
 mod faults;
 mod flash_sale;

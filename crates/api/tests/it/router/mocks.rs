@@ -10,8 +10,8 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
-    MockClock, MockIdGenerator, MockIdempotencyStore, MockOrderRepository, MockProductRepository,
-    MockReconciliation, MockStockRepository, MockUnitOfWork,
+    MockClock, MockIdGenerator, MockIdempotencyStore, MockLease, MockOrderRepository,
+    MockProductRepository, MockReconciliation, MockStockRepository, MockUnitOfWork,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -86,6 +86,7 @@ impl Mocks {
             ids: Arc::new(self.ids),
             idempotency: Arc::new(self.idempotency),
             reconciliation: Arc::new(self.reconciliation),
+            lease: Arc::new(MockLease::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, Settings::default(), TOKEN, readiness);

@@ -1,0 +1,130 @@
+//! The orders of a commit: new ones as multi-row INSERTs, transitions as versioned UPDATEs,
+//! one statement per group of orders that make the same transition (an expiry batch).
+
+use domain::ports::{Changeset, StoreError};
+use domain::{OrderChange, OrderId, OrderRecord, Timestamp, Version};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+use crate::entities::{order_lines, orders};
+use crate::error::store_error;
+
+/// Rows (or ids) per multi-row statement: a batch of carts of 100 lines would otherwise exceed
+/// SQLite's 32,766 bound parameters in one statement.
+pub(super) const ROWS_PER_INSERT: usize = 500;
+
+/// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
+/// group of orders that go the same way (see [`update_orders`]).
+pub(super) async fn write_orders(
+    txn: &impl ConnectionTrait,
+    changesets: &[Changeset],
+) -> Result<(), StoreError> {
+    let mut created = Vec::new();
+    let mut transitions: Vec<(Transition<'_>, Vec<OrderId>)> = Vec::new();
+    for change in changesets.iter().filter_map(Changeset::order) {
+        match change {
+            OrderChange::Created(order) => created.push(order),
+            OrderChange::Updated { expected, order } => {
+                let (key, id) = Transition::of(*expected, order.record());
+                match transitions.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, ids)) => ids.push(id),
+                    None => transitions.push((key, vec![id])),
+                }
+            }
+        }
+    }
+    for (transition, ids) in &transitions {
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            update_orders(txn, transition, chunk).await?;
+        }
+    }
+    for chunk in created.chunks(ROWS_PER_INSERT) {
+        orders::Entity::insert_many(chunk.iter().map(|order| orders::active_model(order)))
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    let lines: Vec<_> = created
+        .iter()
+        .flat_map(|order| {
+            order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
+        })
+        .collect();
+    for chunk in lines.chunks(ROWS_PER_INSERT) {
+        order_lines::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// What a transition writes, apart from which order: orders whose transitions are equal (an
+/// expiry batch: reserved at version 1, expired at the same instant) are written by one
+/// statement. A transition changes the status and its timestamp; lines, total and expiry are
+/// fixed at checkout.
+#[derive(Debug, PartialEq, Eq)]
+struct Transition<'a> {
+    expected: Version,
+    version: Version,
+    status: &'a str,
+    paid_at: Option<Timestamp>,
+    cancelled_at: Option<Timestamp>,
+    expired_at: Option<Timestamp>,
+}
+
+impl<'a> Transition<'a> {
+    fn of(expected: Version, order: &'a OrderRecord) -> (Self, OrderId) {
+        let transition = Self {
+            expected,
+            version: order.version,
+            status: order.status.as_str(),
+            paid_at: order.paid_at,
+            cancelled_at: order.cancelled_at,
+            expired_at: order.expired_at,
+        };
+        (transition, order.id)
+    }
+}
+
+/// `UPDATE orders SET … WHERE id IN (…) AND version = <expected>`: every order of `ids` over
+/// its expected version, or a conflict naming one that was not.
+async fn update_orders(
+    txn: &impl ConnectionTrait,
+    transition: &Transition<'_>,
+    ids: &[OrderId],
+) -> Result<(), StoreError> {
+    use orders::{Column, Entity};
+
+    let updated = Entity::update_many()
+        .col_expr(Column::Status, Expr::value(transition.status))
+        .col_expr(Column::PaidAt, Expr::value(transition.paid_at))
+        .col_expr(Column::CancelledAt, Expr::value(transition.cancelled_at))
+        .col_expr(Column::ExpiredAt, Expr::value(transition.expired_at))
+        .col_expr(Column::Version, Expr::value(transition.version.get()))
+        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
+        .filter(Column::Version.eq(transition.expected.get()))
+        .exec(txn)
+        .await
+        .map_err(store_error)?;
+    if updated.rows_affected == ids.len() as u64 {
+        return Ok(());
+    }
+    // Some order was written meanwhile (or is gone): name one, still in the transaction, which
+    // the caller rolls back. A row in exactly the state this statement writes may be ours or a
+    // concurrent writer's that did the same; when every row looks so, any of them will do, as
+    // a conflict sends the caller back to read them all again.
+    let found: Vec<_> = Entity::find()
+        .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    let ours = |row: &orders::Model| {
+        row.version == transition.version.get() && row.status == transition.status
+    };
+    let missed = ids.iter().find_map(|id| match found.iter().find(|row| row.id == id.as_uuid()) {
+        None => Some(StoreError::OrderNotFound(*id)),
+        Some(row) if ours(row) => None,
+        Some(_) => Some(StoreError::OrderConflict(*id)),
+    });
+    Err(missed.unwrap_or_else(|| StoreError::OrderConflict(ids[0])))
+}
