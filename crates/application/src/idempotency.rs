@@ -125,7 +125,9 @@ impl Idempotency {
                 return;
             }
             self.ports.clock.sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
+            // A quarter of a second at most: a client's retry should find the key free soon
+            // after the store is back, and one DELETE attempt per claim is cheap.
+            pause = (pause * 2).min(Duration::from_millis(250));
         }
     }
 
@@ -197,5 +199,46 @@ mod tests {
     async fn a_key_in_progress_with_the_same_content_is_in_use() {
         let running = Claim::InProgress { fingerprint: "a".into() };
         assert!(matches!(begin_with(running, "a").await, Err(IdempotencyError::InUse)));
+    }
+
+    #[tokio::test]
+    async fn a_release_the_store_refuses_is_retried_until_it_is_made() {
+        let mut mocks = Mocks::new();
+        mocks.clock = crate::test_support::sleeping_clock(2);
+        let mut refusals = 2;
+        mocks.idempotency.expect_release().times(3).returning(move |_| {
+            if refusals == 0 {
+                return Ok(());
+            }
+            refusals -= 1;
+            Err(StoreError::TransactionConflict("database is locked".into()))
+        });
+        let idempotency = Idempotency::new(mocks.into_ports(), Duration::from_secs(60));
+
+        idempotency.abandon_until_stale(&KeyClaim::new(key(), token())).await;
+    }
+
+    #[tokio::test]
+    async fn a_release_that_never_succeeds_gives_up_once_the_claim_is_stale() {
+        let mut mocks = Mocks::new();
+        let mut clock = domain::ports::MockClock::new();
+        let start = crate::test_support::t0();
+        let mut reads = 0;
+        // Each reading of the clock is 40 s later: the 60 s stale window has passed by the
+        // second refusal.
+        clock.expect_now().returning(move || {
+            reads += 1;
+            start + chrono::TimeDelta::seconds(40 * (reads - 1))
+        });
+        clock.expect_sleep().times(1).returning(|_| ());
+        mocks.clock = clock;
+        mocks
+            .idempotency
+            .expect_release()
+            .times(2)
+            .returning(|_| Err(StoreError::unavailable("down")));
+        let idempotency = Idempotency::new(mocks.into_ports(), Duration::from_secs(60));
+
+        idempotency.abandon_until_stale(&KeyClaim::new(key(), token())).await;
     }
 }
