@@ -27,11 +27,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use async_channel::{Receiver, Sender, TrySendError};
 use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::future::BoxFuture;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
 use self::pace::Pace;
 use super::outcome::{CheckedOut, CheckoutError};
@@ -77,7 +76,7 @@ type Reply = oneshot::Sender<Result<CheckedOut, CheckoutError>>;
 
 /// The sending end of a lane and its recent pace.
 struct Lane {
-    sender: mpsc::Sender<(Pending, Reply)>,
+    sender: Sender<(Pending, Reply)>,
     pace: Arc<Pace>,
 }
 
@@ -92,9 +91,9 @@ impl Lanes {
         let max_orders = batching.max_orders.max(1);
         let (lanes, workers) = (0..batching.lanes.max(1))
             .map(|_| {
-                // tokio's channel holds exactly `queue` messages whatever the number of
-                // senders (a futures channel adds one slot per sender clone: unbounded).
-                let (sender, receiver) = mpsc::channel(batching.queue.max(1));
+                // Exactly `queue` messages, however many callers send (a futures channel adds
+                // one slot per sender clone, which made it unbounded).
+                let (sender, receiver) = async_channel::bounded(batching.queue.max(1));
                 let pace = Arc::new(Pace::default());
                 let worker =
                     work(Arc::clone(reserver), receiver, max_orders, Arc::clone(&pace)).boxed();
@@ -112,7 +111,7 @@ impl Lanes {
         if pending.overdue(now) {
             return Err(CheckoutError::TimedOut);
         }
-        let queued = lane.sender.max_capacity() - lane.sender.capacity();
+        let queued = lane.sender.len();
         if pending.overdue(now + lane.pace.wait_for(queued)) {
             return Err(CheckoutError::Overloaded);
         }
@@ -136,11 +135,11 @@ impl Lanes {
 /// sender is gone.
 async fn work(
     reserver: Arc<Reserver>,
-    mut queue: mpsc::Receiver<(Pending, Reply)>,
+    queue: Receiver<(Pending, Reply)>,
     max_orders: usize,
     pace: Arc<Pace>,
 ) {
-    while let Some(first) = queue.recv().await {
+    while let Ok(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < max_orders {
             // Only what is already queued: waiting for more would tax the lone buyer.
