@@ -80,11 +80,20 @@ impl Api {
         Ok(created.id)
     }
 
-    /// One checkout of `lines` (product, quantity): the order when it was won.
-    pub async fn checkout(&self, lines: &[(Uuid, u32)]) -> (Outcome, Option<Order>) {
+    /// One checkout of `lines` (product, quantity), under the Idempotency-Key `key` if any: the
+    /// order when it was won.
+    pub async fn checkout(
+        &self,
+        lines: &[(Uuid, u32)],
+        key: Option<&str>,
+    ) -> (Outcome, Option<Order>) {
         let items: Vec<_> =
             lines.iter().map(|(id, q)| json!({"product_id": id, "quantity": q})).collect();
-        let sent = self.http.post(self.url("/v1/checkout")).json(&json!({"items": items})).send();
+        let mut request = self.http.post(self.url("/v1/checkout")).json(&json!({"items": items}));
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let sent = request.send();
         let Ok(answer) = sent.await else { return (Outcome::Transport, None) };
         if answer.status() != StatusCode::CREATED {
             return (classify(answer).await, None);

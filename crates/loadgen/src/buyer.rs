@@ -31,6 +31,8 @@ pub struct Plan {
     pub quantity: u32,
     pub pay_share: f64,
     pub cancel_share: f64,
+    /// Every checkout carries a fresh `Idempotency-Key`: the keyed path is measured.
+    pub keyed: bool,
 }
 
 /// What all buyers share.
@@ -96,7 +98,8 @@ pub async fn buy(shared: Arc<Shared>, seed: u64) -> Seen {
         let lines: Vec<_> = (shared.picker.cart(&mut rng).into_iter())
             .map(|i| (shared.products[i], plan.quantity))
             .collect();
-        let (outcome, order) = shared.api.checkout(&lines).await;
+        let key = plan.keyed.then(|| Uuid::new_v4().simple().to_string());
+        let (outcome, order) = shared.api.checkout(&lines, key.as_deref()).await;
         if measured {
             shared.live.add(outcome);
         }

@@ -101,6 +101,11 @@ pub struct Args {
     /// Give up on a single request after this long (counted as a transport error).
     #[arg(long, default_value = "30s")]
     pub request_timeout: Span,
+
+    /// Send a fresh Idempotency-Key with every checkout, to measure the keyed path (the key's
+    /// claim, its effect written in the checkout's transaction, the answer kept).
+    #[arg(long)]
+    pub idempotency_keys: bool,
 }
 
 fn share(text: &str) -> Result<f64, String> {

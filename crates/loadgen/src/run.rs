@@ -58,6 +58,7 @@ pub async fn run(args: Args) -> Result<Report, RunError> {
         quantity: args.quantity,
         pay_share: args.pay_share,
         cancel_share: args.cancel_share,
+        keyed: args.idempotency_keys,
     };
     let shared = Arc::new(Shared {
         api: api.clone(),
