@@ -76,7 +76,7 @@ pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
         Err(CheckoutError::Unavailable(_)) => ("unavailable", 1, 0),
         Err(CheckoutError::IdempotencyClaimLost) => ("claim_lost", 1, 0),
         Err(CheckoutError::TimedOut) => ("timed_out", 1, 0),
-        // Shed before any attempt: the queue was full.
+        // Shed before any attempt: the queue ahead would have outlasted its deadline, or was full.
         Err(CheckoutError::Overloaded) => ("overloaded", 0, 0),
     };
     counter!("checkouts_total", "outcome" => outcome).increment(1);

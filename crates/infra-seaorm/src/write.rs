@@ -56,20 +56,22 @@ pub(crate) async fn commit(
         return Ok(Vec::new());
     }
     let txn = begin_write(db).await?;
-    let outcome = write(&txn, changesets, writes).await.and_then(|stored| {
-        // Last, so that the row-lock waits of the writes above count against the deadline.
-        let now = Instant::now();
-        let overdue: Vec<_> =
-            changesets.iter().filter(|c| c.deadline().is_some_and(|d| d <= now)).collect();
-        if overdue.is_empty() {
-            Ok(stored)
-        } else {
-            // Committing them would hand out reservations their requesters were already told
-            // had failed.
-            Err(StoreError::Overdue(overdue.into_iter().filter_map(Changeset::order_id).collect()))
-        }
-    });
+    // Deadlines last, so that the row-lock waits of the writes count against them.
+    let outcome = (write(&txn, changesets, writes).await)
+        .and_then(|stored| refuse_overdue(changesets).map(|()| stored));
     finish(txn, outcome).await
+}
+
+/// [`StoreError::Overdue`] naming the orders of the changesets whose deadline has passed:
+/// committing them would hand out reservations their requesters were already told had failed.
+fn refuse_overdue(changesets: &[Changeset]) -> Result<(), StoreError> {
+    let now = Instant::now();
+    let overdue: Vec<_> =
+        changesets.iter().filter(|c| c.deadline().is_some_and(|d| d <= now)).collect();
+    if overdue.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Overdue(overdue.into_iter().filter_map(Changeset::order_id).collect()))
 }
 
 async fn write(

@@ -5,11 +5,12 @@ use domain::ports::{Changeset, StoreError};
 use domain::{OrderChange, OrderId, OrderRecord, Timestamp, Version};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
+use crate::IDS_PER_QUERY;
 use crate::entities::{order_lines, orders};
 use crate::error::store_error;
 
-/// Rows (or ids) per multi-row statement: a batch of carts of 100 lines would otherwise exceed
-/// SQLite's 32,766 bound parameters in one statement.
+/// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
+/// 32,766 bound parameters in one statement.
 pub(super) const ROWS_PER_INSERT: usize = 500;
 
 /// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
@@ -33,7 +34,7 @@ pub(super) async fn write_orders(
         }
     }
     for (transition, ids) in &transitions {
-        for chunk in ids.chunks(ROWS_PER_INSERT) {
+        for chunk in ids.chunks(IDS_PER_QUERY) {
             update_orders(txn, transition, chunk).await?;
         }
     }
