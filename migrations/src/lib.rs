@@ -1,5 +1,5 @@
 //! Schema history of the checkout service: the ordered list of migrations that build the
-//! catalogue, stock counters, orders, the stock ledger, idempotency keys and leases.
+//! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases and API clients.
 //!
 //! A migration is a historical fact, so no file here names an entity of the application: each
 //! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
@@ -16,6 +16,7 @@ mod m20261125_000005_create_stock_movements;
 mod m20261125_000006_create_idempotency_keys;
 mod m20261201_000007_idempotency_effects;
 mod m20261201_000008_sweeper_lease;
+mod m20261201_000009_api_clients;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000006_create_idempotency_keys::Migration),
             Box::new(m20261201_000007_idempotency_effects::Migration),
             Box::new(m20261201_000008_sweeper_lease::Migration),
+            Box::new(m20261201_000009_api_clients::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use application::Ports;
+use application::access::Access;
 use application::leadership::Leadership;
 use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Config, StockWritesArg, sqlite_dir};
+use crate::rate_limit::RateLimits;
 use crate::router::router;
 use crate::state::{AppState, Readiness};
 use crate::{metrics, sweeper};
@@ -80,6 +82,19 @@ pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, Reconcil
     Ok(report?)
 }
 
+/// API-client management over `config`'s database, for `checkout-api clients`: migrated
+/// first, so that it works on a database no server has started on yet. Close the returned
+/// connection when done.
+///
+/// # Errors
+/// See [`BootError`].
+pub async fn access(config: &Config) -> Result<(Access, DatabaseConnection), BootError> {
+    let db = connect_and_migrate(&config.database_url, config.database_pool_size, None).await?;
+    // Management never identifies callers, so the root credential here is one nobody knows.
+    let access = Access::new(ports(&db, config.stock_writes), &random_token());
+    Ok((access, db))
+}
+
 /// Readiness is "the database answers a ping".
 struct DatabaseReadiness(DatabaseConnection);
 
@@ -111,6 +126,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.clone())),
         reconciliation: Arc::new(adapters.reconciliation),
         lease: Arc::new(adapters.lease),
+        clients: Arc::new(adapters.clients),
     }
 }
 
@@ -182,8 +198,12 @@ impl Application {
             sweeper::run(self.state.clone(), self.leadership, self.sweep_interval, stop.clone());
         let sweeper = tokio::spawn(sweep);
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
-        let served =
-            axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown).await;
+        if let Some(limits) = self.state.rate_limits.clone() {
+            tokio::spawn(forget_idle_buckets(limits, stop.clone()));
+        }
+        // The peer's address, for the per-address abuse limit.
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         stop.cancel();
         if let Err(err) = sweeper.await {
             tracing::warn!(%err, "the sweeper ended abnormally");
@@ -193,6 +213,17 @@ impl Application {
         }
         tracing::info!("stopped");
         served
+    }
+}
+
+/// Every minute, drops the abuse limits' buckets that are full again, until `stop`.
+async fn forget_idle_buckets(limits: Arc<RateLimits>, stop: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => limits.forget_idle(),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line of `checkout-api`: flags with environment fallbacks.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use application::checkout::{Batching, CheckoutConfig};
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 
+use crate::rate_limit::{Budget, RateLimitSettings};
 use crate::state::Settings;
 use crate::telemetry::LogFormat;
 
@@ -23,7 +25,7 @@ pub struct Cli {
 }
 
 /// What to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Apply pending migrations and serve HTTP (the default).
     Serve,
@@ -38,6 +40,39 @@ pub enum Command {
         /// table.
         #[arg(long)]
         json: bool,
+    },
+    /// Manage API clients: the credentials other systems call with, each with its scopes.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+/// `checkout-api clients …`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum ClientsCommand {
+    /// Make a client and print its key (the only time it is shown).
+    Create {
+        /// What people call it (1 to 100 characters).
+        #[arg(long)]
+        name: String,
+        /// A scope it gets; repeat for several (catalog:write, stock:write, stock:ledger,
+        /// orders:pay, orders:cancel, customers:assert, events:read, webhooks:manage,
+        /// admin:reconcile, clients:manage).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// Print `{"id","name","scopes","key",…}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every client, revoked ones included (never their keys).
+    List {
+        /// Print `{"items":[…]}` as JSON, the shape of `GET /v1/clients`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a client: its key is refused from the next request on, by every server.
+    Revoke {
+        /// The client's id.
+        id: String,
     },
 }
 
@@ -122,6 +157,26 @@ pub struct Config {
           default_value_t = u32::try_from(Batching::DEFAULT_QUEUE).unwrap_or(u32::MAX),
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub group_commit_queue: u32,
+    /// Abuse limit: checkouts per second each API client may make (a token bucket per client;
+    /// 429 `rate-limited` past it). Unset: unlimited. Per server process.
+    #[arg(long, env = "CHECKOUT_RATE_PER_CLIENT", global = true)]
+    pub checkout_rate_per_client: Option<NonZeroU32>,
+    /// The bucket of `--checkout-rate-per-client`: checkouts admitted at once after a quiet
+    /// spell. Default: one second's worth.
+    #[arg(long, env = "CHECKOUT_BURST_PER_CLIENT", global = true)]
+    pub checkout_burst_per_client: Option<NonZeroU32>,
+    /// Abuse limit: checkouts per second each anonymous caller's IP address may make. Unset:
+    /// unlimited. Per server process.
+    #[arg(long, env = "CHECKOUT_RATE_PER_IP", global = true)]
+    pub checkout_rate_per_ip: Option<NonZeroU32>,
+    /// The bucket of `--checkout-rate-per-ip`. Default: one second's worth.
+    #[arg(long, env = "CHECKOUT_BURST_PER_IP", global = true)]
+    pub checkout_burst_per_ip: Option<NonZeroU32>,
+    /// Take an anonymous caller's address from the last `X-Forwarded-For` entry (the one your
+    /// proxy appended) instead of the TCP peer. Only behind a proxy that sets it: otherwise a
+    /// client picks its own address.
+    #[arg(long, env = "CHECKOUT_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: bool,
     /// Log format.
     #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -150,6 +205,17 @@ impl Config {
                 queue: self.group_commit_queue as usize,
             }),
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
+            rate_limits: RateLimitSettings {
+                per_client: self.checkout_rate_per_client.map(|per_second| Budget {
+                    per_second,
+                    burst: self.checkout_burst_per_client.unwrap_or(per_second),
+                }),
+                per_ip: self.checkout_rate_per_ip.map(|per_second| Budget {
+                    per_second,
+                    burst: self.checkout_burst_per_ip.unwrap_or(per_second),
+                }),
+                trust_forwarded_for: self.trust_forwarded_for,
+            },
         }
     }
 

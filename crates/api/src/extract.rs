@@ -8,10 +8,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use domain::{OrderId, ProductId, Version};
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
 use crate::problem::ApiError;
-use crate::state::AppState;
 use crate::wire::FieldError;
 
 /// A JSON body, deserialized with the path of any field that does not fit.
@@ -133,30 +131,6 @@ pub fn if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
     let parsed =
         text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(|t| t.parse().ok());
     Ok(parsed.map_or(IfMatch::Never, IfMatch::Version))
-}
-
-/// Proof that the request carries the admin token.
-#[derive(Debug)]
-pub struct Admin;
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        // Constant time: how long the comparison takes must not tell how much of a guess matched.
-        let expected = state.admin_token.as_bytes();
-        if !presented.is_empty() && bool::from(presented.as_bytes().ct_eq(expected)) {
-            Ok(Self)
-        } else {
-            Err(ApiError::Unauthorized)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use domain::ports::{Effect, IdempotencyKey, KeyClaim, StoredResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::access::caller_of;
 use crate::problem::ApiError;
 use crate::routes::{checkout, stock};
 use crate::state::AppState;
@@ -47,7 +48,9 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let Some(raw) = request.headers().get(IDEMPOTENCY_KEY) else {
         return next.run(request).await;
     };
-    let Some(key) = raw.to_str().ok().and_then(|text| IdempotencyKey::new(text).ok()) else {
+    // Kept per caller: two clients' equal keys never meet.
+    let caller = caller_of(request.extensions()).0.actor();
+    let Some(key) = raw.to_str().ok().and_then(|text| IdempotencyKey::of(caller, text).ok()) else {
         let error = FieldError::new("Idempotency-Key", "1 to 255 visible ASCII characters");
         return ApiError::InvalidRequest(vec![error]).into_response();
     };

@@ -8,14 +8,17 @@
 //! the [`cli`] settings, the [`wire`] types a client reads, the running [`Application`] and
 //! [`run`], the binary's whole behaviour.
 
+mod access;
 mod bootstrap;
 pub mod cli;
+mod clients;
 mod extract;
 mod idempotency;
 mod metrics;
 mod middleware;
 mod openapi;
 mod problem;
+pub mod rate_limit;
 mod reconcile;
 pub mod router;
 mod routes;

@@ -99,3 +99,8 @@ pub fn record_expired(count: usize, failed: u32) {
 pub fn record_sweeper_leading(leading: bool) {
     gauge!("sweeper_leading").set(if leading { 1.0 } else { 0.0 });
 }
+
+/// Counts checkouts refused by an abuse limit (429 `rate-limited`).
+pub fn rate_limited() {
+    counter!("checkouts_total", "outcome" => "rate_limited").increment(1);
+}

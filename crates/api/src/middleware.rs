@@ -1,5 +1,5 @@
 //! Cross-cutting middleware: every error is a problem, 5xx causes are logged once, requests
-//! time out, panics become 500 problems, admin routes refuse anonymous callers up front.
+//! time out, panics become 500 problems.
 
 use std::any::Any;
 use std::time::{Duration, Instant};
@@ -9,7 +9,6 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::extract::Admin;
 use crate::problem::{ApiError, PROBLEM_JSON, ServerErrorCause};
 use crate::state::AppState;
 
@@ -41,12 +40,6 @@ pub async fn problem_fallback(response: Response) -> Response {
         problem.headers_mut().insert(header::ALLOW, allow.clone());
     }
     problem
-}
-
-/// Refuses a request without the admin token before the layers inside it run (the
-/// idempotency middleware in particular). Handlers still take [`Admin`] themselves.
-pub async fn admin_only(_: Admin, request: Request, next: Next) -> Response {
-    next.run(request).await
 }
 
 /// Logs the cause of every 5xx once, inside the request's span.

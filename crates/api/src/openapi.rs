@@ -7,6 +7,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
+use domain::access::Scope;
+
+use crate::access::SCHEME;
 use crate::problem::{PROBLEM_JSON, Problem};
 
 /// The document's frame; paths and schemas come from the routes.
@@ -19,28 +22,37 @@ use crate::problem::{PROBLEM_JSON, Problem};
                        RFC 9457 application/problem+json.",
     ),
     components(schemas(Problem)),
-    modifiers(&AdminToken, &ProblemBodies),
+    modifiers(&BearerCredential, &ProblemBodies),
     tags(
         (name = "products", description = "The catalogue"),
         (name = "stock", description = "Stock, its conditional updates and its ledger"),
         (name = "checkout", description = "Availability and checkout"),
         (name = "orders", description = "Orders: read, pay, cancel"),
         (name = "admin", description = "Audits of the whole store"),
+        (name = "clients", description = "API clients: who may call, with which scopes"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
 pub struct ApiDoc;
 
-/// Declares the bearer token of the admin endpoints.
-struct AdminToken;
+/// Declares the bearer credential: an API client's key or the admin token. Each guarded
+/// operation names the one scope it needs (see [`crate::access::scoped`]).
+struct BearerCredential;
 
-impl Modify for AdminToken {
+impl Modify for BearerCredential {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "admin_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        let scopes: Vec<_> = Scope::ALL.iter().map(|s| format!("`{s}`")).collect();
+        let description = format!(
+            "An API client's key (`ck_…`, made with `checkout-api clients create` or \
+             `POST /v1/clients`) or the admin token, which holds every scope. A guarded \
+             operation names the scope it needs; scopes: {}. Without a credential: 401; with one \
+             lacking the scope: 403 `insufficient-scope`.",
+            scopes.join(", ")
         );
+        let scheme =
+            HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description));
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(SCHEME, SecurityScheme::Http(scheme.build()));
     }
 }
 

@@ -12,15 +12,16 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter, UtoipaMethodRouterE
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+use domain::access::Scope;
+
+use crate::access::{authenticate, scoped};
 use crate::idempotency::{self, BODY_LIMIT};
-use crate::middleware::{
-    admin_only, log_server_errors, panic_to_problem, problem_fallback, timeout,
-};
+use crate::middleware::{log_server_errors, panic_to_problem, problem_fallback, timeout};
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
-use crate::routes::{checkout, ops, orders, products, reconciliation, stock};
+use crate::routes::{checkout, clients, ops, orders, products, reconciliation, stock};
 use crate::state::AppState;
-use crate::{metrics, telemetry};
+use crate::{metrics, rate_limit, telemetry};
 
 /// Every route, the OpenAPI document at `/openapi.json`, Swagger UI at `/docs`, and the
 /// middleware stack.
@@ -32,29 +33,38 @@ pub fn router(state: AppState) -> Router {
             post.route_layer(from_fn_with_state(state.clone(), idempotency::middleware))
         })
     };
-    // Outermost: a caller without the token must neither claim an admin's key nor get its
-    // stored answer replayed.
-    let admin = |routes: UtoipaMethodRouter<AppState>| {
-        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), admin_only)))
+    // Outside the idempotency layer: a refused caller neither claims a key nor is answered
+    // from one.
+    let limited = |routes: UtoipaMethodRouter<AppState>| {
+        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), rate_limit::limit)))
     };
+    // Each guarded route names its scope here (`scoped`), which also declares it in OpenAPI;
+    // a route without `scoped` is open to anonymous callers.
     let (routes, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(admin(keyed(routes!(products::create_product))))
+        .routes(scoped(Scope::CatalogWrite, keyed(routes!(products::create_product))))
         .routes(routes!(products::list_products))
         .routes(routes!(products::get_product))
-        .routes(routes!(stock::get_stock, stock::set_stock))
-        .routes(routes!(stock::movements))
+        .routes(routes!(stock::get_stock))
+        .routes(scoped(Scope::StockWrite, routes!(stock::set_stock)))
+        .routes(scoped(Scope::StockLedger, routes!(stock::movements)))
         .routes(routes!(checkout::check_stock))
         .routes(routes!(orders::get_order))
-        .routes(keyed(routes!(orders::pay)))
-        .routes(keyed(routes!(orders::cancel)))
-        .routes(routes!(reconciliation::reconciliation))
+        .routes(scoped(Scope::OrdersPay, keyed(routes!(orders::pay))))
+        .routes(scoped(Scope::OrdersCancel, keyed(routes!(orders::cancel))))
+        .routes(scoped(Scope::AdminReconcile, routes!(reconciliation::reconciliation)))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
-        .routes(keyed(routes!(checkout::checkout)))
-        .routes(admin(keyed(routes!(stock::adjust_stock))))
+        .routes(limited(keyed(routes!(checkout::checkout))))
+        .routes(scoped(Scope::StockWrite, keyed(routes!(stock::adjust_stock))))
+        .routes(scoped(Scope::ClientsManage, routes!(clients::create_client)))
+        .routes(scoped(Scope::ClientsManage, routes!(clients::list_clients)))
+        .routes(scoped(Scope::ClientsManage, routes!(clients::revoke_client)))
         .split_for_parts();
     openapi::links_replace_bodies(&mut openapi);
+    // Every route learns its caller first: the guards, the idempotency keys (kept per caller)
+    // and the handlers (which record who made a change) read it.
+    let routes = routes.layer(from_fn_with_state(state.clone(), authenticate));
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -1,11 +1,12 @@
-//! What `checkout-api` does with its command line: serve (the default), migrate, or reconcile.
+//! What `checkout-api` does with its command line: serve (the default), migrate, reconcile,
+//! or manage API clients.
 
 use std::process::ExitCode;
 
 use crate::bootstrap::{Application, connect_and_migrate, shutdown_signal};
 use crate::cli::{Cli, Command};
 use crate::problem::error_chain;
-use crate::{reconcile, telemetry};
+use crate::{clients, reconcile, telemetry};
 
 /// Runs `cli`'s command to its end and says how it went as the process's exit code.
 pub async fn run(cli: Cli) -> ExitCode {
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             // Its own exit codes: 1 means drift, so a failure must say 2.
             Command::Reconcile { json } => return reconcile::run(config, json).await,
+            Command::Clients(command) => return clients::run(config, command).await,
             Command::Migrate => {
                 connect_and_migrate(&config.database_url, config.database_pool_size, None)
                     .await

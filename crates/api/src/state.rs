@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::access::Access;
 use application::adjust_stock::AdjustStock;
 use application::availability::CheckAvailability;
 use application::cancel::Cancel;
@@ -16,6 +17,8 @@ use application::reconcile::Reconcile;
 use application::set_stock::SetStock;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
+
+use crate::rate_limit::{RateLimitSettings, RateLimits};
 
 /// Whether the service can do its work (the database answers). Implemented by the composition
 /// root, which alone knows what the database is.
@@ -41,6 +44,8 @@ pub struct Settings {
     pub group_commit: Option<Batching>,
     /// How long an idempotency key and its answer are kept before the sweeper purges it.
     pub idempotency_retention: Duration,
+    /// Abuse limits on checkout; none by default.
+    pub rate_limits: RateLimitSettings,
 }
 
 impl Settings {
@@ -63,6 +68,7 @@ impl Default for Settings {
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             group_commit: Some(Batching::default()),
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
+            rate_limits: RateLimitSettings::default(),
         }
     }
 }
@@ -92,6 +98,8 @@ pub struct Services {
     pub idempotency: Idempotency,
     /// `GET /v1/admin/reconciliation`: stock against ledger and orders.
     pub reconcile: Reconcile,
+    /// Who is calling, and the API clients: `/v1/clients` and every credential check.
+    pub access: Access,
 }
 
 impl Services {
@@ -99,7 +107,7 @@ impl Services {
     /// executor; the composition root spawns them) for checkouts to be answered; they end
     /// when the checkout use case is dropped.
     #[must_use]
-    pub fn new(ports: &Ports, settings: &Settings) -> (Self, Vec<BatchWorker>) {
+    pub fn new(ports: &Ports, settings: &Settings, admin_token: &str) -> (Self, Vec<BatchWorker>) {
         let retry = settings.retry;
         let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
         let (checkout, workers) = match settings.group_commit {
@@ -118,6 +126,7 @@ impl Services {
             queries: Queries::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),
+            access: Access::new(ports.clone(), admin_token),
         };
         (services, workers)
     }
@@ -128,8 +137,10 @@ impl Services {
 pub struct AppState {
     /// The use cases.
     pub services: Arc<Services>,
-    /// The root credential of the admin endpoints, compared in constant time.
+    /// The root credential (every scope), shown to whoever started the service.
     pub admin_token: Arc<str>,
+    /// The abuse limits' buckets, when any limit is set.
+    pub rate_limits: Option<Arc<RateLimits>>,
     /// What `/readyz` asks.
     pub readiness: Arc<dyn Readiness>,
     /// The settings the use cases were built with; the HTTP layer reads the request timeout.
@@ -146,10 +157,11 @@ impl AppState {
         admin_token: &str,
         readiness: Arc<dyn Readiness>,
     ) -> (Self, Vec<BatchWorker>) {
-        let (services, workers) = Services::new(ports, &settings);
+        let (services, workers) = Services::new(ports, &settings, admin_token);
         let state = Self {
             services: Arc::new(services),
             admin_token: admin_token.into(),
+            rate_limits: RateLimits::new(settings.rate_limits),
             readiness,
             settings,
         };

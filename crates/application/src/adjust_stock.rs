@@ -2,6 +2,7 @@
 //! correction). Unlike setting, a delta commutes with other changes, so a lost race is simply
 //! retried on a fresh read.
 
+use domain::access::Actor;
 use domain::ports::{BoxError, Effect, KeyClaim, KeyEffect, StoreError};
 use domain::{ProductId, ProductStock, StockCount, StockError};
 
@@ -17,6 +18,8 @@ pub struct AdjustStockCommand {
     pub delta: i64,
     /// Why, for the ledger.
     pub reason: Option<String>,
+    /// Who moved it, for the ledger.
+    pub actor: Actor,
     /// The idempotency claim the request runs under: the adjustment is committed together with
     /// the key's effect, or not at all when the claim was taken over meanwhile.
     pub idempotency: Option<KeyClaim>,
@@ -95,7 +98,11 @@ impl AdjustStock {
                 .idempotency
                 .as_ref()
                 .map(|claim| KeyEffect { claim: claim.clone(), effect: Effect::StockAdjusted(id) });
-            let stored = self.ports.stock.save(change, command.reason.clone(), key, now).await?;
+            let stored = self
+                .ports
+                .stock
+                .save(change, command.reason.clone(), command.actor, key, now)
+                .await?;
             Ok(Ok(stored))
         };
         match retry_on_conflict(&self.retry, self.ports.clock.as_ref(), attempt).await {
@@ -124,6 +131,7 @@ mod tests {
             product_id: pid(1),
             delta,
             reason: Some("delivery".into()),
+            actor: Actor::Admin,
             idempotency: None,
         }
     }
@@ -135,11 +143,11 @@ mod tests {
         mocks
             .stock
             .expect_save()
-            .withf(|c, reason, _, _| {
+            .withf(|c, reason, _, _, _| {
                 c.on_hand_delta() == 10 && reason.as_deref() == Some("delivery")
             })
             .times(1)
-            .returning(|c, _, _, _| Ok(c.after()));
+            .returning(|c, _, _, _, _| Ok(c.after()));
         let after = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(10))
             .await
@@ -172,7 +180,7 @@ mod tests {
             Ok(Some(stock(1, 5, 0, reads)))
         });
         let mut saves = 0;
-        mocks.stock.expect_save().times(2).returning(move |c, _, _, _| {
+        mocks.stock.expect_save().times(2).returning(move |c, _, _, _, _| {
             saves += 1;
             if saves == 1 { Err(StoreError::StockConflict(c.product_id())) } else { Ok(c.after()) }
         });
@@ -197,13 +205,13 @@ mod tests {
         mocks
             .stock
             .expect_save()
-            .withf(move |_, _, key, _| {
+            .withf(move |_, _, _, key, _| {
                 key.as_ref().is_some_and(|k| {
                     k.claim == expected && k.effect == Effect::StockAdjusted(pid(1))
                 })
             })
             .times(1)
-            .returning(|_, _, key, _| {
+            .returning(|_, _, _, key, _| {
                 Err(StoreError::ClaimsLost(vec![key.expect("keyed").claim.key().clone()]))
             });
         let keyed = AdjustStockCommand { idempotency: Some(claim), ..command(3) };

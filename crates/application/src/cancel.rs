@@ -1,5 +1,6 @@
 //! Cancel: the customer gave up before paying, so the order's reserved units go back on sale.
 
+use domain::access::Actor;
 use domain::ports::BoxError;
 use domain::{Order, OrderId, OrderStatus, ProductStock, TransitionError};
 
@@ -11,6 +12,9 @@ use crate::{Ports, RetryPolicy};
 pub struct CancelCommand {
     /// The order to cancel.
     pub order_id: OrderId,
+    /// Who asks (the payment service's client, the admin token): on record in the order and
+    /// its ledger entries.
+    pub actor: Actor,
 }
 
 /// Why an order could not be cancelled.
@@ -68,9 +72,16 @@ impl Cancel {
     /// See [`CancelError`].
     #[tracing::instrument(skip(self), fields(order_id = %command.order_id))]
     pub async fn execute(&self, command: CancelCommand) -> Result<Order, CancelError> {
-        settle(&self.ports, &self.retry, command.order_id, Order::cancel, ProductStock::release)
-            .await
-            .map_err(CancelError::from)
+        settle(
+            &self.ports,
+            &self.retry,
+            command.order_id,
+            command.actor,
+            Order::cancel,
+            ProductStock::release,
+        )
+        .await
+        .map_err(CancelError::from)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Create product: add a product to the catalogue with its initial stock.
 
+use domain::access::Actor;
 use domain::ports::{BoxError, StoreError};
 use domain::{Money, Product, ProductName, ProductStock, Sku, StockCount};
 
@@ -16,6 +17,8 @@ pub struct CreateProductCommand {
     pub price: Money,
     /// Units on the shelf from the start.
     pub initial_stock: StockCount,
+    /// Who creates it, on record in the initial stock's ledger entry.
+    pub actor: Actor,
 }
 
 /// Why the product was not created.
@@ -58,7 +61,7 @@ impl CreateProduct {
             created_at: self.ports.clock.now(),
         };
         let stock = ProductStock::new(product.id, command.initial_stock);
-        match self.ports.products.create(product.clone(), stock).await {
+        match self.ports.products.create(product.clone(), stock, command.actor).await {
             Ok(()) => Ok((product, stock)),
             Err(StoreError::DuplicateSku(sku)) => Err(CreateProductError::DuplicateSku(sku)),
             Err(err) => Err(CreateProductError::Unavailable(err.into())),
@@ -77,6 +80,7 @@ mod tests {
             name: ProductName::new("Kaos").expect("name"),
             price: eur(1999),
             initial_stock: count(50),
+            actor: Actor::Admin,
         }
     }
 
@@ -87,9 +91,9 @@ mod tests {
         mocks
             .products
             .expect_create()
-            .withf(|p, s| p.id == pid(42) && s.on_hand() == count(50) && s.version().get() == 1)
+            .withf(|p, s, _| p.id == pid(42) && s.on_hand() == count(50) && s.version().get() == 1)
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let (product, stock) =
             CreateProduct::new(mocks.into_ports()).execute(command()).await.expect("created");
         assert_eq!((product.id, stock.available()), (pid(42), count(50)));
@@ -99,7 +103,7 @@ mod tests {
     async fn a_taken_sku_is_refused() {
         let mut mocks = Mocks::new();
         mocks.ids.expect_product_id().return_const(pid(42));
-        mocks.products.expect_create().returning(|p, _| Err(StoreError::DuplicateSku(p.sku)));
+        mocks.products.expect_create().returning(|p, _, _| Err(StoreError::DuplicateSku(p.sku)));
         let err = CreateProduct::new(mocks.into_ports()).execute(command()).await.expect_err("dup");
         assert!(matches!(err, CreateProductError::DuplicateSku(_)));
     }

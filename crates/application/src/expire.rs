@@ -15,6 +15,7 @@ mod batch;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;
 
+use domain::access::Actor;
 use domain::ports::{BoxError, StoreError};
 use domain::{Order, OrderId, ProductId, ProductStock, Timestamp};
 
@@ -160,8 +161,17 @@ impl ExpireDue {
         may_be_down: bool,
     ) -> Result<ExpiryReport, ExpireError> {
         for (tried, order_id) in (1..).zip(ids) {
-            let expire = |o: &mut Order, now| o.expire(now).map(Some);
-            match settle(&self.ports, &self.retry, order_id, expire, ProductStock::expire).await {
+            let expire = |o: &mut Order, now, _| o.expire(now).map(Some);
+            match settle(
+                &self.ports,
+                &self.retry,
+                order_id,
+                Actor::System,
+                expire,
+                ProductStock::expire,
+            )
+            .await
+            {
                 Ok(_) => report.expired.push(order_id),
                 Err(SettleError::Unavailable(err))
                     if may_be_down && report.failed + 1 == tried && tried >= STORE_DOWN_AFTER =>

@@ -7,6 +7,7 @@
 //! between retries goes through the [`domain::ports::Clock`] port.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod adjust_stock;
 pub mod availability;
 pub mod cancel;

@@ -1,5 +1,6 @@
 //! Pay: payment was confirmed, so the order's reserved units are sold (they leave the shelf).
 
+use domain::access::Actor;
 use domain::ports::BoxError;
 use domain::{Order, OrderId, OrderStatus, ProductStock, TransitionError};
 
@@ -11,6 +12,9 @@ use crate::{Ports, RetryPolicy};
 pub struct PayCommand {
     /// The order paid for.
     pub order_id: OrderId,
+    /// Who asks (the payment service's client, the admin token): on record in the order and
+    /// its ledger entries.
+    pub actor: Actor,
 }
 
 /// Why a payment could not be recorded.
@@ -68,9 +72,16 @@ impl Pay {
     /// See [`PayError`].
     #[tracing::instrument(skip(self), fields(order_id = %command.order_id))]
     pub async fn execute(&self, command: PayCommand) -> Result<Order, PayError> {
-        settle(&self.ports, &self.retry, command.order_id, Order::pay, ProductStock::sell)
-            .await
-            .map_err(PayError::from)
+        settle(
+            &self.ports,
+            &self.retry,
+            command.order_id,
+            command.actor,
+            Order::pay,
+            ProductStock::sell,
+        )
+        .await
+        .map_err(PayError::from)
     }
 }
 

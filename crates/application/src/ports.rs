@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    Clock, IdGenerator, IdempotencyStore, Lease, OrderRepository, ProductRepository,
-    Reconciliation, StockRepository, UnitOfWork,
+    ApiClientStore, Clock, IdGenerator, IdempotencyStore, Lease, OrderRepository,
+    ProductRepository, Reconciliation, StockRepository, UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -28,4 +28,6 @@ pub struct Ports {
     pub reconciliation: Arc<dyn Reconciliation>,
     /// Named leases: which process sweeps.
     pub lease: Arc<dyn Lease>,
+    /// API clients and the digests of their keys.
+    pub clients: Arc<dyn ApiClientStore>,
 }

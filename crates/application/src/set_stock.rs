@@ -2,6 +2,7 @@
 //! administrator saw (HTTP `If-Match`), so a count made before someone else's change is refused
 //! rather than silently undoing it.
 
+use domain::access::Actor;
 use domain::ports::{BoxError, StoreError};
 use domain::{ProductId, ProductStock, StockCount, StockError, Version};
 
@@ -19,6 +20,8 @@ pub struct SetStockCommand {
     pub on_hand: StockCount,
     /// Why, for the ledger.
     pub reason: Option<String>,
+    /// Who counted, for the ledger.
+    pub actor: Actor,
 }
 
 /// Why the count was not stored.
@@ -85,7 +88,12 @@ impl SetStock {
                 other => SetStockError::Unavailable(other.into()),
             })?;
             let now = self.ports.clock.now();
-            match self.ports.stock.save(change, command.reason.clone(), None, now).await {
+            match self
+                .ports
+                .stock
+                .save(change, command.reason.clone(), command.actor, None, now)
+                .await
+            {
                 Ok(stored) => return Ok(stored),
                 Err(err) if err.is_conflict() => continue,
                 Err(StoreError::ProductNotFound(id)) => return Err(SetStockError::NotFound(id)),

@@ -4,6 +4,7 @@
 //! The order's own version is what makes a payment racing an expiry safe: both read version n,
 //! both try to write n+1, one loses, re-reads, and finds the order no longer reserved.
 
+use domain::access::Actor;
 use domain::order::OrderChange;
 use domain::ports::{Changeset, StoreError};
 use domain::{
@@ -45,16 +46,17 @@ pub enum SettleError {
 
 /// The order transition of one use case.
 pub(crate) type Transition =
-    fn(&mut Order, Timestamp) -> Result<Option<OrderChange>, TransitionError>;
+    fn(&mut Order, Timestamp, Actor) -> Result<Option<OrderChange>, TransitionError>;
 /// The stock movement that goes with it, applied to every line.
 pub(crate) type StockMove = fn(&mut ProductStock, Quantity) -> Result<StockChange, StockError>;
 
-/// Settles `order_id`: reads it, applies `transition`; when that changes something, applies
+/// Settles `order_id` on behalf of `by`: reads it, applies `transition`; when that changes something, applies
 /// `stock_move` to each line's stock and commits both. Returns the order as stored afterwards.
 pub(crate) async fn settle(
     ports: &Ports,
     retry: &RetryPolicy,
     order_id: OrderId,
+    by: Actor,
     transition: Transition,
     stock_move: StockMove,
 ) -> Result<Order, SettleError> {
@@ -64,7 +66,7 @@ pub(crate) async fn settle(
         };
         let read_version = order.version();
         let now = ports.clock.now();
-        let change = match transition(&mut order, now) {
+        let change = match transition(&mut order, now, by) {
             Ok(Some(change)) => change,
             Ok(None) => return Ok(Ok(order)),
             Err(refused) => return Ok(Err(SettleError::Refused(refused))),

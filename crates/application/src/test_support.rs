@@ -1,10 +1,12 @@
 //! Builders shared by the use-case tests: mocked ports and terse domain values.
 
 use chrono::{TimeZone, Utc};
+use domain::access::Actor;
 use domain::ports::Changeset;
 use domain::ports::{
-    MockClock, MockIdGenerator, MockIdempotencyStore, MockLease, MockOrderRepository,
-    MockProductRepository, MockReconciliation, MockStockRepository, MockUnitOfWork,
+    MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
+    MockOrderRepository, MockProductRepository, MockReconciliation, MockStockRepository,
+    MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -111,7 +113,8 @@ pub(crate) fn product(n: u128) -> Product {
 pub(crate) fn reserved_order(lines: &[(u128, i64)]) -> Order {
     let cart = Cart::new(lines.iter().map(|&(p, n)| (pid(p), q(n)))).expect("cart");
     let price = |id: ProductId| Some(product(id.as_uuid().as_u128()).price);
-    Order::place(oid(1), &cart, price, None, t0(), chrono::TimeDelta::minutes(15)).expect("order")
+    Order::place(oid(1), &cart, price, None, t0(), chrono::TimeDelta::minutes(15), Actor::Anonymous)
+        .expect("order")
 }
 
 /// A clock that reads [`t0`] and expects exactly `sleeps` backoff waits.
@@ -139,6 +142,7 @@ pub(crate) struct Mocks {
     pub(crate) idempotency: MockIdempotencyStore,
     pub(crate) reconciliation: MockReconciliation,
     pub(crate) lease: MockLease,
+    pub(crate) clients: MockApiClientStore,
 }
 
 impl Mocks {
@@ -156,6 +160,7 @@ impl Mocks {
             idempotency: MockIdempotencyStore::new(),
             reconciliation: MockReconciliation::new(),
             lease: MockLease::new(),
+            clients: MockApiClientStore::new(),
         }
     }
 
@@ -170,6 +175,7 @@ impl Mocks {
             idempotency: Arc::new(self.idempotency),
             reconciliation: Arc::new(self.reconciliation),
             lease: Arc::new(self.lease),
+            clients: Arc::new(self.clients),
         }
     }
 }

@@ -77,6 +77,10 @@ uuid_id!(
     /// Identifies the customer an order belongs to; owned by another system, opaque here.
     CustomerId
 );
+uuid_id!(
+    /// Identifies an API client: a calling system with its own key and scopes.
+    ClientId
+);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@
 //!
 //! ```
 //! use chrono::{TimeDelta, TimeZone, Utc};
+//! use domain::access::Actor;
 //! use domain::ports::Changeset;
 //! use domain::{
 //!     Cart, Currency, Money, Order, OrderChange, OrderId, ProductId, ProductStock, Quantity,
@@ -41,6 +42,7 @@
 //!     None,
 //!     now,
 //!     TimeDelta::minutes(15),
+//!     Actor::Anonymous,
 //! )?;
 //! assert_eq!(order.record().total.amount(), 45_000);
 //!
@@ -48,6 +50,7 @@
 //! let held = stock.reserve(Quantity::new(3)?)?;
 //! let changeset = Changeset::new(vec![held], Some(OrderChange::Created(order)), now);
 //! assert_eq!(changeset.stock()[0].expected_version(), held.before().version());
+//! assert_eq!(changeset.actor(), Actor::Anonymous, "the ledger records who placed it");
 //!
 //! // Never oversell: two units are left, so a third is refused and nothing changes.
 //! assert_eq!(stock.available().get(), 2);
@@ -57,6 +60,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod access;
 #[cfg(test)]
 mod hostile;
 mod ids;
@@ -71,7 +75,7 @@ mod sku;
 pub mod stock;
 mod version;
 
-pub use ids::{CustomerId, IdError, OrderId, ProductId};
+pub use ids::{ClientId, CustomerId, IdError, OrderId, ProductId};
 pub use money::{Currency, Money, MoneyError};
 pub use movement::{MovementKind, StockMovement};
 pub use order::{

@@ -1,6 +1,7 @@
 //! The stock ledger: one entry per change of a product's stock, so that the counters can be
 //! recomputed (and audited) from history.
 
+use crate::access::Actor;
 use crate::{OrderId, ProductId, Timestamp, Version};
 
 /// What moved stock. Stored as text in the ledger; [`MovementKind::as_str`] is that text.
@@ -72,6 +73,8 @@ pub struct StockMovement {
     pub order_id: Option<OrderId>,
     /// Free text an administrator gave for a set or adjust.
     pub reason: Option<String>,
+    /// Who made the change; `None` for entries written before actors were recorded.
+    pub actor: Option<Actor>,
     /// When the change was committed.
     pub at: Timestamp,
 }

@@ -67,7 +67,7 @@ impl ProductName {
 
 /// Whether `c` shows nothing by itself: whitespace, a control character, a format character
 /// (general category Cf) or another default-ignorable code point, as of Unicode 16.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
         || matches!(

@@ -9,6 +9,7 @@
 //! 2. versioned: the adapter's `UPDATE … WHERE version = <read>`; a buyer who lost the race
 //!    reads again and decides again.
 
+use domain::access::Actor;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -144,7 +145,7 @@ async fn new_product(adapters: &SeaOrmAdapters) -> Result<ProductId, BoxError> {
         created_at: SystemClock.now(),
     };
     let stock = ProductStock::new(id, StockCount::new(UNITS)?);
-    adapters.products.create(product, stock).await?;
+    adapters.products.create(product, stock, Actor::Admin).await?;
     Ok(id)
 }
 

@@ -9,6 +9,7 @@
 //!
 //! Start-up: [`connect`], then [`migrate`], then [`SeaOrmAdapters::new`].
 
+mod clients;
 mod connect;
 mod entities;
 mod error;
@@ -23,6 +24,7 @@ mod transaction;
 mod unit_of_work;
 mod write;
 
+pub use clients::SeaOrmClients;
 pub use connect::{SetupError, Waits, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
@@ -54,6 +56,8 @@ pub struct SeaOrmAdapters {
     pub reconciliation: SeaOrmReconciliation,
     /// The lease port (which process sweeps).
     pub lease: SeaOrmLease,
+    /// The API client port.
+    pub clients: SeaOrmClients,
 }
 
 impl SeaOrmAdapters {
@@ -74,6 +78,7 @@ impl SeaOrmAdapters {
             unit_of_work: SeaOrmUnitOfWork::with_stock_writes(db.clone(), writes),
             reconciliation: SeaOrmReconciliation::new(db.clone()),
             lease: SeaOrmLease::new(db.clone()),
+            clients: SeaOrmClients::new(db.clone()),
         }
     }
 }

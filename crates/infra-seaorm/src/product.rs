@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use domain::access::Actor;
 use domain::ports::{ProductRepository, StoreError};
 use domain::{Product, ProductId, ProductStock};
 use sea_orm::{
@@ -53,6 +54,7 @@ async fn insert_all(
     txn: &impl ConnectionTrait,
     product: &Product,
     stock: &ProductStock,
+    actor: Actor,
 ) -> Result<(), StoreError> {
     // The unique index on sku is the arbiter: checking first would race another creation.
     products::Entity::insert(products::active_model(product))
@@ -69,7 +71,7 @@ async fn insert_all(
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;
-    stock_movements::Entity::insert(stock_movements::initial(stock, product.created_at))
+    stock_movements::Entity::insert(stock_movements::initial(stock, actor, product.created_at))
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;
@@ -79,9 +81,14 @@ async fn insert_all(
 #[async_trait]
 impl ProductRepository for SeaOrmProductRepository {
     #[tracing::instrument(skip_all, fields(product_id = %product.id, sku = %product.sku))]
-    async fn create(&self, product: Product, stock: ProductStock) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        product: Product,
+        stock: ProductStock,
+        actor: Actor,
+    ) -> Result<(), StoreError> {
         let txn = begin_write(&self.db).await?;
-        let outcome = insert_all(&txn, &product, &stock).await;
+        let outcome = insert_all(&txn, &product, &stock, actor).await;
         finish(txn, outcome).await?;
         self.remember(std::slice::from_ref(&product));
         Ok(())

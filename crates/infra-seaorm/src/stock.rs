@@ -2,6 +2,7 @@
 //! versioned write of [`crate::write`].
 
 use async_trait::async_trait;
+use domain::access::Actor;
 use domain::ports::{Changeset, KeyEffect, StockRepository, StoreError};
 use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -65,11 +66,12 @@ impl StockRepository for SeaOrmStockRepository {
         &self,
         change: StockChange,
         reason: Option<String>,
+        actor: Actor,
         key: Option<KeyEffect>,
         at: Timestamp,
     ) -> Result<ProductStock, StoreError> {
         let product_id = change.product_id();
-        let mut changeset = Changeset::new(vec![change], None, at).with_reason(reason);
+        let mut changeset = Changeset::new(vec![change], None, at).with_reason(reason).by(actor);
         if let Some(key) = key {
             changeset = changeset.with_key(key);
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::SubsecRound;
 use domain::ports::{Clock, IdGenerator};
-use domain::{OrderId, ProductId, Timestamp};
+use domain::{ClientId, OrderId, ProductId, Timestamp};
 use uuid::Uuid;
 
 /// [`Clock`] reading the system time and sleeping on tokio's timer.
@@ -30,7 +30,7 @@ impl Clock for SystemClock {
 }
 
 /// [`IdGenerator`] handing out UUID v7: ids sort by creation time (so B-tree inserts append)
-/// and reveal no count.
+/// and reveal no count; secrets come from the operating system's generator.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct UuidV7Ids;
 
@@ -41,6 +41,18 @@ impl IdGenerator for UuidV7Ids {
 
     fn order_id(&self) -> OrderId {
         OrderId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+
+    fn client_id(&self) -> ClientId {
+        ClientId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+
+    fn secret(&self) -> [u8; 32] {
+        let mut bytes = [0; 32];
+        // The OS generator fails only on a system without one (no /dev/urandom, no getrandom
+        // syscall): no key can be made safely there, so stopping is right.
+        getrandom::fill(&mut bytes).expect("the operating system's random generator answers");
+        bytes
     }
 }
 

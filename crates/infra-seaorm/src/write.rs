@@ -103,6 +103,7 @@ async fn write(
                 version,
                 changeset.order_id(),
                 changeset.reason(),
+                changeset.actor(),
                 changeset.at(),
             ));
         }

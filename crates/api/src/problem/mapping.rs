@@ -1,6 +1,7 @@
 //! Application and request-parsing errors → [`ApiError`], one `From` per error type, written as
 //! matches so that a new variant fails to compile here instead of silently becoming a 500.
 
+use application::access::AccessError;
 use application::adjust_stock::AdjustStockError;
 use application::availability::CheckAvailabilityError;
 use application::cancel::CancelError;
@@ -18,6 +19,15 @@ use crate::wire::{FieldError, Invalid};
 impl From<Invalid> for ApiError {
     fn from(Invalid(errors): Invalid) -> Self {
         Self::InvalidRequest(errors)
+    }
+}
+
+impl From<AccessError> for ApiError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::NotFound(id) => Self::ClientNotFound(id.to_string()),
+            AccessError::Unavailable(cause) => Self::Unavailable(cause),
+        }
     }
 }
 

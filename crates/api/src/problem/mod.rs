@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::access::Scope;
 use domain::ports::BoxError;
 use domain::{OrderStatus, ProductId, ProductStock, Shortage, StockCount};
 use serde::Serialize;
@@ -17,6 +18,8 @@ mod mapping;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The challenge of a 401 without a credential.
+const BEARER: &str = r#"Bearer realm="checkout""#;
 /// Prefix of every problem `type`; the slug follows.
 pub const PROBLEM_BASE: &str = "https://checkout.example/problems/";
 
@@ -48,6 +51,23 @@ pub struct Problem {
     /// The stock now (`version-mismatch`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<StockView>,
+    /// The scope the credential lacks (`insufficient-scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<&'static str>,
+    /// Scope names that do not exist (`invalid-request` when creating an API client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_scopes: Option<Vec<String>>,
+}
+
+/// Why a request is not authenticated (401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// No `Authorization` header, and the route needs one.
+    Missing,
+    /// An `Authorization` header that is not `Bearer <credential>` in visible ASCII.
+    Malformed,
+    /// A bearer credential that is neither the admin token nor an active client's key.
+    Unknown,
 }
 
 /// Everything that can go wrong in a request, as the client will be told.
@@ -68,9 +88,27 @@ pub enum ApiError {
     /// 400 `invalid-id`: a path id that is not a UUID.
     #[error("invalid id")]
     InvalidId(String),
-    /// 401 `unauthorized`: an admin endpoint without the right bearer token.
+    /// 401 `unauthorized`: no credential where one is needed, or one that is malformed,
+    /// unknown or revoked; answered with `WWW-Authenticate: Bearer`.
     #[error("unauthorized")]
-    Unauthorized,
+    Unauthorized(Unauthenticated),
+    /// 403 `insufficient-scope`: a known credential without the route's scope, named in
+    /// `required_scope`.
+    #[error("insufficient scope")]
+    InsufficientScope(Scope),
+    /// 422 `invalid-request`: scope names that do not exist, listed in `unknown_scopes`.
+    #[error("unknown scopes")]
+    UnknownScopes(Vec<String>),
+    /// 404 `client-not-found`.
+    #[error("client not found")]
+    ClientNotFound(String),
+    /// 429 `rate-limited`: the caller's request budget is spent; retry after `Retry-After`
+    /// seconds.
+    #[error("rate limited")]
+    RateLimited {
+        /// Whole seconds until a request would be admitted (at least 1).
+        retry_after: u64,
+    },
     /// 404 `product-not-found`.
     #[error("product not found")]
     ProductNotFound(ProductId),
@@ -167,7 +205,15 @@ impl ApiError {
                 (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large")
             }
             Self::InvalidId(_) => (S::BAD_REQUEST, "invalid-id", "Invalid id"),
-            Self::Unauthorized => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            Self::InsufficientScope(_) => {
+                (S::FORBIDDEN, "insufficient-scope", "Insufficient scope")
+            }
+            Self::UnknownScopes(_) => {
+                (S::UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request")
+            }
+            Self::ClientNotFound(_) => (S::NOT_FOUND, "client-not-found", "Client not found"),
+            Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate-limited", "Rate limited"),
             Self::ProductNotFound(_) => (S::NOT_FOUND, "product-not-found", "Product not found"),
             Self::OrderNotFound(_) => (S::NOT_FOUND, "order-not-found", "Order not found"),
             Self::DuplicateSku(_) => (S::CONFLICT, "duplicate-sku", "Duplicate SKU"),
@@ -228,7 +274,23 @@ impl ApiError {
             Self::UnsupportedMediaType => "send the body as Content-Type: application/json".into(),
             Self::PayloadTooLarge => "request bodies are limited to 64 KiB".into(),
             Self::InvalidId(id) => format!("'{id}' is not a UUID"),
-            Self::Unauthorized => "this endpoint needs Authorization: Bearer <admin token>".into(),
+            Self::Unauthorized(Unauthenticated::Missing) => {
+                "this endpoint needs Authorization: Bearer <API key or admin token>".into()
+            }
+            Self::Unauthorized(Unauthenticated::Malformed) => {
+                "the Authorization header must be 'Bearer <credential>'".into()
+            }
+            Self::Unauthorized(Unauthenticated::Unknown) => {
+                "the credential is unknown or revoked".into()
+            }
+            Self::InsufficientScope(scope) => {
+                format!("this credential lacks the scope '{scope}' this endpoint needs")
+            }
+            Self::UnknownScopes(names) => format!("unknown scope(s): {}", names.join(", ")),
+            Self::ClientNotFound(id) => format!("API client {id} does not exist"),
+            Self::RateLimited { retry_after } => {
+                format!("too many requests from this caller; retry in {retry_after} s")
+            }
             Self::ProductNotFound(id) => format!("product {id} does not exist"),
             Self::OrderNotFound(id) => format!("order {id} does not exist"),
             Self::DuplicateSku(sku) => format!("a product with SKU '{sku}' already exists"),
@@ -278,6 +340,8 @@ impl ApiError {
             product_ids: None,
             current_version: None,
             current: None,
+            required_scope: None,
+            unknown_scopes: None,
         };
         match self {
             Self::InvalidRequest(errors) => problem.errors = Some(errors.clone()),
@@ -286,6 +350,14 @@ impl ApiError {
             }
             Self::UnknownProducts(ids) => {
                 problem.product_ids = Some(ids.iter().map(ProductId::as_uuid).collect());
+            }
+            Self::InsufficientScope(scope) => problem.required_scope = Some(scope.as_str()),
+            Self::UnknownScopes(names) => {
+                problem.errors = Some(vec![FieldError::new(
+                    "scopes",
+                    format!("unknown scope(s): {}", names.join(", ")),
+                )]);
+                problem.unknown_scopes = Some(names.clone());
             }
             Self::VersionMismatch(current) => {
                 problem.current_version = Some(current.version().get());
@@ -306,6 +378,21 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        match &self {
+            // RFC 6750: a missing credential is told the scheme; a bad one, that it is bad.
+            Self::Unauthorized(Unauthenticated::Missing) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(BEARER));
+            }
+            Self::Unauthorized(_) => {
+                let value =
+                    HeaderValue::from_static(r#"Bearer realm="checkout", error="invalid_token""#);
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            Self::RateLimited { retry_after } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
         }
         if let Self::Unavailable(cause) | Self::Internal(cause) = &self {
             response.extensions_mut().insert(ServerErrorCause(error_chain(cause.as_ref())));

@@ -95,7 +95,11 @@ fn every_application_error_has_its_contract_status_and_slug() {
             "service-unavailable",
         ),
         (ApiError::PreconditionRequired, 428, "precondition-required"),
-        (ApiError::Unauthorized, 401, "unauthorized"),
+        (ApiError::Unauthorized(Unauthenticated::Missing), 401, "unauthorized"),
+        (ApiError::Unauthorized(Unauthenticated::Unknown), 401, "unauthorized"),
+        (ApiError::InsufficientScope(Scope::OrdersPay), 403, "insufficient-scope"),
+        (ApiError::UnknownScopes(vec!["root".into()]), 422, "invalid-request"),
+        (ApiError::RateLimited { retry_after: 2 }, 429, "rate-limited"),
         (ApiError::InvalidId("x".into()), 400, "invalid-id"),
         (ApiError::PayloadTooLarge, 413, "payload-too-large"),
     ];
@@ -125,6 +129,27 @@ fn shortages_unknown_ids_and_current_stock_travel_as_extension_members() {
     let body =
         serde_json::to_value(ApiError::UnknownProducts(vec![pid()]).problem()).expect("json");
     assert_eq!(body["product_ids"][0], pid().to_string());
+
+    let body = serde_json::to_value(ApiError::InsufficientScope(Scope::OrdersPay).problem())
+        .expect("json");
+    assert_eq!(body["required_scope"], "orders:pay");
+
+    let unknown = ApiError::UnknownScopes(vec!["orders:refund".into()]);
+    let body = serde_json::to_value(unknown.problem()).expect("json");
+    assert_eq!(body["unknown_scopes"][0], "orders:refund");
+    assert_eq!(body["errors"][0]["field"], "scopes");
+}
+
+#[test]
+fn a_401_challenges_for_a_bearer_credential_and_a_429_says_when_to_retry() {
+    use axum::response::IntoResponse;
+    let missing = ApiError::Unauthorized(Unauthenticated::Missing).into_response();
+    assert_eq!(missing.headers()["www-authenticate"], r#"Bearer realm="checkout""#);
+    let unknown = ApiError::Unauthorized(Unauthenticated::Unknown).into_response();
+    let challenge = unknown.headers()["www-authenticate"].to_str().expect("ascii");
+    assert!(challenge.starts_with("Bearer ") && challenge.contains("invalid_token"), "{challenge}");
+    let limited = ApiError::RateLimited { retry_after: 3 }.into_response();
+    assert_eq!(limited.headers()["retry-after"], "3");
 }
 
 #[test]

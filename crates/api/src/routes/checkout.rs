@@ -1,7 +1,6 @@
 //! `/v1/stock/check` and `/v1/checkout`: can this cart be bought, and buy it.
 
 use application::availability::CheckAvailabilityCommand;
-use application::checkout::CheckoutCommand;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,6 +9,7 @@ use domain::Order;
 use domain::ports::KeyClaim;
 
 use super::{header_value, order_location};
+use crate::access::Caller;
 use crate::extract::ValidJson;
 use crate::metrics;
 use crate::middleware::Deadline;
@@ -50,15 +50,17 @@ pub async fn check_stock(
         (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused"),
+        (status = 429, description = "rate-limited: this client's or address's checkout budget is spent (when abuse limits are on); see Retry-After"),
         (status = 503, description = "contention: concurrent updates kept winning; overloaded: too many checkouts waiting; timeout; see Retry-After"),
     ))]
 pub async fn checkout(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     claim: Option<Extension<KeyClaim>>,
     deadline: Option<Extension<Deadline>>,
     ValidJson(request): ValidJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    let mut command = CheckoutCommand::try_from(request)?;
+    let mut command = request.into_command(caller.actor())?;
     // Under an Idempotency-Key the order commits together with the key's effect.
     command.idempotency = claim.map(|Extension(claim)| claim);
     // Not committed once the buyer has been told it timed out.

@@ -2,6 +2,7 @@
 //! case and maps the result; nothing else.
 
 pub mod checkout;
+pub mod clients;
 pub mod ops;
 pub mod orders;
 pub mod products;

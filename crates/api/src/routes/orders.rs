@@ -5,6 +5,7 @@ use application::pay::PayCommand;
 use axum::Json;
 use axum::extract::{Path, State};
 
+use crate::access::Caller;
 use crate::extract::order_id;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -48,9 +49,11 @@ pub async fn get_order(
     ))]
 pub async fn pay(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let order = state.services.pay.execute(PayCommand { order_id: order_id(&id)? }).await?;
+    let command = PayCommand { order_id: order_id(&id)?, actor: caller.actor() };
+    let order = state.services.pay.execute(command).await?;
     Ok(Json(OrderView::stored(&order)))
 }
 
@@ -72,8 +75,10 @@ pub async fn pay(
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let order = state.services.cancel.execute(CancelCommand { order_id: order_id(&id)? }).await?;
+    let command = CancelCommand { order_id: order_id(&id)?, actor: caller.actor() };
+    let order = state.services.cancel.execute(command).await?;
     Ok(Json(OrderView::stored(&order)))
 }

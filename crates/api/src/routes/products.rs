@@ -1,6 +1,5 @@
 //! `/v1/products`: the catalogue.
 
-use application::create_product::CreateProductCommand;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -10,7 +9,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{header_value, product_location};
-use crate::extract::{Admin, ValidJson, ValidQuery, product_id};
+use crate::access::Caller;
+use crate::extract::{ValidJson, ValidQuery, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{CreateProductRequest, KeyHeader, ProductView, ProductsPage, Validator};
@@ -56,7 +56,6 @@ impl ListQuery {
 #[utoipa::path(post, path = "/v1/products", tag = "products",
     params(KeyHeader),
     request_body = CreateProductRequest,
-    security(("admin_token" = [])),
     responses(
         (status = 201, body = ProductView, headers(("Location" = String)), links(
             ("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/id")))),
@@ -67,17 +66,16 @@ impl ListQuery {
             ("Checkout" = (operation_id = "checkout", request_body = json!({"items": [{"product_id": "$response.body#/id", "quantity": 1}]}))),
         )),
         (status = 400, description = "invalid-json"),
-        (status = 401, description = "unauthorized"),
         (status = 409, description = "duplicate-sku, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request, idempotency-key-reused"),
     ))]
 pub async fn create_product(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(caller): Caller,
     ValidJson(request): ValidJson<CreateProductRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let command = CreateProductCommand::try_from(request)?;
+    let command = request.into_command(caller.actor())?;
     let (product, stock) = state.services.create_product.execute(command).await?;
     let location = header_value(&product_location(product.id));
     Ok((

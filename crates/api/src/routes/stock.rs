@@ -13,7 +13,8 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::header_value;
-use crate::extract::{Admin, IfMatch, ValidJson, ValidQuery, if_match, product_id};
+use crate::access::Caller;
+use crate::extract::{IfMatch, ValidJson, ValidQuery, if_match, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
@@ -51,14 +52,12 @@ pub async fn get_stock(
 #[utoipa::path(put, path = "/v1/products/{id}/stock", tag = "stock",
     params(("id" = String, Path, format = Uuid), ("If-Match" = String, Header, description = "\"<version>\" from the ETag")),
     request_body = SetStockRequest,
-    security(("admin_token" = [])),
     responses(
         (status = 200, body = StockView, headers(("ETag" = String)), links(
             ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
         (status = 400, description = "invalid-id, invalid-json"),
-        (status = 401, description = "unauthorized"),
         (status = 404, description = "product-not-found"),
         (status = 409, description = "below-reserved"),
         (status = 412, description = "version-mismatch, with current_version and current"),
@@ -68,7 +67,7 @@ pub async fn get_stock(
     ))]
 pub async fn set_stock(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(caller): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ValidJson(request): ValidJson<SetStockRequest>,
@@ -88,7 +87,8 @@ pub async fn set_stock(
             return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
         }
     };
-    let command = SetStockCommand { product_id, expected_version, on_hand, reason: None };
+    let actor = caller.actor();
+    let command = SetStockCommand { product_id, expected_version, on_hand, reason: None, actor };
     Ok(with_etag(&state.services.set_stock.execute(command).await?))
 }
 
@@ -96,14 +96,12 @@ pub async fn set_stock(
 #[utoipa::path(post, path = "/v1/products/{id}/stock/adjustments", tag = "stock",
     params(("id" = String, Path, format = Uuid), KeyHeader),
     request_body = AdjustStockRequest,
-    security(("admin_token" = [])),
     responses(
         (status = 200, body = StockView, headers(("ETag" = String)), links(
             ("GetStock" = (operation_id = "get_stock", parameters(("id" = "$response.body#/product_id")))),
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
         (status = 400, description = "invalid-id, invalid-json"),
-        (status = 401, description = "unauthorized"),
         (status = 404, description = "product-not-found"),
         (status = 409, description = "insufficient-stock: on-hand would fall below reserved, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
@@ -112,7 +110,7 @@ pub async fn set_stock(
     ))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
-    _: Admin,
+    Caller(caller): Caller,
     Path(id): Path<String>,
     claim: Option<Extension<KeyClaim>>,
     ValidJson(request): ValidJson<AdjustStockRequest>,
@@ -123,7 +121,13 @@ pub async fn adjust_stock(
     let reason = v.finish(reason)?;
     // Under an Idempotency-Key the adjustment commits together with the key's effect.
     let idempotency = claim.map(|Extension(claim)| claim);
-    let command = AdjustStockCommand { product_id, delta: request.delta, reason, idempotency };
+    let command = AdjustStockCommand {
+        product_id,
+        delta: request.delta,
+        reason,
+        actor: caller.actor(),
+        idempotency,
+    };
     Ok(with_etag(&state.services.adjust_stock.execute(command).await?))
 }
 
@@ -140,17 +144,14 @@ pub struct MovementsQuery {
 /// The stock ledger of one product, newest first (admin).
 #[utoipa::path(get, path = "/v1/products/{id}/stock/movements", tag = "stock",
     params(("id" = String, Path, format = Uuid), MovementsQuery),
-    security(("admin_token" = [])),
     responses(
         (status = 200, body = MovementsPage),
         (status = 400, description = "invalid-id"),
-        (status = 401, description = "unauthorized"),
         (status = 404, description = "product-not-found"),
         (status = 422, description = "invalid-request (limit)"),
     ))]
 pub async fn movements(
     State(state): State<AppState>,
-    _: Admin,
     Path(id): Path<String>,
     ValidQuery(query): ValidQuery<MovementsQuery>,
 ) -> Result<Json<MovementsPage>, ApiError> {

@@ -3,6 +3,7 @@
 use application::create_product::CreateProductCommand;
 use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
+use domain::access::Actor;
 use domain::{Product, ProductName, ProductStock, Sku, StockCount, StockMovement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -44,17 +45,25 @@ pub struct CreateProductRequest {
     pub initial_stock: i64,
 }
 
-impl TryFrom<CreateProductRequest> for CreateProductCommand {
-    type Error = Invalid;
-
-    fn try_from(request: CreateProductRequest) -> Result<Self, Invalid> {
+impl CreateProductRequest {
+    /// The command of `actor` this request asks for, or every invalid field.
+    ///
+    /// # Errors
+    /// [`Invalid`] listing every field that does not parse.
+    pub fn into_command(self, actor: Actor) -> Result<CreateProductCommand, Invalid> {
         let mut v = Validator::default();
-        let sku = v.check("sku", Sku::new(request.sku));
-        let name = v.check("name", ProductName::new(&request.name));
-        let price = request.price.parse(&mut v, "price");
-        let initial_stock = v.check("initial_stock", StockCount::new(request.initial_stock));
+        let sku = v.check("sku", Sku::new(self.sku));
+        let name = v.check("name", ProductName::new(&self.name));
+        let price = self.price.parse(&mut v, "price");
+        let initial_stock = v.check("initial_stock", StockCount::new(self.initial_stock));
         let command = (|| {
-            Some(Self { sku: sku?, name: name?, price: price?, initial_stock: initial_stock? })
+            Some(CreateProductCommand {
+                sku: sku?,
+                name: name?,
+                price: price?,
+                initial_stock: initial_stock?,
+                actor,
+            })
         })();
         v.finish(command)
     }
@@ -190,6 +199,10 @@ pub struct MovementView {
     pub version: i64,
     pub order_id: Option<Uuid>,
     pub reason: Option<String>,
+    /// Who made the change: `anonymous`, `admin`, `system` (the sweeper) or `client:<id>`;
+    /// null for entries written before actors were recorded.
+    #[schema(example = "client:01935c2e-7a4b-7cde-8f01-23456789abcd")]
+    pub actor: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -202,6 +215,7 @@ impl From<&StockMovement> for MovementView {
             version: m.version.get(),
             order_id: m.order_id.map(|id| id.as_uuid()),
             reason: m.reason.clone(),
+            actor: m.actor.map(|a| a.to_string()),
             at: m.at,
         }
     }

@@ -3,6 +3,7 @@
 use application::CartLine;
 use application::availability::{Availability, CheckAvailabilityCommand};
 use application::checkout::CheckoutCommand;
+use domain::access::Actor;
 use domain::{CustomerId, ProductId, Quantity, Shortage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -66,10 +67,13 @@ pub struct CheckoutRequest {
     pub customer_id: Option<String>,
 }
 
-impl TryFrom<CheckoutRequest> for CheckoutCommand {
-    type Error = Invalid;
-
-    fn try_from(request: CheckoutRequest) -> Result<Self, Invalid> {
+impl CheckoutRequest {
+    /// The checkout of `actor` this request asks for, or every invalid field.
+    ///
+    /// # Errors
+    /// [`Invalid`] listing every field that does not parse.
+    pub fn into_command(self, actor: Actor) -> Result<CheckoutCommand, Invalid> {
+        let request = self;
         let mut v = Validator::default();
         let lines = parse_lines(&mut v, &request.items);
         let customer_id = match &request.customer_id {
@@ -77,9 +81,10 @@ impl TryFrom<CheckoutRequest> for CheckoutCommand {
             None => Some(None),
         };
         let command = (|| {
-            Some(Self {
+            Some(CheckoutCommand {
                 lines: lines?,
                 customer_id: customer_id?,
+                actor,
                 idempotency: None,
                 deadline: None,
             })

@@ -7,6 +7,7 @@
 
 mod catalog;
 mod checkout;
+mod clients;
 mod order;
 mod reconciliation;
 
@@ -26,6 +27,7 @@ pub use checkout::{
     AvailabilityItemView, AvailabilityView, CartLineRequest, CheckRequest, CheckoutRequest,
     ShortageView,
 };
+pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
 pub use order::{OrderLineView, OrderView};
 pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
 

@@ -41,6 +41,13 @@ pub struct OrderView {
     pub paid_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub expired_at: Option<DateTime<Utc>>,
+    /// Who placed it: `anonymous`, `admin` or `client:<id>`; null for orders placed before
+    /// actors were recorded.
+    #[schema(example = "anonymous")]
+    pub placed_by: Option<String>,
+    /// Who paid or cancelled it (`system` when it expired); null while it is reserved.
+    #[schema(example = "client:01935c2e-7a4b-7cde-8f01-23456789abcd")]
+    pub settled_by: Option<String>,
 }
 
 impl OrderView {
@@ -58,6 +65,8 @@ impl OrderView {
             paid_at: r.paid_at,
             cancelled_at: r.cancelled_at,
             expired_at: r.expired_at,
+            placed_by: r.placed_by.map(|a| a.to_string()),
+            settled_by: r.settled_by.map(|a| a.to_string()),
         }
     }
 
@@ -75,6 +84,7 @@ impl OrderView {
             paid_at: None,
             cancelled_at: None,
             expired_at: None,
+            settled_by: None,
             ..Self::stored(order)
         }
     }

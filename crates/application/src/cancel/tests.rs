@@ -1,6 +1,7 @@
 //! Cancel against mocked ports.
 
 use domain::MovementKind;
+use domain::access::Actor;
 
 use super::*;
 use crate::test_support::{around_order, moves, oid, pid, reserved_order, stock, t0};
@@ -12,7 +13,7 @@ async fn cancelling_releases_exactly_what_was_reserved() {
     let (mocks, commits) = around_order(order, stocks, t0());
 
     let cancelled = Cancel::new(mocks.into_ports(), RetryPolicy::default())
-        .execute(CancelCommand { order_id: oid(1) })
+        .execute(CancelCommand { order_id: oid(1), actor: Actor::Admin })
         .await
         .expect("cancelled");
 
@@ -26,11 +27,11 @@ async fn cancelling_releases_exactly_what_was_reserved() {
 #[tokio::test]
 async fn a_paid_order_cannot_be_cancelled() {
     let mut order = reserved_order(&[(1, 1)]);
-    order.pay(t0()).expect("payable");
+    order.pay(t0(), Actor::Admin).expect("payable");
     let (mocks, commits) = around_order(order, vec![], t0());
 
     let err = Cancel::new(mocks.into_ports(), RetryPolicy::default())
-        .execute(CancelCommand { order_id: oid(1) })
+        .execute(CancelCommand { order_id: oid(1), actor: Actor::Admin })
         .await
         .expect_err("paid");
 
@@ -44,7 +45,7 @@ async fn stock_that_does_not_hold_the_reservation_is_reported_not_hidden() {
     let (mocks, commits) = around_order(order, vec![stock(1, 10, 2, 9)], t0());
 
     let err = Cancel::new(mocks.into_ports(), RetryPolicy::default())
-        .execute(CancelCommand { order_id: oid(1) })
+        .execute(CancelCommand { order_id: oid(1), actor: Actor::Admin })
         .await
         .expect_err("inconsistent");
 
@@ -63,7 +64,7 @@ async fn an_order_read_just_before_a_racing_payment_is_retried_and_then_refused(
         reads += 1;
         let mut order = reserved_order(&[(1, 1)]);
         if reads > 1 {
-            order.pay(t0()).expect("payable");
+            order.pay(t0(), Actor::Admin).expect("payable");
         }
         Ok(Some(order))
     });
@@ -71,7 +72,7 @@ async fn an_order_read_just_before_a_racing_payment_is_retried_and_then_refused(
     mocks.unit_of_work.expect_commit().times(0);
 
     let err = Cancel::new(mocks.into_ports(), RetryPolicy::default())
-        .execute(CancelCommand { order_id: oid(1) })
+        .execute(CancelCommand { order_id: oid(1), actor: Actor::Admin })
         .await
         .expect_err("paid meanwhile");
 

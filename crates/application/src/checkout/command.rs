@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use chrono::TimeDelta;
 use domain::CustomerId;
+use domain::access::Actor;
 use domain::ports::KeyClaim;
 
 use crate::{CartLine, RetryPolicy};
@@ -15,6 +16,9 @@ pub struct CheckoutCommand {
     pub lines: Vec<CartLine>,
     /// The customer, when known.
     pub customer_id: Option<CustomerId>,
+    /// Who checks out (anonymous for a buyer's browser), on record in the order and its
+    /// ledger entries.
+    pub actor: Actor,
     /// The idempotency claim the request runs under: the order is committed together with the
     /// key's effect, or not at all when the claim was taken over meanwhile.
     pub idempotency: Option<KeyClaim>,

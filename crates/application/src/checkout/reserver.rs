@@ -95,6 +95,7 @@ impl Reserver {
             command.customer_id,
             at,
             self.config.reservation_ttl,
+            command.actor,
         )
         .map_err(CheckoutError::Unpriceable)?;
         Ok(Pending { cart, order, at, claim: command.idempotency, deadline: command.deadline })

@@ -1,5 +1,6 @@
 //! Checkout against mocked ports.
 
+use domain::access::Actor;
 use domain::ports::StoreError;
 use domain::{MovementKind, OrderStatus};
 
@@ -10,7 +11,13 @@ use crate::test_support::{
 use crate::{CartLine, RetryPolicy};
 
 fn command(lines: Vec<CartLine>) -> CheckoutCommand {
-    CheckoutCommand { lines, customer_id: None, idempotency: None, deadline: None }
+    CheckoutCommand {
+        lines,
+        customer_id: None,
+        actor: Actor::Anonymous,
+        idempotency: None,
+        deadline: None,
+    }
 }
 
 fn checkout(mocks: Mocks, max_attempts: u32) -> Checkout {

@@ -1,5 +1,6 @@
 //! Expiry against mocked ports.
 
+use domain::access::Actor;
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
@@ -43,7 +44,7 @@ async fn expiry_releases_exactly_what_each_due_order_reserved() {
 async fn an_order_paid_meanwhile_is_skipped_without_writing() {
     let due = reserved_order(&[(1, 1)]);
     let mut paid = due.clone();
-    paid.pay(t0()).expect("payable");
+    paid.pay(t0(), Actor::Admin).expect("payable");
     let (mut mocks, commits) = around_order(paid, vec![], due_now());
     mocks.orders.expect_due_for_expiry().returning(move |_, _| Ok(vec![due.clone()]));
 
@@ -73,7 +74,8 @@ async fn an_unavailable_store_stops_the_run() {
 fn order(n: u128, lines: &[(u128, i64)]) -> Order {
     let cart = Cart::new(lines.iter().map(|&(p, k)| (pid(p), q(k)))).expect("cart");
     let price = |id: ProductId| Some(product(id.as_uuid().as_u128()).price);
-    Order::place(oid(n), &cart, price, None, t0(), TimeDelta::minutes(15)).expect("order")
+    Order::place(oid(n), &cart, price, None, t0(), TimeDelta::minutes(15), Actor::Anonymous)
+        .expect("order")
 }
 
 /// Mocks over `orders` (each returned by `get` by id, all of them due) and `stocks`.

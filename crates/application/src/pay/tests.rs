@@ -1,6 +1,7 @@
 //! Pay against mocked ports.
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::order::OrderChange;
 use domain::ports::StoreError;
 use domain::{MovementKind, Version};
@@ -18,7 +19,10 @@ async fn paying_sells_exactly_the_reserved_units_with_the_order_in_one_commit() 
     let stocks = vec![stock(1, 10, 2, 5), stock(2, 1, 1, 3)];
     let (mocks, commits) = around_order(order, stocks, t0() + TimeDelta::minutes(1));
 
-    let paid = pay(mocks).execute(PayCommand { order_id: oid(1) }).await.expect("paid");
+    let paid = pay(mocks)
+        .execute(PayCommand { order_id: oid(1), actor: Actor::Admin })
+        .await
+        .expect("paid");
 
     assert_eq!(paid.record().status, OrderStatus::Paid);
     let commits = commits.lock().expect("lock");
@@ -36,7 +40,10 @@ async fn paying_an_expired_order_is_refused_and_writes_nothing() {
     let order = reserved_order(&[(1, 1)]);
     let (mocks, commits) = around_order(order, vec![], t0() + TimeDelta::minutes(15));
 
-    let err = pay(mocks).execute(PayCommand { order_id: oid(1) }).await.expect_err("expired");
+    let err = pay(mocks)
+        .execute(PayCommand { order_id: oid(1), actor: Actor::Admin })
+        .await
+        .expect_err("expired");
 
     assert!(matches!(err, PayError::NotPayable { status: OrderStatus::Expired }));
     assert!(commits.lock().expect("lock").is_empty());
@@ -45,10 +52,13 @@ async fn paying_an_expired_order_is_refused_and_writes_nothing() {
 #[tokio::test]
 async fn paying_a_paid_order_again_is_a_no_op() {
     let mut order = reserved_order(&[(1, 1)]);
-    order.pay(t0()).expect("payable");
+    order.pay(t0(), Actor::Admin).expect("payable");
     let (mocks, commits) = around_order(order, vec![], t0());
 
-    let again = pay(mocks).execute(PayCommand { order_id: oid(1) }).await.expect("no-op");
+    let again = pay(mocks)
+        .execute(PayCommand { order_id: oid(1), actor: Actor::Admin })
+        .await
+        .expect("no-op");
 
     assert_eq!(again.record().status, OrderStatus::Paid);
     assert!(commits.lock().expect("lock").is_empty());
@@ -62,7 +72,7 @@ async fn a_payment_that_loses_the_race_to_a_cancellation_sees_it_and_is_refused(
         reads += 1;
         let mut order = reserved_order(&[(1, 1)]);
         if reads == 2 {
-            order.cancel(t0()).expect("cancellable");
+            order.cancel(t0(), Actor::Admin).expect("cancellable");
         }
         Ok(Some(order))
     });
@@ -74,7 +84,10 @@ async fn a_payment_that_loses_the_race_to_a_cancellation_sees_it_and_is_refused(
         .returning(|_| Err(StoreError::OrderConflict(oid(1))));
     mocks.clock = crate::test_support::sleeping_clock(1);
 
-    let err = pay(mocks).execute(PayCommand { order_id: oid(1) }).await.expect_err("cancelled");
+    let err = pay(mocks)
+        .execute(PayCommand { order_id: oid(1), actor: Actor::Admin })
+        .await
+        .expect_err("cancelled");
 
     assert!(matches!(err, PayError::NotPayable { status: OrderStatus::Cancelled }));
 }
@@ -83,6 +96,9 @@ async fn a_payment_that_loses_the_race_to_a_cancellation_sees_it_and_is_refused(
 async fn an_unknown_order_is_not_found() {
     let mut mocks = Mocks::new();
     mocks.orders.expect_get().returning(|_| Ok(None));
-    let err = pay(mocks).execute(PayCommand { order_id: oid(7) }).await.expect_err("unknown");
+    let err = pay(mocks)
+        .execute(PayCommand { order_id: oid(7), actor: Actor::Admin })
+        .await
+        .expect_err("unknown");
     assert!(matches!(err, PayError::NotFound(id) if id == oid(7)));
 }

@@ -2,6 +2,8 @@
 
 use domain::MovementKind;
 
+use domain::access::Actor;
+
 use super::*;
 use crate::test_support::{Mocks, count, pid, stock};
 
@@ -11,6 +13,7 @@ fn command(expected_version: i64, on_hand: i64) -> SetStockCommand {
         expected_version: Some(Version::new(expected_version).expect("version")),
         on_hand: count(on_hand),
         reason: Some("shelf count".into()),
+        actor: Actor::Admin,
     }
 }
 
@@ -21,13 +24,13 @@ async fn a_count_over_the_current_version_is_written_as_a_set_movement() {
     mocks
         .stock
         .expect_save()
-        .withf(|c, _, _, _| {
+        .withf(|c, _, _, _, _| {
             c.kind() == MovementKind::Set
                 && c.expected_version().get() == 4
                 && c.on_hand_delta() == -3
         })
         .times(1)
-        .returning(|c, _, _, _| Ok(c.after()));
+        .returning(|c, _, _, _, _| Ok(c.after()));
 
     let after = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect("set");
 
@@ -69,7 +72,7 @@ async fn losing_the_write_race_reports_the_winner_state() {
     mocks
         .stock
         .expect_save()
-        .returning(|c, _, _, _| Err(StoreError::StockConflict(c.product_id())));
+        .returning(|c, _, _, _, _| Err(StoreError::StockConflict(c.product_id())));
 
     let err = SetStock::new(mocks.into_ports()).execute(command(4, 7)).await.expect_err("lost");
 
@@ -88,7 +91,7 @@ async fn any_version_counts_over_a_concurrent_write_instead_of_refusing() {
         Ok(Some(stock(1, 10, 2, 3 + reads)))
     });
     let mut writes = 0;
-    mocks.stock.expect_save().times(2).returning(move |c, _, _, _| {
+    mocks.stock.expect_save().times(2).returning(move |c, _, _, _, _| {
         writes += 1;
         if writes == 1 { Err(StoreError::StockConflict(pid(1))) } else { Ok(c.after()) }
     });

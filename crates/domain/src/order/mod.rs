@@ -16,6 +16,7 @@ pub use cart::{Cart, CartError};
 pub use line::OrderLine;
 pub use status::{OrderStatus, TransitionError};
 
+use crate::access::Actor;
 use crate::{CustomerId, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
 
 /// Why an order cannot be placed or restored.
@@ -61,6 +62,11 @@ pub struct OrderRecord {
     pub cancelled_at: Option<Timestamp>,
     /// When it expired.
     pub expired_at: Option<Timestamp>,
+    /// Who placed it; `None` for orders placed before actors were recorded.
+    pub placed_by: Option<Actor>,
+    /// Who paid, cancelled or expired it; `None` while it is reserved (and for orders settled
+    /// before actors were recorded).
+    pub settled_by: Option<Actor>,
     /// The version it was read at.
     pub version: Version,
 }
@@ -73,6 +79,7 @@ pub struct OrderRecord {
 /// ```
 /// use chrono::{TimeDelta, TimeZone, Utc};
 /// use domain::{Cart, Currency, Money, Order, OrderId, OrderStatus, ProductId, Quantity};
+/// use domain::access::Actor;
 /// use domain::order::TransitionError;
 /// # use uuid::Uuid;
 /// # let product = ProductId::new(Uuid::from_u128(1))?;
@@ -82,16 +89,18 @@ pub struct OrderRecord {
 /// let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
 /// let lifetime = TimeDelta::minutes(15);
 /// let id = OrderId::new(Uuid::from_u128(7))?;
-/// let mut order = Order::place(id, &cart, |_| Some(price), None, now, lifetime)?;
+/// let mut order = Order::place(id, &cart, |_| Some(price), None, now, lifetime, Actor::Anonymous)?;
 /// assert_eq!(order.record().total, Money::new(2_500, Currency::new("EUR")?)?);
 ///
 /// // Unpaid past its expiry, it reads as expired even before a sweeper writes that down.
 /// assert_eq!(order.status_at(now + TimeDelta::minutes(20)), OrderStatus::Expired);
 ///
-/// let paid = order.pay(now + TimeDelta::minutes(5))?.expect("a change to write");
+/// let paid = order.pay(now + TimeDelta::minutes(5), Actor::Admin)?.expect("a change to write");
 /// assert_eq!(paid.order().version(), order.version());
-/// assert_eq!(order.pay(now + TimeDelta::minutes(6))?, None, "paying twice changes nothing");
-/// assert!(matches!(order.cancel(now), Err(TransitionError::NotCancellable { .. })));
+/// assert_eq!(paid.order().record().settled_by, Some(Actor::Admin));
+/// let again = order.pay(now + TimeDelta::minutes(6), Actor::Anonymous)?;
+/// assert_eq!(again, None, "paying twice changes nothing");
+/// assert!(matches!(order.cancel(now, Actor::Admin), Err(TransitionError::NotCancellable { .. })));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,8 +131,8 @@ impl OrderChange {
 }
 
 impl Order {
-    /// Places an order for a cart: one line per product at its current price, held until
-    /// `now + lifetime`.
+    /// Places an order for a cart, by `by`: one line per product at its current price, held
+    /// until `now + lifetime`.
     ///
     /// # Errors
     /// [`OrderError::Unpriced`] when `price_of` knows no price for a product,
@@ -136,6 +145,7 @@ impl Order {
         customer_id: Option<CustomerId>,
         now: Timestamp,
         lifetime: TimeDelta,
+        by: Actor,
     ) -> Result<Self, OrderError> {
         let lines = cart
             .lines()
@@ -159,6 +169,8 @@ impl Order {
             paid_at: None,
             cancelled_at: None,
             expired_at: None,
+            placed_by: Some(by),
+            settled_by: None,
             version: Version::INITIAL,
         }))
     }
@@ -225,38 +237,50 @@ impl Order {
         self.0.status == OrderStatus::Reserved && now >= self.0.expires_at
     }
 
-    /// Payment confirmed. `Ok(None)` when it was already paid: paying twice is a no-op.
+    /// Payment confirmed, as `by` says. `Ok(None)` when it was already paid: paying twice is a
+    /// no-op (and keeps the first payer on record).
     ///
     /// # Errors
     /// [`TransitionError::NotPayable`] when cancelled or expired (including a reservation past
     /// its expiry that the sweeper has not reached yet).
-    pub fn pay(&mut self, now: Timestamp) -> Result<Option<OrderChange>, TransitionError> {
+    pub fn pay(
+        &mut self,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<Option<OrderChange>, TransitionError> {
         match self.status_at(now) {
             OrderStatus::Paid => Ok(None),
             OrderStatus::Reserved => Ok(Some(self.transition(|r| {
                 r.status = OrderStatus::Paid;
                 r.paid_at = Some(now);
+                r.settled_by = Some(by);
             }))),
             status => Err(TransitionError::NotPayable { status }),
         }
     }
 
-    /// Cancelled before payment. `Ok(None)` when it was already cancelled.
+    /// Cancelled before payment, by `by`. `Ok(None)` when it was already cancelled.
     ///
     /// # Errors
     /// [`TransitionError::NotCancellable`] when paid or expired.
-    pub fn cancel(&mut self, now: Timestamp) -> Result<Option<OrderChange>, TransitionError> {
+    pub fn cancel(
+        &mut self,
+        now: Timestamp,
+        by: Actor,
+    ) -> Result<Option<OrderChange>, TransitionError> {
         match self.status_at(now) {
             OrderStatus::Cancelled => Ok(None),
             OrderStatus::Reserved => Ok(Some(self.transition(|r| {
                 r.status = OrderStatus::Cancelled;
                 r.cancelled_at = Some(now);
+                r.settled_by = Some(by);
             }))),
             status => Err(TransitionError::NotCancellable { status }),
         }
     }
 
-    /// The reservation ran out without payment.
+    /// The reservation ran out without payment; the service itself ([`Actor::System`]) is on
+    /// record for it.
     ///
     /// # Errors
     /// [`TransitionError::NotExpirable`] unless reserved, [`TransitionError::NotDue`] before
@@ -266,6 +290,7 @@ impl Order {
             OrderStatus::Reserved if self.is_due(now) => Ok(self.transition(|r| {
                 r.status = OrderStatus::Expired;
                 r.expired_at = Some(now);
+                r.settled_by = Some(Actor::System);
             })),
             OrderStatus::Reserved => Err(TransitionError::NotDue { expires_at: self.0.expires_at }),
             status => Err(TransitionError::NotExpirable { status }),

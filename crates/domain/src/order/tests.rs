@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use uuid::Uuid;
 
 use super::*;
+use crate::access::Actor;
 use crate::hostile::integer;
 use crate::{Currency, Quantity};
 
@@ -35,6 +36,7 @@ fn placed() -> Order {
         None,
         at(0),
         TimeDelta::minutes(15),
+        Actor::Anonymous,
     )
     .expect("order")
 }
@@ -64,6 +66,7 @@ fn a_product_without_a_price_cannot_be_ordered() {
         None,
         at(0),
         TimeDelta::minutes(1),
+        Actor::Anonymous,
     );
     assert_eq!(err, Err(OrderError::Unpriced(pid(1))));
 }
@@ -80,6 +83,7 @@ fn a_cart_in_two_currencies_cannot_be_ordered() {
         None,
         at(0),
         TimeDelta::minutes(1),
+        Actor::Anonymous,
     );
     assert!(matches!(err, Err(OrderError::Money(MoneyError::CurrencyMismatch { .. }))));
 }
@@ -87,25 +91,27 @@ fn a_cart_in_two_currencies_cannot_be_ordered() {
 #[test]
 fn paying_a_reservation_in_time_marks_it_paid_and_bumps_the_version() {
     let mut order = placed();
-    let change = order.pay(at(5)).expect("payable").expect("a change");
+    let change = order.pay(at(5), Actor::Admin).expect("payable").expect("a change");
     assert_eq!(change, OrderChange::Updated { expected: Version::INITIAL, order: order.clone() });
     assert_eq!(order.record().status, OrderStatus::Paid);
     assert_eq!(order.record().paid_at, Some(at(5)));
+    assert_eq!(order.record().placed_by, Some(Actor::Anonymous));
+    assert_eq!(order.record().settled_by, Some(Actor::Admin));
     assert_eq!(order.version(), Version::INITIAL.next());
 }
 
 #[test]
 fn paying_twice_is_a_no_op() {
     let mut order = placed();
-    order.pay(at(5)).expect("payable");
-    assert_eq!(order.pay(at(6)), Ok(None));
+    order.pay(at(5), Actor::Admin).expect("payable");
+    assert_eq!(order.pay(at(6), Actor::Admin), Ok(None));
 }
 
 #[test]
 fn paying_an_expired_reservation_is_refused_even_before_the_sweeper_ran() {
     let mut order = placed();
     assert_eq!(
-        order.pay(at(15)),
+        order.pay(at(15), Actor::Admin),
         Err(TransitionError::NotPayable { status: OrderStatus::Expired })
     );
     assert_eq!(order.record().status, OrderStatus::Reserved, "nothing changed");
@@ -121,17 +127,17 @@ fn a_reservation_reads_as_expired_once_due() {
 #[test]
 fn cancelling_is_allowed_once_and_then_a_no_op_but_never_after_payment() {
     let mut order = placed();
-    assert!(order.cancel(at(1)).expect("cancellable").is_some());
-    assert_eq!(order.cancel(at(2)), Ok(None));
+    assert!(order.cancel(at(1), Actor::Admin).expect("cancellable").is_some());
+    assert_eq!(order.cancel(at(2), Actor::Admin), Ok(None));
     assert_eq!(
-        order.pay(at(3)),
+        order.pay(at(3), Actor::Admin),
         Err(TransitionError::NotPayable { status: OrderStatus::Cancelled })
     );
 
     let mut paid = placed();
-    paid.pay(at(1)).expect("payable");
+    paid.pay(at(1), Actor::Admin).expect("payable");
     assert_eq!(
-        paid.cancel(at(2)),
+        paid.cancel(at(2), Actor::Admin),
         Err(TransitionError::NotCancellable { status: OrderStatus::Paid })
     );
 }
@@ -246,7 +252,7 @@ proptest! {
         };
         let price_of = |id: ProductId| prices[usize::try_from(id.as_uuid().as_u128() - 1).expect("small")];
         let id = OrderId::new(Uuid::from_u128(9)).expect("id");
-        let placed = Order::place(id, &cart, price_of, None, now, lifetime);
+        let placed = Order::place(id, &cart, price_of, None, now, lifetime, Actor::Anonymous);
         match (placed, expected_error(&cart, price_of, now, lifetime)) {
             (Ok(order), None) => {
                 let record = order.record();

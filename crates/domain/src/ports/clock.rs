@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{OrderId, ProductId, Timestamp};
+use crate::{ClientId, OrderId, ProductId, Timestamp};
 
 /// The time, and a way to wait.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -30,4 +30,11 @@ pub trait IdGenerator: Send + Sync {
     /// A new order id, never handed out before. Production adapters use UUID v7 so that ids
     /// sort by creation time without revealing a count.
     fn order_id(&self) -> OrderId;
+
+    /// A new API client id, never handed out before.
+    fn client_id(&self) -> ClientId;
+
+    /// 256 bits from a cryptographically secure random source: the secret of a new API key.
+    /// Production adapters read the operating system's generator.
+    fn secret(&self) -> [u8; 32];
 }

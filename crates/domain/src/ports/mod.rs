@@ -44,6 +44,7 @@
 //! # }
 //! ```
 
+mod clients;
 mod clock;
 mod error;
 mod idempotency;
@@ -54,6 +55,7 @@ mod reconciliation;
 mod stock;
 mod unit_of_work;
 
+pub use clients::{ApiClientStore, KeyDigest};
 pub use clock::{Clock, IdGenerator};
 pub use error::{BoxError, StoreError};
 pub use idempotency::{
@@ -67,6 +69,8 @@ pub use reconciliation::Reconciliation;
 pub use stock::StockRepository;
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 
+#[cfg(any(test, feature = "mocks"))]
+pub use clients::MockApiClientStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::{MockClock, MockIdGenerator};
 #[cfg(any(test, feature = "mocks"))]

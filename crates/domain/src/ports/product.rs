@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::access::Actor;
 use crate::{Product, ProductId, ProductStock};
 
 /// The products the shop sells.
@@ -10,13 +11,18 @@ use crate::{Product, ProductId, ProductStock};
 #[async_trait]
 pub trait ProductRepository: Send + Sync {
     /// Stores a new product with its initial stock, and a `restock` ledger entry for the
-    /// initial on-hand count, all in one transaction.
+    /// initial on-hand count made by `actor`, all in one transaction.
     ///
     /// # Errors
     /// - MUST return [`StoreError::DuplicateSku`] when another product has the SKU, writing
     ///   nothing.
     /// - MUST return [`StoreError::Unavailable`] for any other failure.
-    async fn create(&self, product: Product, stock: ProductStock) -> Result<(), StoreError>;
+    async fn create(
+        &self,
+        product: Product,
+        stock: ProductStock,
+        actor: Actor,
+    ) -> Result<(), StoreError>;
 
     /// One product; `None` when there is none.
     ///

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{KeyEffect, StoreError};
+use crate::access::Actor;
 use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
 /// Product stock, read with its version and written only over the version it was read at.
@@ -22,7 +23,7 @@ pub trait StockRepository: Send + Sync {
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
 
-    /// Writes `change` and its ledger entry (with `reason`, at `at`) in one transaction, over
+    /// Writes `change` and its ledger entry (with `reason` and `actor`, at `at`) in one transaction, over
     /// the version it was computed from, and returns the stock as stored. Under an idempotency
     /// `key`, its effect is recorded in the same transaction (see
     /// [`Changeset::with_key`](super::Changeset::with_key)). A compare-and-swap
@@ -44,6 +45,7 @@ pub trait StockRepository: Send + Sync {
         &self,
         change: StockChange,
         reason: Option<String>,
+        actor: Actor,
         key: Option<KeyEffect>,
         at: Timestamp,
     ) -> Result<ProductStock, StoreError>;

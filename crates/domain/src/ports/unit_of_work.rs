@@ -6,6 +6,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 
 use super::{KeyEffect, StoreError};
+use crate::access::Actor;
 use crate::order::OrderChange;
 use crate::{OrderId, ProductId, StockChange, Timestamp};
 
@@ -18,6 +19,7 @@ pub struct Changeset {
     stock: Vec<StockChange>,
     order: Option<OrderChange>,
     reason: Option<String>,
+    actor: Option<Actor>,
     key: Option<KeyEffect>,
     deadline: Option<Instant>,
     at: Timestamp,
@@ -28,13 +30,34 @@ impl Changeset {
     #[must_use]
     pub fn new(mut stock: Vec<StockChange>, order: Option<OrderChange>, at: Timestamp) -> Self {
         stock.sort_by_key(StockChange::product_id);
-        Self { stock, order, reason: None, key: None, deadline: None, at }
+        Self { stock, order, reason: None, actor: None, key: None, deadline: None, at }
     }
 
     /// The same changeset with a free-text reason recorded in its ledger entries.
     #[must_use]
     pub fn with_reason(self, reason: Option<String>) -> Self {
         Self { reason, ..self }
+    }
+
+    /// The same changeset made by `actor`, as its ledger entries record. Without it the
+    /// actor is the order change's (who placed or settled the order), else
+    /// [`Actor::System`].
+    #[must_use]
+    pub fn by(self, actor: Actor) -> Self {
+        Self { actor: Some(actor), ..self }
+    }
+
+    /// Who made the changes, as the ledger records it (see [`Changeset::by`]).
+    #[must_use]
+    pub fn actor(&self) -> Actor {
+        let of_order = || {
+            let record = self.order.as_ref()?.order().record();
+            match self.order.as_ref()? {
+                OrderChange::Created(_) => record.placed_by,
+                OrderChange::Updated { .. } => record.settled_by,
+            }
+        };
+        self.actor.or_else(of_order).unwrap_or(Actor::System)
     }
 
     /// The same changeset committed under an idempotency key: the store records `key`'s

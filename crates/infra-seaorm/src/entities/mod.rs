@@ -4,6 +4,7 @@
 //! owns the translation between its rows and the domain types, so that a column's meaning is
 //! written down in exactly one place. No serde: rows never leave the process as rows.
 
+pub(crate) mod api_clients;
 pub(crate) mod idempotency_keys;
 pub(crate) mod leases;
 pub(crate) mod order_lines;
@@ -23,6 +24,19 @@ pub(crate) struct CorruptRow {
     key: String,
     #[source]
     source: BoxError,
+}
+
+/// The [`domain::access::Actor`] a nullable actor column holds: `None` for rows written before
+/// actors were recorded.
+pub(crate) fn parse_actor(
+    text: Option<&str>,
+    table: &'static str,
+    key: impl std::fmt::Display,
+) -> Result<Option<domain::access::Actor>, StoreError> {
+    text.map(|t| {
+        domain::access::Actor::parse(t).ok_or_else(|| corrupt(table, key, format!("actor {t:?}")))
+    })
+    .transpose()
 }
 
 /// Wraps a constructor's refusal of a stored value as [`StoreError::Unavailable`].

@@ -8,7 +8,7 @@ use domain::{
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
-use super::corrupt;
+use super::{corrupt, parse_actor};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
@@ -26,6 +26,10 @@ pub struct Model {
     pub paid_at: Option<DateTimeUtc>,
     pub cancelled_at: Option<DateTimeUtc>,
     pub expired_at: Option<DateTimeUtc>,
+    /// [`domain::access::Actor`]'s text; NULL on orders placed before actors were recorded.
+    pub placed_by: Option<String>,
+    /// Who paid, cancelled or expired it; NULL while reserved.
+    pub settled_by: Option<String>,
     /// Bumped by every transition; the guard of every versioned UPDATE.
     pub version: i64,
 }
@@ -59,6 +63,8 @@ impl Model {
             paid_at: self.paid_at,
             cancelled_at: self.cancelled_at,
             expired_at: self.expired_at,
+            placed_by: parse_actor(self.placed_by.as_deref(), "orders", id)?,
+            settled_by: parse_actor(self.settled_by.as_deref(), "orders", id)?,
             version: Version::new(self.version).map_err(|e| corrupt("orders", id, e))?,
         };
         Order::restore(record).map_err(|e| corrupt("orders", id, e))
@@ -79,6 +85,8 @@ pub(crate) fn active_model(order: &Order) -> ActiveModel {
         paid_at: Set(record.paid_at),
         cancelled_at: Set(record.cancelled_at),
         expired_at: Set(record.expired_at),
+        placed_by: Set(record.placed_by.map(|a| a.to_string())),
+        settled_by: Set(record.settled_by.map(|a| a.to_string())),
         version: Set(record.version.get()),
     }
 }

@@ -1,6 +1,7 @@
 //! `stock_movements`: the append-only ledger, and its translation to and from
 //! [`domain::StockMovement`].
 
+use domain::access::Actor;
 use domain::ports::StoreError;
 use domain::{
     MovementKind, OrderId, ProductId, ProductStock, StockChange, StockMovement, Timestamp, Version,
@@ -8,7 +9,7 @@ use domain::{
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::entity::prelude::*;
 
-use super::corrupt;
+use super::{corrupt, parse_actor};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "stock_movements")]
@@ -25,6 +26,8 @@ pub struct Model {
     pub version: i64,
     pub order_id: Option<Uuid>,
     pub reason: Option<String>,
+    /// [`Actor`]'s text; NULL on entries written before actors were recorded.
+    pub actor: Option<String>,
     pub at: DateTimeUtc,
 }
 
@@ -51,6 +54,7 @@ impl Model {
                 .transpose()
                 .map_err(|e| corrupt("stock_movements", id, e))?,
             reason: self.reason,
+            actor: parse_actor(self.actor.as_deref(), "stock_movements", id)?,
             at: self.at,
         })
     }
@@ -62,6 +66,7 @@ pub(crate) fn entry(
     version: Version,
     order_id: Option<OrderId>,
     reason: Option<&str>,
+    actor: Actor,
     at: Timestamp,
 ) -> ActiveModel {
     ActiveModel {
@@ -73,13 +78,14 @@ pub(crate) fn entry(
         version: Set(version.get()),
         order_id: Set(order_id.map(|id| id.as_uuid())),
         reason: Set(reason.map(str::to_owned)),
+        actor: Set(Some(actor.to_string())),
         at: Set(at),
     }
 }
 
 /// The first ledger row of a new product: its initial stock arriving, so that the ledger sums
 /// reproduce the counters from the very first version.
-pub(crate) fn initial(stock: &ProductStock, at: Timestamp) -> ActiveModel {
+pub(crate) fn initial(stock: &ProductStock, actor: Actor, at: Timestamp) -> ActiveModel {
     ActiveModel {
         id: NotSet,
         product_id: Set(stock.product_id().as_uuid()),
@@ -89,6 +95,7 @@ pub(crate) fn initial(stock: &ProductStock, at: Timestamp) -> ActiveModel {
         version: Set(stock.version().get()),
         order_id: Set(None),
         reason: Set(None),
+        actor: Set(Some(actor.to_string())),
         at: Set(at),
     }
 }

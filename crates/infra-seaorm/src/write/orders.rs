@@ -1,6 +1,7 @@
 //! The orders of a commit: new ones as multi-row INSERTs, transitions as versioned UPDATEs,
 //! one statement per group of orders that make the same transition (an expiry batch).
 
+use domain::access::Actor;
 use domain::ports::{Changeset, StoreError};
 use domain::{OrderChange, OrderId, OrderRecord, Timestamp, Version};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -71,6 +72,7 @@ struct Transition<'a> {
     paid_at: Option<Timestamp>,
     cancelled_at: Option<Timestamp>,
     expired_at: Option<Timestamp>,
+    settled_by: Option<Actor>,
 }
 
 impl<'a> Transition<'a> {
@@ -82,6 +84,7 @@ impl<'a> Transition<'a> {
             paid_at: order.paid_at,
             cancelled_at: order.cancelled_at,
             expired_at: order.expired_at,
+            settled_by: order.settled_by,
         };
         (transition, order.id)
     }
@@ -101,6 +104,7 @@ async fn update_orders(
         .col_expr(Column::PaidAt, Expr::value(transition.paid_at))
         .col_expr(Column::CancelledAt, Expr::value(transition.cancelled_at))
         .col_expr(Column::ExpiredAt, Expr::value(transition.expired_at))
+        .col_expr(Column::SettledBy, Expr::value(transition.settled_by.map(|a| a.to_string())))
         .col_expr(Column::Version, Expr::value(transition.version.get()))
         .filter(Column::Id.is_in(ids.iter().map(OrderId::as_uuid)))
         .filter(Column::Version.eq(transition.expected.get()))

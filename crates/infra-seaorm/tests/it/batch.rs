@@ -1,6 +1,7 @@
 //! Group commit's write: several checkouts in one transaction, each product's row written once
 //! for all of them, the ledger still one entry per order line.
 
+use domain::access::Actor;
 use std::collections::HashMap;
 
 use domain::ports::{
@@ -40,6 +41,7 @@ fn reserve_in_turn(
                 None,
                 t0(),
                 minutes(15),
+                Actor::Admin,
             )
             .expect("order");
             let changeset =
@@ -99,7 +101,11 @@ async fn a_batch_with_one_stale_row_writes_none_of_its_orders(db: &TestDb) {
     let (orders, changesets) = reserve_in_turn(&mut stocks, &[vec![(a, 1)], vec![(b, 1)]]);
     let mut meanwhile = stock(db, b).await;
     let concurrent = meanwhile.adjust(1).expect("adjust");
-    db.adapters.stock.save(concurrent, None, None, t0()).await.expect("a concurrent write");
+    db.adapters
+        .stock
+        .save(concurrent, None, Actor::Admin, None, t0())
+        .await
+        .expect("a concurrent write");
 
     let err = db.adapters.unit_of_work.commit_all(changesets).await.expect_err("stale B");
 

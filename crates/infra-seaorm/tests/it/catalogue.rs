@@ -1,5 +1,6 @@
 //! The catalogue: SKUs are unique, and products page by id.
 
+use domain::access::Actor;
 use domain::ports::{ProductRepository, StockRepository, StoreError};
 use domain::{Product, ProductStock, StockCount};
 
@@ -13,7 +14,12 @@ async fn a_duplicate_sku_is_refused_and_writes_nothing(db: &TestDb) {
     let second = Product { id: new_product_id(), ..first.clone() };
     let stock = ProductStock::new(second.id, StockCount::new(7).expect("count"));
 
-    let err = db.adapters.products.create(second.clone(), stock).await.expect_err("duplicate");
+    let err = db
+        .adapters
+        .products
+        .create(second.clone(), stock, Actor::Admin)
+        .await
+        .expect_err("duplicate");
 
     assert!(matches!(&err, StoreError::DuplicateSku(sku) if *sku == first.sku), "{err:?}");
     assert_eq!(db.adapters.products.get(second.id).await.expect("get"), None);

@@ -1,6 +1,7 @@
 //! The atomic commit: every stock row, the order and the ledger, or none of them.
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::ports::{
     Changeset, IdGenerator, OrderRepository, StockRepository, StoreError, UnitOfWork,
 };
@@ -27,11 +28,22 @@ async fn a_commit_with_one_stale_line_among_three_writes_nothing(db: &TestDb) {
     let stale_id = stocks[2].product_id();
     let mut meanwhile = stocks[2];
     let change = meanwhile.adjust(1).expect("adjust");
-    db.adapters.stock.save(change, None, None, t0()).await.expect("a concurrent write");
+    db.adapters
+        .stock
+        .save(change, None, Actor::Admin, None, t0())
+        .await
+        .expect("a concurrent write");
     let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(2)))).expect("cart");
-    let order =
-        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
-            .expect("order");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("order");
     let changes = stocks.iter_mut().map(|s| s.reserve(qty(2)).expect("reserve")).collect();
     let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
 
@@ -57,14 +69,14 @@ async fn an_order_transition_over_a_stale_version_is_an_order_conflict(db: &Test
     let (mut payer, mut canceller) = (placed.clone(), placed.clone());
     let mut held = stock(db, product.id).await;
     let sale = held.sell(qty(2)).expect("sell");
-    let paid = payer.pay(now).expect("payable").expect("a change");
+    let paid = payer.pay(now, Actor::Admin).expect("payable").expect("a change");
     db.adapters
         .unit_of_work
         .commit(Changeset::new(vec![sale], Some(paid), now))
         .await
         .expect("pay");
 
-    let cancelled = canceller.cancel(now).expect("cancellable").expect("a change");
+    let cancelled = canceller.cancel(now, Actor::Admin).expect("cancellable").expect("a change");
     let err = db
         .adapters
         .unit_of_work
@@ -79,10 +91,18 @@ async fn an_order_transition_over_a_stale_version_is_an_order_conflict(db: &Test
 async fn an_order_transition_of_a_missing_order_is_order_not_found(db: &TestDb) {
     let (product, _) = product(db, "ON-1", 5).await;
     let cart = Cart::new([(product.id, qty(1))]).expect("cart");
-    let mut never_stored =
-        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
-            .expect("order");
-    let cancelled = never_stored.cancel(t0()).expect("cancellable").expect("a change");
+    let mut never_stored = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("order");
+    let cancelled =
+        never_stored.cancel(t0(), Actor::Admin).expect("cancellable").expect("a change");
 
     let err = db
         .adapters

@@ -2,6 +2,7 @@
 //! (a batch of expiries in one transaction, the orders' transitions as one statement).
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::ports::{Changeset, OrderRepository, StoreError, UnitOfWork};
 use domain::{Order, OrderId, OrderStatus, ProductId, Timestamp};
 
@@ -23,7 +24,7 @@ async fn only_due_reserved_orders_are_due_for_expiry(db: &TestDb) {
     let mut paid = checkout(db, &[(product.id, 1)], at(-10)).await; // expires at 5, but paid
     let mut held = stock(db, product.id).await;
     let sale = held.sell(qty(1)).expect("sell");
-    let pay = paid.pay(at(-9)).expect("payable").expect("a change");
+    let pay = paid.pay(at(-9), Actor::Admin).expect("payable").expect("a change");
     db.adapters
         .unit_of_work
         .commit(Changeset::new(vec![sale], Some(pay), at(-9)))
@@ -57,7 +58,8 @@ async fn a_batch_of_expiries_with_one_stale_order_writes_none_and_names_it(db: &
     // The third order is paid after the sweeper read it.
     let mut paid = placed[2].clone();
     let sale = stock(db, product.id).await.sell(qty(1)).expect("sell");
-    let pay = paid.pay(t0() + TimeDelta::minutes(1)).expect("payable").expect("a change");
+    let pay =
+        paid.pay(t0() + TimeDelta::minutes(1), Actor::Admin).expect("payable").expect("a change");
     let uow = &db.adapters.unit_of_work;
     uow.commit(Changeset::new(vec![sale], Some(pay), t0())).await.expect("pay");
     let stale = uow.commit_all(expiries(db, product.id, &placed[..3], due).await).await;

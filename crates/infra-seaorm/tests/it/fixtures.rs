@@ -1,6 +1,7 @@
 //! Test data: products, stock and orders made through the adapters themselves, at fixed times.
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, ProductRepository, StockRepository, UnitOfWork};
 use domain::{
     Cart, Currency, Money, Order, Product, ProductId, ProductName, ProductStock, Quantity, Sku,
@@ -41,7 +42,11 @@ pub async fn product(db: &TestDb, sku: &str, on_hand: i64) -> (Product, ProductS
         created_at: t0(),
     };
     let stock = ProductStock::new(product.id, StockCount::new(on_hand).expect("a count"));
-    db.adapters.products.create(product.clone(), stock).await.expect("create the product");
+    db.adapters
+        .products
+        .create(product.clone(), stock, Actor::Admin)
+        .await
+        .expect("create the product");
     (product, stock)
 }
 
@@ -58,9 +63,16 @@ pub async fn checkout(db: &TestDb, lines: &[(ProductId, i64)], now: Timestamp) -
         let mut stock = stock(db, product_id).await;
         changes.push(stock.reserve(quantity).expect("enough stock"));
     }
-    let order =
-        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, now, minutes(15))
-            .expect("an order");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        now,
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("an order");
     let changeset = Changeset::new(changes, Some(domain::OrderChange::Created(order.clone())), now);
     db.adapters.unit_of_work.commit(changeset).await.expect("commit the checkout");
     order

@@ -2,6 +2,7 @@
 //! so a committed request is never run again, and a request whose stale claim was taken over
 //! can no longer commit under it.
 
+use domain::access::Actor;
 use std::time::Duration;
 
 use domain::ports::{
@@ -45,9 +46,16 @@ async fn keyed_checkout(
 ) -> (Order, Changeset) {
     let cart = Cart::new([(product_id, qty(1))]).expect("a cart");
     let change = stock(db, product_id).await.reserve(qty(1)).expect("in stock");
-    let order =
-        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
-            .expect("an order");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("an order");
     let changeset = Changeset::new(vec![change], Some(OrderChange::Created(order.clone())), t0())
         .with_key(KeyEffect { claim: claim.clone(), effect: Effect::OrderPlaced(order.id()) });
     (order, changeset)
@@ -140,7 +148,7 @@ async fn an_adjustment_under_a_key_records_its_effect_and_a_lost_claim_writes_no
     // A delivery under a key, whose answer is then lost: the retry finds the effect.
     let first = claim(&store, "delivery-1", 0).await;
     let delivery = stock(db, product.id).await.adjust(10).expect("adjust");
-    db.adapters.stock.save(delivery, None, keyed(&first), t0()).await.expect("save");
+    db.adapters.stock.save(delivery, None, Actor::Admin, keyed(&first), t0()).await.expect("save");
     store.release(&first).await.expect("release");
     let found = store.claim(&key("delivery-1"), "fp", t0(), Duration::ZERO).await.expect("claim");
     assert_eq!(found, Claim::Committed { fingerprint: "fp".into(), effect });
@@ -149,7 +157,12 @@ async fn an_adjustment_under_a_key_records_its_effect_and_a_lost_claim_writes_no
     let slow = claim(&store, "delivery-2", 0).await;
     claim(&store, "delivery-2", 120).await;
     let late = stock(db, product.id).await.adjust(10).expect("adjust");
-    let err = db.adapters.stock.save(late, None, keyed(&slow), t0()).await.expect_err("lost");
+    let err = db
+        .adapters
+        .stock
+        .save(late, None, Actor::Admin, keyed(&slow), t0())
+        .await
+        .expect_err("lost");
     assert!(
         matches!(&err, StoreError::ClaimsLost(keys) if keys == &[key("delivery-2")]),
         "{err:?}"

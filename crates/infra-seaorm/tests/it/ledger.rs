@@ -3,6 +3,7 @@
 //! SQL that bypasses the domain.
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::ports::{Changeset, StockRepository, UnitOfWork};
 use domain::{ProductId, StockCount};
 use sea_orm::Value;
@@ -24,19 +25,19 @@ async fn every_change_has_a_ledger_row_and_the_ledger_sums_to_the_counters(db: &
     let delivery = read.adjust(5).expect("adjust");
     db.adapters
         .stock
-        .save(delivery, Some("delivery".into()), None, later(3))
+        .save(delivery, Some("delivery".into()), Actor::Admin, None, later(3))
         .await
         .expect("adjust");
     let mut read = stock(db, product.id).await;
     let sale = read.sell(qty(3)).expect("sell");
-    let pay = to_pay.pay(later(4)).expect("payable").expect("a change");
+    let pay = to_pay.pay(later(4), Actor::Admin).expect("payable").expect("a change");
     db.adapters
         .unit_of_work
         .commit(Changeset::new(vec![sale], Some(pay), later(4)))
         .await
         .expect("pay");
     let release = read.release(qty(2)).expect("release");
-    let cancel = to_cancel.cancel(later(5)).expect("cancellable").expect("a change");
+    let cancel = to_cancel.cancel(later(5), Actor::Admin).expect("cancellable").expect("a change");
     db.adapters
         .unit_of_work
         .commit(Changeset::new(vec![release], Some(cancel), later(5)))
@@ -44,7 +45,11 @@ async fn every_change_has_a_ledger_row_and_the_ledger_sums_to_the_counters(db: &
         .expect("cancel");
     let mut read = stock(db, product.id).await;
     let count = read.set_on_hand(StockCount::new(9).expect("count")).expect("set");
-    db.adapters.stock.save(count, Some("shelf count".into()), None, later(6)).await.expect("set");
+    db.adapters
+        .stock
+        .save(count, Some("shelf count".into()), Actor::Admin, None, later(6))
+        .await
+        .expect("set");
 
     let stored = stock(db, product.id).await;
     assert_eq!((stored.on_hand().get(), stored.reserved().get()), (9, 0));

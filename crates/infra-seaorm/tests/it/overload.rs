@@ -1,6 +1,7 @@
 //! Under overload: a commit past its requester's deadline writes nothing, and a statement
 //! stuck behind a row lock gives up within its bounded wait as a lost race.
 
+use domain::access::Actor;
 use std::time::{Duration, Instant};
 
 use domain::ports::{Changeset, IdGenerator, OrderRepository, StoreError, UnitOfWork};
@@ -20,9 +21,16 @@ on_every_backend!(
 /// A checkout of one unit of each of `stocks`' products, read as they are.
 fn one_each(stocks: &mut [domain::ProductStock]) -> (Order, Changeset) {
     let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(1)))).expect("cart");
-    let order =
-        Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, t0(), minutes(15))
-            .expect("order");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("order");
     let changes = stocks.iter_mut().map(|s| s.reserve(qty(1)).expect("reserve")).collect();
     let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
     (order, changeset)

@@ -3,6 +3,7 @@
 //! many units as exist, every other buyer a definite "insufficient stock", and the counters,
 //! versions and ledger agree afterwards.
 
+use domain::access::Actor;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,6 +74,7 @@ fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         idempotency: Arc::new(SeaOrmIdempotencyStore::new(db.db.clone())),
         reconciliation: Arc::new(a.reconciliation.clone()),
         lease: Arc::new(a.lease.clone()),
+        clients: Arc::new(a.clients.clone()),
     }
 }
 
@@ -90,6 +92,7 @@ async fn race(
             tokio::spawn(async move {
                 checkout
                     .execute(CheckoutCommand {
+                        actor: Actor::Admin,
                         lines,
                         customer_id: None,
                         idempotency: None,

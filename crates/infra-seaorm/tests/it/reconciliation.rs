@@ -3,6 +3,7 @@
 //! touched, as the invariant it breaks; and figures read while checkouts commit come from one
 //! snapshot, so they never show drift that was not there.
 
+use domain::access::Actor;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -45,8 +46,8 @@ async fn settle(db: &TestDb, mut order: Order, how: Settle, at: Timestamp) {
         changes.push(change.expect("the order's units are reserved"));
     }
     let transition = match how {
-        Settle::Pay => order.pay(at).expect("payable"),
-        Settle::Cancel => order.cancel(at).expect("cancellable"),
+        Settle::Pay => order.pay(at, Actor::Admin).expect("payable"),
+        Settle::Cancel => order.cancel(at, Actor::Admin).expect("cancellable"),
         Settle::Expire => Some(order.expire(at).expect("expirable")),
     };
     let changeset = Changeset::new(changes, transition, at);
@@ -81,18 +82,33 @@ async fn after_checkouts_payments_cancellations_expiries_and_stock_edits_nothing
     let carts = [2, 1].map(|n| {
         let cart = Cart::new([(a.id, qty(n))]).expect("cart");
         let change = read.reserve(qty(n)).expect("fits");
-        let order =
-            Order::place(UuidV7Ids.order_id(), &cart, |_| Some(price()), None, at(22), minutes(15))
-                .expect("order");
+        let order = Order::place(
+            UuidV7Ids.order_id(),
+            &cart,
+            |_| Some(price()),
+            None,
+            at(22),
+            minutes(15),
+            Actor::Admin,
+        )
+        .expect("order");
         Changeset::new(vec![change], Some(OrderChange::Created(order)), at(22))
     });
     db.adapters.unit_of_work.commit_all(carts.into()).await.expect("a batch");
     let mut read = stock(db, a.id).await;
     let delivery = read.adjust(5).expect("adjust");
-    db.adapters.stock.save(delivery, Some("delivery".into()), None, at(23)).await.expect("adjust");
+    db.adapters
+        .stock
+        .save(delivery, Some("delivery".into()), Actor::Admin, None, at(23))
+        .await
+        .expect("adjust");
     let mut read = stock(db, b.id).await;
     let count = read.set_on_hand(StockCount::new(4).expect("count")).expect("set");
-    db.adapters.stock.save(count, Some("shelf count".into()), None, at(24)).await.expect("set");
+    db.adapters
+        .stock
+        .save(count, Some("shelf count".into()), Actor::Admin, None, at(24))
+        .await
+        .expect("set");
 
     // Act
     let figures = figures(db).await;

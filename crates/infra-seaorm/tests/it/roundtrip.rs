@@ -1,6 +1,7 @@
 //! What goes in comes back out: products, stock, orders and ledger entries survive a trip
 //! through every backend unchanged.
 
+use domain::access::Actor;
 use domain::ports::{OrderRepository, ProductRepository, StockRepository};
 use domain::{MovementKind, StockMovement, Version};
 
@@ -23,6 +24,7 @@ async fn a_product_its_stock_and_an_order_read_back_as_written(db: &TestDb) {
     assert_eq!(stock.version(), stock_a.version().next());
     let ledger = db.adapters.stock.movements(product_a.id, 10).await.expect("movements");
     let reserve = StockMovement {
+        actor: Some(Actor::Admin),
         product_id: product_a.id,
         kind: MovementKind::Reserve,
         on_hand_delta: 0,

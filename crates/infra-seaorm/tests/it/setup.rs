@@ -1,6 +1,7 @@
 //! Opening the database: URL schemes, and the SQLite settings every pooled connection must
 //! carry for concurrent writers to queue instead of failing.
 
+use domain::access::Actor;
 use std::time::{Duration, Instant};
 
 use domain::ports::{StockRepository, StoreError};
@@ -60,12 +61,17 @@ async fn a_sqlite_writer_kept_waiting_past_the_busy_timeout_gets_a_transaction_c
         let change = read.reserve(qty(1)).expect("reserve");
         let started = Instant::now();
 
-        let err = db.adapters.stock.save(change, None, None, t0()).await.expect_err("busy");
+        let err =
+            db.adapters.stock.save(change, None, Actor::Admin, None, t0()).await.expect_err("busy");
 
         assert!(matches!(err, StoreError::TransactionConflict(_)), "{err:?}");
         assert!(started.elapsed() >= Duration::from_secs(4), "it waited for the lock first");
         writer.rollback().await.expect("release the write lock");
-        db.adapters.stock.save(change, None, None, t0()).await.expect("the retry goes through");
+        db.adapters
+            .stock
+            .save(change, None, Actor::Admin, None, t0())
+            .await
+            .expect("the retry goes through");
     })
     .await;
 }

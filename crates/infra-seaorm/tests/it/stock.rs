@@ -1,6 +1,7 @@
 //! Versioned stock writes: a write moves the version on, and a write over a version that is no
 //! longer stored (or a row that does not exist) is refused without writing anything.
 
+use domain::access::Actor;
 use domain::ports::{StockRepository, StoreError};
 use domain::{ProductStock, StockCount};
 use infra_seaorm::{SeaOrmAdapters, StockWrites};
@@ -19,7 +20,7 @@ async fn a_write_bumps_the_version(db: &TestDb) {
     let (product, mut read) = product(db, "V-1", 5).await;
 
     let change = read.reserve(qty(2)).expect("reserve");
-    db.adapters.stock.save(change, None, None, t0()).await.expect("save");
+    db.adapters.stock.save(change, None, Actor::Admin, None, t0()).await.expect("save");
 
     let stored = stock(db, product.id).await;
     assert_eq!(stored, change.after());
@@ -30,10 +31,19 @@ async fn a_stale_write_is_a_stock_conflict_and_writes_nothing(db: &TestDb) {
     let (product, read) = product(db, "V-2", 5).await;
     let (mut first, mut second) = (read, read);
     let winner = first.reserve(qty(1)).expect("reserve");
-    db.adapters.stock.save(winner, None, None, t0()).await.expect("the first write wins");
+    db.adapters
+        .stock
+        .save(winner, None, Actor::Admin, None, t0())
+        .await
+        .expect("the first write wins");
 
     let stale = second.reserve(qty(3)).expect("reserve");
-    let err = db.adapters.stock.save(stale, None, None, t0()).await.expect_err("stale write");
+    let err = db
+        .adapters
+        .stock
+        .save(stale, None, Actor::Admin, None, t0())
+        .await
+        .expect_err("stale write");
 
     assert!(matches!(err, StoreError::StockConflict(id) if id == product.id), "{err:?}");
     assert_eq!(stock(db, product.id).await, winner.after(), "the loser wrote nothing");
@@ -46,7 +56,12 @@ async fn a_write_to_a_missing_row_is_product_not_found(db: &TestDb) {
     let mut ghost = ProductStock::new(missing, StockCount::new(5).expect("count"));
     let change = ghost.reserve(qty(1)).expect("reserve");
 
-    let err = db.adapters.stock.save(change, None, None, t0()).await.expect_err("no such row");
+    let err = db
+        .adapters
+        .stock
+        .save(change, None, Actor::Admin, None, t0())
+        .await
+        .expect_err("no such row");
 
     assert!(matches!(err, StoreError::ProductNotFound(id) if id == missing), "{err:?}");
 }
@@ -56,11 +71,15 @@ async fn a_guarded_delivery_never_lifts_the_stored_count_past_the_ceiling(db: &T
     let (product, read) = product(db, "V-CEIL", StockCount::MAX - 5).await;
     let (mut first, mut second) = (read, read);
     let delivery = first.adjust(5).expect("up to the ceiling");
-    guarded.stock.save(delivery, None, None, t0()).await.expect("the first delivery");
+    guarded.stock.save(delivery, None, Actor::Admin, None, t0()).await.expect("the first delivery");
 
     // Checked by the domain against the count it read, 5 under the ceiling: fine there.
     let late = second.adjust(5).expect("fits the count read");
-    let err = guarded.stock.save(late, None, None, t0()).await.expect_err("past the ceiling");
+    let err = guarded
+        .stock
+        .save(late, None, Actor::Admin, None, t0())
+        .await
+        .expect_err("past the ceiling");
 
     assert!(err.is_conflict(), "refused as a lost race, to be re-read: {err:?}");
     assert_eq!(stock(db, product.id).await.on_hand().get(), StockCount::MAX, "at the ceiling");

@@ -8,6 +8,7 @@
 //! with the default settings. `EXPIRY_BACKLOG_BINARY` runs another build of `checkout-api`
 //! instead (to measure an older version; docs/reliability.md).
 
+use domain::access::Actor;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -130,7 +131,7 @@ async fn backlog(db: &DatabaseConnection) -> Vec<ProductId> {
             created_at: placed,
         };
         let stock = ProductStock::new(id, StockCount::new(units).expect("a count"));
-        adapters.products.create(product, stock).await.expect("a product");
+        adapters.products.create(product, stock, Actor::Admin).await.expect("a product");
         stocks.insert(id, stock);
         ids.push(id);
     }
@@ -141,7 +142,8 @@ async fn backlog(db: &DatabaseConnection) -> Vec<ProductId> {
             let cart = Cart::new([(product, one)]).expect("a cart");
             let id = UuidV7Ids.order_id();
             let ttl = TimeDelta::minutes(15);
-            let order = Order::place(id, &cart, |_| Some(price), None, placed, ttl).expect("order");
+            let order = Order::place(id, &cart, |_| Some(price), None, placed, ttl, Actor::Admin)
+                .expect("order");
             let stock = stocks.get_mut(&product).expect("a product of the backlog");
             let reserved = stock.reserve(one).expect("in stock");
             Changeset::new(vec![reserved], Some(OrderChange::Created(order)), placed)

@@ -90,11 +90,11 @@ async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_et
     mocks
         .stock
         .expect_save()
-        .withf(|change, _, _, _| {
+        .withf(|change, _, _, _, _| {
             change.expected_version().get() == 7 && change.after().on_hand().get() == 9
         })
         .times(1)
-        .returning(|change, _, _, _| Ok(change.after()));
+        .returning(|change, _, _, _, _| Ok(change.after()));
 
     // Act
     let reply = put_stock(mocks, Some("\"7\""), 9).await;
@@ -114,9 +114,9 @@ async fn if_match_any_matches_whatever_version_the_stock_is_at() {
     mocks
         .stock
         .expect_save()
-        .withf(|change, _, _, _| change.expected_version().get() == 7)
+        .withf(|change, _, _, _, _| change.expected_version().get() == 7)
         .times(1)
-        .returning(|change, _, _, _| Ok(change.after()));
+        .returning(|change, _, _, _, _| Ok(change.after()));
 
     // Act
     let reply = put_stock(mocks, Some("*"), 9).await;

@@ -74,7 +74,7 @@ fn quiet() -> Mocks {
         .expect_get_many()
         .returning(|ids| Ok(ids.iter().copied().map(product).collect()));
     mocks.products.expect_list().returning(|_, _| Ok(vec![product(product_id())]));
-    mocks.products.expect_create().returning(|_, _| Ok(()));
+    mocks.products.expect_create().returning(|_, _, _| Ok(()));
     mocks.stock.expect_get().returning(|id| Ok(Some(all_reserved(id))));
     mocks
         .stock

@@ -10,8 +10,9 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
-    MockClock, MockIdGenerator, MockIdempotencyStore, MockLease, MockOrderRepository,
-    MockProductRepository, MockReconciliation, MockStockRepository, MockUnitOfWork,
+    MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
+    MockOrderRepository, MockProductRepository, MockReconciliation, MockStockRepository,
+    MockUnitOfWork,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -43,6 +44,8 @@ pub struct Mocks {
     pub ids: MockIdGenerator,
     pub idempotency: MockIdempotencyStore,
     pub reconciliation: MockReconciliation,
+    /// Knows no client unless a test says otherwise.
+    pub clients: MockApiClientStore,
     pub ready: bool,
 }
 
@@ -60,8 +63,15 @@ impl Mocks {
             ids: MockIdGenerator::new(),
             idempotency: MockIdempotencyStore::new(),
             reconciliation: MockReconciliation::new(),
+            clients: MockApiClientStore::new(),
             ready: true,
         }
+        .knowing_no_client()
+    }
+
+    fn knowing_no_client(mut self) -> Self {
+        self.clients.expect_find().returning(|_| Ok(None));
+        self
     }
 
     /// Mocks that fail the test if any stock is written, by a commit or a single save.
@@ -87,6 +97,7 @@ impl Mocks {
             idempotency: Arc::new(self.idempotency),
             reconciliation: Arc::new(self.reconciliation),
             lease: Arc::new(MockLease::new()),
+            clients: Arc::new(self.clients),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, Settings::default(), TOKEN, readiness);

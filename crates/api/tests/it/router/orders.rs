@@ -1,6 +1,7 @@
 //! `POST /v1/orders/{id}/pay|cancel` over mocked ports: the order's status decides, and a
 //! refused transition writes nothing.
 
+use domain::access::Actor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::http::Method;
@@ -18,8 +19,16 @@ fn order_id() -> OrderId {
 fn reserved() -> Order {
     let cart = Cart::new([(product_id(), Quantity::new(3).expect("3"))]).expect("a cart");
     let price = |_| Money::new(250, Currency::new("EUR").ok()?).ok();
-    Order::place(order_id(), &cart, price, None, now(), chrono::TimeDelta::minutes(15))
-        .expect("an order")
+    Order::place(
+        order_id(),
+        &cart,
+        price,
+        None,
+        now(),
+        chrono::TimeDelta::minutes(15),
+        Actor::Admin,
+    )
+    .expect("an order")
 }
 
 async fn post(mocks: Mocks, action: &str) -> Reply {
@@ -31,7 +40,7 @@ async fn post(mocks: Mocks, action: &str) -> Reply {
 async fn paying_a_cancelled_order_is_409_and_commits_nothing() {
     // Arrange
     let mut cancelled = reserved();
-    cancelled.cancel(now()).expect("a reservation can be cancelled");
+    cancelled.cancel(now(), Actor::Admin).expect("a reservation can be cancelled");
     let mut mocks = Mocks::touching_no_stock();
     mocks.orders.expect_get().returning(move |_| Ok(Some(cancelled.clone())));
 
@@ -46,7 +55,7 @@ async fn paying_a_cancelled_order_is_409_and_commits_nothing() {
 async fn cancelling_a_paid_order_is_409_and_commits_nothing() {
     // Arrange
     let mut paid = reserved();
-    paid.pay(now()).expect("a reservation can be paid");
+    paid.pay(now(), Actor::Admin).expect("a reservation can be paid");
     let mut mocks = Mocks::touching_no_stock();
     mocks.orders.expect_get().returning(move |_| Ok(Some(paid.clone())));
 
@@ -62,7 +71,7 @@ async fn paying_an_order_another_request_paid_between_its_two_reads_is_a_no_op()
     // Arrange: the first read of the order predates a concurrent payment, the stock read
     // (3 sold, nothing reserved) follows it; any later read sees the order paid.
     let mut paid = reserved();
-    paid.pay(now()).expect("a reservation can be paid");
+    paid.pay(now(), Actor::Admin).expect("a reservation can be paid");
     let reads = AtomicUsize::new(0);
     let mut mocks = Mocks::touching_no_stock();
     mocks.orders.expect_get().returning(move |_| {

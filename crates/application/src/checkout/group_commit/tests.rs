@@ -2,6 +2,7 @@
 //! it waits for its answer), then the lane's worker runs, so what shares a commit is decided by
 //! the test, not by timing.
 
+use domain::access::Actor;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -55,6 +56,7 @@ fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
     Box::pin(checkout.execute(CheckoutCommand {
         lines,
         customer_id: None,
+        actor: Actor::Anonymous,
         idempotency: None,
         deadline: None,
     }))
@@ -218,6 +220,7 @@ async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_
     let keyed = |claim: &KeyClaim| CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        actor: Actor::Anonymous,
         idempotency: Some(claim.clone()),
         deadline: None,
     };
@@ -239,6 +242,7 @@ fn waiting_until(checkout: &Checkout, deadline: Instant) -> Buyer<'_> {
     let command = CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        actor: Actor::Anonymous,
         idempotency: None,
         deadline: Some(deadline),
     };

@@ -5,6 +5,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
+use crate::access::Actor;
 use crate::{OrderId, ProductId};
 
 /// Why a string is not an idempotency key.
@@ -12,13 +13,32 @@ use crate::{OrderId, ProductId};
 #[error("an idempotency key is 1 to 255 visible ASCII characters")]
 pub struct IdempotencyKeyError;
 
-/// A client-chosen key: 1 to 255 visible ASCII characters (`!` to `~`).
+/// A client-chosen key, 1 to 255 visible ASCII characters (`!` to `~`), in the namespace of
+/// the caller that chose it: two callers' equal keys are different keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    /// The longest key accepted (and the width of the database column).
+    /// The longest key a caller may choose.
     pub const MAX_LEN: usize = 255;
+    /// The longest key as stored (the width of the database column): the caller's name, a
+    /// space and the key.
+    pub const STORED_MAX_LEN: usize = 300;
+
+    /// `value` chosen by `caller`. An anonymous caller's key is stored as it is (as version 1
+    /// stored every key, so keys of before the upgrade still replay); any other caller's is
+    /// prefixed with its name and a space, which no key contains, so no anonymous key can
+    /// pass for another caller's.
+    ///
+    /// # Errors
+    /// [`IdempotencyKeyError`] when `value` is empty, too long, or not visible ASCII.
+    pub fn of(caller: Actor, value: &str) -> Result<Self, IdempotencyKeyError> {
+        let key = Self::new(value)?;
+        match caller {
+            Actor::Anonymous => Ok(key),
+            named => Ok(Self(format!("{named} {}", key.0))),
+        }
+    }
 
     /// The one constructor.
     ///
@@ -32,7 +52,7 @@ impl IdempotencyKey {
         Ok(Self(value.to_owned()))
     }
 
-    /// The key as text.
+    /// The key as stored.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -145,6 +165,21 @@ mod tests {
         for bad in ["", "has space", "tab\t", "é", &"k".repeat(256)] {
             assert_eq!(IdempotencyKey::new(bad), Err(IdempotencyKeyError), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn equal_keys_of_different_callers_are_different_keys() {
+        let client = Actor::Client(crate::ClientId::new(Uuid::from_u128(5)).expect("id"));
+        let anonymous = IdempotencyKey::of(Actor::Anonymous, "k-1").expect("key");
+        let admin = IdempotencyKey::of(Actor::Admin, "k-1").expect("key");
+        let theirs = IdempotencyKey::of(client, "k-1").expect("key");
+        assert_eq!(anonymous.as_str(), "k-1", "anonymous keys are stored as version 1 did");
+        assert_ne!(admin, anonymous);
+        assert_ne!(admin, theirs);
+        assert_eq!(theirs.as_str(), "client:00000000-0000-0000-0000-000000000005 k-1");
+        let longest = IdempotencyKey::of(client, &"k".repeat(255)).expect("key");
+        assert!(longest.as_str().len() <= IdempotencyKey::STORED_MAX_LEN);
+        assert!(IdempotencyKey::of(Actor::Admin, "a b").is_err());
     }
 
     #[test]
