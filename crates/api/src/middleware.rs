@@ -1,14 +1,16 @@
 //! Cross-cutting middleware: every error is a problem, 5xx causes are logged once, requests
-//! time out, panics become 500 problems.
+//! time out, panics become 500 problems, checkouts past an abuse limit get 429.
 
 use std::any::Any;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::access::caller_of;
 use crate::problem::{ApiError, PROBLEM_JSON, ServerErrorCause};
 use crate::state::AppState;
 
@@ -85,6 +87,19 @@ pub async fn timeout(State(state): State<AppState>, mut request: Request, next: 
         Ok(response) => response,
         Err(_) => ApiError::Timeout.into_response(),
     }
+}
+
+/// The checkout route's guard: 429 `rate-limited` when the caller's bucket is empty.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(limits) = &state.rate_limits {
+        let actor = caller_of(request.extensions()).0.actor();
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        if let Err(retry_after) = limits.admit(actor, peer, request.headers()) {
+            crate::metrics::rate_limited();
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// A panic in a handler becomes a 500 problem; the panic message goes to the log only.

@@ -8,22 +8,16 @@
 //! (`--trust-forwarded-for`): then it is the address that proxy appended, the last one, as
 //! any earlier entries are whatever the client chose to send.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use domain::ClientId;
 use domain::access::Actor;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::access::caller_of;
-use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// One token bucket's shape: refills at `per_second`, holds at most `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +67,10 @@ impl RateLimits {
     }
 
     /// Admits one request of `actor` from `peer`, or says how many whole seconds to wait.
-    fn admit(&self, actor: Actor, peer: Option<IpAddr>, headers: &HeaderMap) -> Result<(), u64> {
+    ///
+    /// # Errors
+    /// The whole seconds until `actor`'s bucket admits a request again.
+    pub fn admit(&self, actor: Actor, peer: Option<IpAddr>, headers: &HeaderMap) -> Result<(), u64> {
         let wait = |not_until: governor::NotUntil<_>| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             // Whole seconds, rounded up, at least 1: Retry-After has no fractions.
@@ -116,19 +113,6 @@ impl RateLimits {
             limiter.retain_recent();
         }
     }
-}
-
-/// The checkout route's guard: 429 `rate-limited` when the caller's bucket is empty.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(limits) = &state.rate_limits {
-        let actor = caller_of(request.extensions()).0.actor();
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        if let Err(retry_after) = limits.admit(actor, peer, request.headers()) {
-            crate::metrics::rate_limited();
-            return ApiError::RateLimited { retry_after }.into_response();
-        }
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@ use domain::access::Scope;
 
 use crate::access::{authenticate, scoped};
 use crate::idempotency::{self, BODY_LIMIT};
-use crate::middleware::{log_server_errors, panic_to_problem, problem_fallback, timeout};
+use crate::middleware::{
+    log_server_errors, panic_to_problem, problem_fallback, rate_limit, timeout,
+};
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
 use crate::routes::{checkout, clients, ops, orders, products, reconciliation, stock};
 use crate::state::AppState;
-use crate::{metrics, rate_limit, telemetry};
+use crate::{metrics, telemetry};
 
 /// Every route, the OpenAPI document at `/openapi.json`, Swagger UI at `/docs`, and the
 /// middleware stack.
@@ -36,7 +38,7 @@ pub fn router(state: AppState) -> Router {
     // Outside the idempotency layer: a refused caller neither claims a key nor is answered
     // from one.
     let limited = |routes: UtoipaMethodRouter<AppState>| {
-        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), rate_limit::limit)))
+        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), rate_limit)))
     };
     // Each guarded route names its scope here (`scoped`), which also declares it in OpenAPI;
     // a route without `scoped` is open to anonymous callers.

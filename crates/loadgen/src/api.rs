@@ -28,7 +28,30 @@ pub enum ApiError {
 pub struct Api {
     http: Client,
     base: Url,
-    admin_token: Option<String>,
+    credentials: Credentials,
+}
+
+/// What the load generator authenticates with.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The admin token: creates products, and pays and cancels when there is no API key.
+    pub admin_token: Option<String>,
+    /// An API client's key for paying and cancelling.
+    pub api_key: Option<String>,
+    /// Send the API key on checkouts too.
+    pub key_on_checkout: bool,
+}
+
+impl Credentials {
+    /// Who pays and cancels: the API key, else the admin token.
+    fn settler(&self) -> Option<&str> {
+        self.api_key.as_deref().or(self.admin_token.as_deref())
+    }
+
+    /// Who checks out: the API key when asked to, else nobody.
+    fn buyer(&self) -> Option<&str> {
+        self.api_key.as_deref().filter(|_| self.key_on_checkout)
+    }
 }
 
 impl Api {
@@ -38,7 +61,7 @@ impl Api {
     /// When the URL is not an http(s) URL of a loopback host, or the client cannot be built.
     pub fn new(
         base_url: &str,
-        admin_token: Option<String>,
+        credentials: Credentials,
         connections: usize,
         timeout: Duration,
     ) -> Result<Self, ApiError> {
@@ -56,7 +79,7 @@ impl Api {
             .timeout(timeout)
             .build()
             .map_err(|source| ApiError::Transport { path: base_url.to_owned(), source })?;
-        Ok(Self { http, base, admin_token })
+        Ok(Self { http, base, credentials })
     }
 
     fn url(&self, path: &str) -> Url {
@@ -72,7 +95,7 @@ impl Api {
         let body = json!({"sku": sku, "name": format!("load test {sku}"),
             "price": {"amount": 1000, "currency": "IDR"}, "initial_stock": initial_stock});
         let mut request = self.http.post(self.url("/v1/products")).json(&body);
-        if let Some(token) = &self.admin_token {
+        if let Some(token) = &self.credentials.admin_token {
             request = request.bearer_auth(token);
         }
         let answer = expect(request.send().await, "/v1/products", StatusCode::CREATED).await?;
@@ -93,6 +116,9 @@ impl Api {
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
+        if let Some(credential) = self.credentials.buyer() {
+            request = request.bearer_auth(credential);
+        }
         let sent = request.send();
         let Ok(answer) = sent.await else { return (Outcome::Transport, None) };
         if answer.status() != StatusCode::CREATED {
@@ -110,7 +136,11 @@ impl Api {
     /// Pays (`"pay"`) or cancels (`"cancel"`) an order.
     pub async fn settle(&self, order: Uuid, action: &str) -> Outcome {
         let url = self.url(&format!("/v1/orders/{order}/{action}"));
-        match self.http.post(url).send().await {
+        let mut request = self.http.post(url);
+        if let Some(credential) = self.credentials.settler() {
+            request = request.bearer_auth(credential);
+        }
+        match request.send().await {
             Ok(answer) if answer.status() == StatusCode::OK => match answer.bytes().await {
                 Ok(_) => Outcome::Ok,
                 Err(_) => Outcome::Transport,

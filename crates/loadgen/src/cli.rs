@@ -35,6 +35,18 @@ pub struct Args {
     #[serde(skip)]
     pub admin_token: Option<String>,
 
+    /// An API client's key (`ck_…`), sent to pay and cancel (scopes `orders:pay`,
+    /// `orders:cancel`); without it the admin token is sent. Make one with
+    /// `checkout-api clients create --name loadgen --scope orders:pay --scope orders:cancel`.
+    #[arg(long, env = "CHECKOUT_API_KEY", hide_env_values = true)]
+    #[serde(skip)]
+    pub api_key: Option<String>,
+
+    /// Send the API key on checkouts too: each checkout is then that client's (its actor on
+    /// record, its idempotency namespace, its rate limit), at the price of the key's lookup.
+    #[arg(long, requires = "api_key")]
+    pub key_on_checkout: bool,
+
     /// Concurrent buyers, each on its own keep-alive connection.
     #[arg(short = 'c', long, default_value_t = 16,
           value_parser = clap::value_parser!(u32).range(1..=4096))]

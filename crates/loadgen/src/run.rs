@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::api::{Api, ApiError};
+use crate::api::{Api, ApiError, Credentials};
 use crate::buyer::{self, Plan, Seen, Shared};
 use crate::cart::Picker;
 use crate::cli::Args;
@@ -32,7 +32,12 @@ pub enum RunError {
 /// When the server cannot be reached or the products cannot be created.
 pub async fn run(args: Args) -> Result<Report, RunError> {
     let buyers = args.concurrency as usize;
-    let api = Api::new(&args.base_url, args.admin_token.clone(), buyers, args.request_timeout.0)?;
+    let credentials = Credentials {
+        admin_token: args.admin_token.clone(),
+        api_key: args.api_key.clone(),
+        key_on_checkout: args.key_on_checkout,
+    };
+    let api = Api::new(&args.base_url, credentials, buyers, args.request_timeout.0)?;
     if args.admin_token.is_none() {
         return Err(RunError::Setup(
             "creating products needs --admin-token or CHECKOUT_ADMIN_TOKEN".into(),

@@ -78,7 +78,7 @@ async fn unknown_ids_are_404_and_malformed_ids_are_400(api: Api) {
     ];
     for (method, path, status, slug) in cases {
         // Act
-        let reply = api.send(api.request(method.clone(), &path)).await;
+        let reply = api.send(api.admin(method.clone(), &path)).await;
 
         // Assert
         assert_eq!(reply.outcome(), (status, slug.to_owned()), "{method} {path}: {}", reply.text());

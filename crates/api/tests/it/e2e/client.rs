@@ -129,7 +129,7 @@ impl Api {
 
     /// `POST /v1/orders/{id}/pay`.
     pub async fn pay(&self, id: Uuid) -> Reply {
-        self.send(self.request(Method::POST, &format!("/v1/orders/{id}/pay"))).await
+        self.send(self.admin(Method::POST, &format!("/v1/orders/{id}/pay"))).await
     }
 
     /// `GET /v1/admin/reconciliation`, which must answer.
@@ -141,6 +141,6 @@ impl Api {
 
     /// `POST /v1/orders/{id}/cancel`.
     pub async fn cancel(&self, id: Uuid) -> Reply {
-        self.send(self.request(Method::POST, &format!("/v1/orders/{id}/cancel"))).await
+        self.send(self.admin(Method::POST, &format!("/v1/orders/{id}/cancel"))).await
     }
 }

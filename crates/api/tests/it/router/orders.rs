@@ -1,14 +1,14 @@
 //! `POST /v1/orders/{id}/pay|cancel` over mocked ports: the order's status decides, and a
 //! refused transition writes nothing.
 
-use domain::access::Actor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::http::Method;
+use axum::http::{Method, header};
+use domain::access::Actor;
 use domain::{Cart, Currency, Money, Order, OrderId, Quantity};
 use uuid::Uuid;
 
-use super::mocks::{Mocks, empty, now, product_id, request, send, stock};
+use super::mocks::{Mocks, TOKEN, empty, now, product_id, request, send, stock};
 use crate::support::Reply;
 
 fn order_id() -> OrderId {
@@ -33,7 +33,8 @@ fn reserved() -> Order {
 
 async fn post(mocks: Mocks, action: &str) -> Reply {
     let path = format!("/v1/orders/{}/{action}", order_id().as_uuid());
-    send(mocks.router(), empty(request(Method::POST, &path))).await
+    let as_admin = request(Method::POST, &path).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    send(mocks.router(), empty(as_admin)).await
 }
 
 #[tokio::test]
