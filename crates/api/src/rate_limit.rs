@@ -18,7 +18,6 @@ use domain::access::Actor;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-
 /// One token bucket's shape: refills at `per_second`, holds at most `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -70,7 +69,12 @@ impl RateLimits {
     ///
     /// # Errors
     /// The whole seconds until `actor`'s bucket admits a request again.
-    pub fn admit(&self, actor: Actor, peer: Option<IpAddr>, headers: &HeaderMap) -> Result<(), u64> {
+    pub fn admit(
+        &self,
+        actor: Actor,
+        peer: Option<IpAddr>,
+        headers: &HeaderMap,
+    ) -> Result<(), u64> {
         let wait = |not_until: governor::NotUntil<_>| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             // Whole seconds, rounded up, at least 1: Retry-After has no fractions.

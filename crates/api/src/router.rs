@@ -64,9 +64,6 @@ pub fn router(state: AppState) -> Router {
         .routes(scoped(Scope::ClientsManage, routes!(clients::revoke_client)))
         .split_for_parts();
     openapi::links_replace_bodies(&mut openapi);
-    // Every route learns its caller first: the guards, the idempotency keys (kept per caller)
-    // and the handlers (which record who made a change) read it.
-    let routes = routes.layer(from_fn_with_state(state.clone(), authenticate));
 
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -79,6 +76,10 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(log_server_errors))
         .layer(CatchPanicLayer::custom(panic_to_problem))
         .layer(from_fn_with_state(state.clone(), timeout))
+        // Every request learns its caller here, within its timeout: the guards, the
+        // idempotency keys (kept per caller) and the handlers (which record who made a change)
+        // read it. A bad credential is refused on every path, the docs included.
+        .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
 
     routes

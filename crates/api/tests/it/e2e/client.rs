@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 
 use api::wire::{
-    MovementView, MovementsPage, OrderView, ProductView, ReconciliationView, StockView,
+    IssuedClientView, MovementView, MovementsPage, OrderView, ProductView, ReconciliationView,
+    StockView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -47,6 +48,25 @@ impl Api {
     /// A request carrying the admin token.
     pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
         self.request(method, path).bearer_auth(TOKEN)
+    }
+
+    /// A request carrying `credential` (an API key, or anything a test wants to present).
+    pub fn with_key(&self, credential: &str, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(credential)
+    }
+
+    /// `POST /v1/clients` with the admin token: a client with `scopes`, and its key.
+    pub async fn create_client(&self, name: &str, scopes: &[&str]) -> IssuedClientView {
+        let body = json!({"name": name, "scopes": scopes});
+        let reply = self.send(self.admin(Method::POST, "/v1/clients").json(&body)).await;
+        assert_eq!(reply.status, 201, "create client {name}: {}", reply.text());
+        reply.json()
+    }
+
+    /// `DELETE /v1/clients/{id}` with the admin token, which must answer 204.
+    pub async fn revoke_client(&self, id: Uuid) {
+        let reply = self.send(self.admin(Method::DELETE, &format!("/v1/clients/{id}"))).await;
+        assert_eq!(reply.status, 204, "revoke {id}: {}", reply.text());
     }
 
     /// Sends and reads the whole answer.

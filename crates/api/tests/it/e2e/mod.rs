@@ -5,6 +5,8 @@
 mod harness;
 mod client;
 
+mod access;
+mod access_table;
 mod adjustments;
 mod carts;
 mod catalogue;

@@ -33,7 +33,8 @@ fn reserved() -> Order {
 
 async fn post(mocks: Mocks, action: &str) -> Reply {
     let path = format!("/v1/orders/{}/{action}", order_id().as_uuid());
-    let as_admin = request(Method::POST, &path).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+    let as_admin =
+        request(Method::POST, &path).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
     send(mocks.router(), empty(as_admin)).await
 }
 
