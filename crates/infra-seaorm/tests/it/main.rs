@@ -7,6 +7,7 @@ mod support;
 
 mod batch;
 mod catalogue;
+mod clients;
 mod commit;
 mod expiry;
 mod fixtures;
