@@ -7,7 +7,7 @@
 //!   change (`anonymous`, `admin`, `system` or `client:<uuid>`). They are NULL on rows written
 //!   before this migration: nobody knows who made those, and the views say so.
 //! - `idempotency_keys.key` widens to 300 characters: keys are now kept per caller
-//!   (`<caller>/<key>`), so that two clients' equal keys never meet. SQLite does not enforce a
+//!   (`<caller> <key>`), so that two clients' equal keys never meet. SQLite does not enforce a
 //!   length, so only PostgreSQL and MariaDB need the change.
 
 use sea_orm_migration::prelude::*;
