@@ -5,6 +5,11 @@
 #
 #   bash bench/run.sh                      # defaults below
 #   BENCH_SECONDS=5 BENCH_CLIENTS="4 64" BENCH_VARIANTS="guarded grouped" bash bench/run.sh
+#   BENCH_WITH_KEY=1 bash bench/run.sh     # every request carries an API client's key
+#
+# With BENCH_WITH_KEY=1 each server run makes an API client (scopes orders:pay, orders:cancel)
+# over HTTP and the load generator sends its key on checkouts, payments and cancellations
+# (`--api-key … --key-on-checkout`), so the key's lookup is in the figures.
 #
 # Variants of our server: `compare-and-swap` and `guarded` commit each checkout on its own with
 # that stock-write strategy; `grouped` is the default server (guarded writes, group commit);
@@ -66,15 +71,25 @@ start_server() { # url variant log
     --bind "127.0.0.1:$PORT" --admin-token "$TOKEN" --log-format json >"$3" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return 0
+    if curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; then
+      [ -n "${BENCH_WITH_KEY:-}" ] && API_KEY=$(make_api_key)
+      return 0
+    fi
     sleep 0.1
   done
   echo "the server did not become ready; see $3" >&2; exit 1
 }
 
+make_api_key() { # a fresh API client's key, made with the admin token
+  curl -sf -X POST "http://127.0.0.1:$PORT/v1/clients" -H "authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -d '{"name":"bench","scopes":["orders:pay","orders:cancel"]}' |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])'
+}
+
 loadgen() { # scenario clients json
   local extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
   [ "$1" = hot ] && extra=(--initial-stock 100000000000)
+  [ -n "${API_KEY:-}" ] && extra+=(--api-key "$API_KEY" --key-on-checkout)
   "$BIN/checkout-loadgen" --base-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
     --scenario "$1" -c "$2" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$3" \
     >"${3%.json}.txt" 2>/dev/null

@@ -21,11 +21,9 @@ use utoipa_axum::router::UtoipaMethodRouter;
 
 use application::access::{Denied, IdentifyError};
 
+use crate::openapi::{SCHEME, operations_of};
 use crate::problem::{ApiError, PROBLEM_JSON, Unauthenticated};
 use crate::state::AppState;
-
-/// The name of the bearer security scheme in the OpenAPI document.
-pub const SCHEME: &str = "bearer";
 
 /// The caller of a request, as [`authenticate`] identified it. Handlers take it to record who
 /// made a change.
@@ -102,12 +100,8 @@ async fn require(State(scope): State<Scope>, request: Request, next: Next) -> Re
 /// one), and declared on their OpenAPI operations with the 401 and 403 they may answer.
 pub fn scoped(scope: Scope, routes: UtoipaMethodRouter<AppState>) -> UtoipaMethodRouter<AppState> {
     let (schemas, mut paths, method_router) = routes;
-    for item in paths.paths.values_mut() {
-        let operations =
-            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-        for operation in operations.into_iter().flatten() {
-            declare(operation, scope);
-        }
+    for operation in paths.paths.values_mut().flat_map(operations_of) {
+        declare(operation, scope);
     }
     (schemas, paths, method_router.route_layer(from_fn_with_state(scope, require)))
 }

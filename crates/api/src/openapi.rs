@@ -2,15 +2,17 @@
 
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use domain::access::Scope;
 
-use crate::access::SCHEME;
 use crate::problem::{PROBLEM_JSON, Problem};
+
+/// The name of the bearer security scheme: an API client's key or the admin token.
+pub const SCHEME: &str = "bearer";
 
 /// The document's frame; paths and schemas come from the routes.
 #[derive(OpenApi)]
@@ -99,9 +101,12 @@ pub fn links_replace_bodies(openapi: &mut utoipa::openapi::OpenApi) {
 
 /// Every operation of the document, whatever its method.
 fn operations(openapi: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &mut Operation> {
-    openapi.paths.paths.values_mut().flat_map(|item| {
-        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-            .into_iter()
-            .flatten()
-    })
+    openapi.paths.paths.values_mut().flat_map(operations_of)
+}
+
+/// Every operation of one path, whatever its method.
+pub fn operations_of(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+        .into_iter()
+        .flatten()
 }

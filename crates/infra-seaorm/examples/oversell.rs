@@ -9,11 +9,11 @@
 //! 2. versioned: the adapter's `UPDATE … WHERE version = <read>`; a buyer who lost the race
 //!    reads again and decides again.
 
-use domain::access::Actor;
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::access::Actor;
 use domain::ports::{
     Changeset, Clock, IdGenerator, ProductRepository, StockRepository, UnitOfWork,
 };

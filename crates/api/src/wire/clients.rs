@@ -2,9 +2,10 @@
 
 use application::access::IssuedClient;
 use chrono::{DateTime, Utc};
-use domain::access::{ApiClient, ClientName, Scopes, UnknownScopes};
+use domain::access::{ApiClient, ClientName, Scope, Scopes, UnknownScopes};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 use uuid::Uuid;
 
 use super::Validator;
@@ -14,12 +15,18 @@ use crate::problem::ApiError;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClientRequest {
-    /// What people call it: 1 to 100 characters.
-    #[schema(example = "payments", max_length = 100)]
+    /// What people call it: 1 to 100 characters, not blank, no control character (the rules
+    /// of a product name).
+    #[schema(
+        example = "payments",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
     /// What it may do; may be empty (a client that only identifies itself, for its own
-    /// idempotency keys and rate limit).
-    #[schema(example = json!(["orders:pay", "orders:cancel"]))]
+    /// idempotency keys and rate limit). An unknown name is 422, listed in `unknown_scopes`.
+    #[schema(schema_with = scopes_schema)]
     pub scopes: Vec<String>,
 }
 
@@ -40,6 +47,16 @@ impl CreateClientRequest {
         let scopes = v.check("scopes", scopes);
         Ok(v.finish(name.zip(scopes))?)
     }
+}
+
+/// An array of scope names, each one of [`Scope::ALL`].
+fn scopes_schema() -> Array {
+    let names = Scope::ALL.iter().map(|s| s.as_str());
+    let name = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names));
+    ArrayBuilder::new()
+        .items(name)
+        .examples([serde_json::json!(["orders:pay", "orders:cancel"])])
+        .build()
 }
 
 /// An API client, without its key.

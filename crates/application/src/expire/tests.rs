@@ -1,9 +1,9 @@
 //! Expiry against mocked ports.
 
-use domain::access::Actor;
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::ports::{Changeset, StoreError};
 use domain::{Cart, MovementKind};
 

@@ -1,9 +1,9 @@
 //! Group commit's write: several checkouts in one transaction, each product's row written once
 //! for all of them, the ledger still one entry per order line.
 
-use domain::access::Actor;
 use std::collections::HashMap;
 
+use domain::access::Actor;
 use domain::ports::{
     Changeset, IdGenerator, OrderRepository, StockRepository, StoreError, UnitOfWork,
 };

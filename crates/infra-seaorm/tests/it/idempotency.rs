@@ -2,9 +2,9 @@
 //! so a committed request is never run again, and a request whose stale claim was taken over
 //! can no longer commit under it.
 
-use domain::access::Actor;
 use std::time::Duration;
 
+use domain::access::Actor;
 use domain::ports::{
     Changeset, Claim, Effect, IdGenerator, IdempotencyKey, IdempotencyStore, KeyClaim, KeyEffect,
     OrderRepository, StockRepository, StoreError, StoredResponse, UnitOfWork,

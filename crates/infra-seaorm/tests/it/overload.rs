@@ -1,9 +1,9 @@
 //! Under overload: a commit past its requester's deadline writes nothing, and a statement
 //! stuck behind a row lock gives up within its bounded wait as a lost race.
 
-use domain::access::Actor;
 use std::time::{Duration, Instant};
 
+use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, OrderRepository, StoreError, UnitOfWork};
 use domain::{Cart, Order, OrderChange};
 use infra_seaorm::system::UuidV7Ids;

@@ -3,7 +3,6 @@
 //! many units as exist, every other buyer a definite "insufficient stock", and the counters,
 //! versions and ledger agree afterwards.
 
-use domain::access::Actor;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use application::checkout::{
 };
 use application::{CartLine, Ports, RetryPolicy};
 use domain::ProductId;
+use domain::access::Actor;
 use domain::ports::OrderRepository;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{SeaOrmAdapters, SeaOrmIdempotencyStore, StockWrites};

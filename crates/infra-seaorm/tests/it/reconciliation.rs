@@ -3,11 +3,11 @@
 //! touched, as the invariant it breaks; and figures read while checkouts commit come from one
 //! snapshot, so they never show drift that was not there.
 
-use domain::access::Actor;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::TimeDelta;
+use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, Reconciliation, StockRepository, UnitOfWork};
 use domain::{
     Cart, Discrepancy, Drift, LedgerTotals, Order, OrderChange, ProductId, StockCount,

@@ -1,9 +1,9 @@
 //! Opening the database: URL schemes, and the SQLite settings every pooled connection must
 //! carry for concurrent writers to queue instead of failing.
 
-use domain::access::Actor;
 use std::time::{Duration, Instant};
 
+use domain::access::Actor;
 use domain::ports::{StockRepository, StoreError};
 use infra_seaorm::SetupError;
 use sea_orm::{

@@ -8,11 +8,11 @@
 //! with the default settings. `EXPIRY_BACKLOG_BINARY` runs another build of `checkout-api`
 //! instead (to measure an older version; docs/reliability.md).
 
-use domain::access::Actor;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
+use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, ProductRepository, UnitOfWork};
 use domain::{
     Cart, Currency, Money, Order, OrderChange, Product, ProductId, ProductName, ProductStock,

@@ -2,11 +2,11 @@
 //! it waits for its answer), then the lane's worker runs, so what shares a commit is decided by
 //! the test, not by timing.
 
-use domain::access::Actor;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use domain::access::Actor;
 use domain::ports::{Changeset, ClaimToken, IdempotencyKey, KeyClaim, MockIdGenerator, StoreError};
 
 use super::*;
