@@ -47,15 +47,7 @@ impl ProductName {
     /// [`ProductError::Name`] when blank (nothing but invisible characters, or nothing at all),
     /// too long, or holding a control character.
     pub fn new(value: &str) -> Result<Self, ProductError> {
-        let trimmed = value.trim();
-        // `all` holds for the empty name too.
-        if trimmed.chars().all(is_invisible)
-            || trimmed.chars().count() > Self::MAX_CHARS
-            || trimmed.chars().any(char::is_control)
-        {
-            return Err(ProductError::Name);
-        }
-        Ok(Self(trimmed.to_owned()))
+        display_name(value, Self::MAX_CHARS).map(Self).ok_or(ProductError::Name)
     }
 
     /// The name as text.
@@ -65,9 +57,19 @@ impl ProductName {
     }
 }
 
+/// `value` trimmed, when it is a name people can read: at most `max_chars` characters, at least
+/// one of them visible, none of them a control character. Product and client names follow it.
+pub(crate) fn display_name(value: &str, max_chars: usize) -> Option<String> {
+    let trimmed = value.trim();
+    // `all` holds for the empty name too.
+    let blank = trimmed.chars().all(is_invisible);
+    let fits = trimmed.chars().count() <= max_chars;
+    (!blank && fits && !trimmed.chars().any(char::is_control)).then(|| trimmed.to_owned())
+}
+
 /// Whether `c` shows nothing by itself: whitespace, a control character, a format character
 /// (general category Cf) or another default-ignorable code point, as of Unicode 16.
-pub(crate) fn is_invisible(c: char) -> bool {
+fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
         || matches!(

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Scope, Scopes};
-use crate::product::is_invisible;
+use crate::product::display_name;
 use crate::{ClientId, Timestamp};
 
 /// Why a client name is refused.
@@ -25,14 +25,7 @@ impl ClientName {
     /// # Errors
     /// [`ClientNameError`] when blank, too long or holding a control character.
     pub fn new(value: &str) -> Result<Self, ClientNameError> {
-        let trimmed = value.trim();
-        if trimmed.chars().all(is_invisible)
-            || trimmed.chars().count() > Self::MAX_CHARS
-            || trimmed.chars().any(char::is_control)
-        {
-            return Err(ClientNameError);
-        }
-        Ok(Self(trimmed.to_owned()))
+        display_name(value, Self::MAX_CHARS).map(Self).ok_or(ClientNameError)
     }
 
     /// The name as text.

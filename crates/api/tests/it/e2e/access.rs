@@ -3,7 +3,7 @@
 //! keys per client, actors on record, abuse limits, and the `clients` command.
 
 use std::num::NonZeroU32;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use api::cli::Config;
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use testkit::{Backend, TestDatabase};
 
 use super::client::{Api, cart};
-use super::harness::{Server, TestServer, as_is};
+use super::harness::{Server, TestServer, as_is, command, text};
 
 on_both_backends!(database: the_keys_table_holds_no_plaintext_key);
 on_both_backends!(database: a_revoke_in_one_process_is_refused_by_another);
@@ -336,16 +336,7 @@ async fn forwarded_addresses_get_their_own_budget_only_when_trusted(api: Api) {
 }
 
 async fn clients_command(url: &str, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_checkout-api"));
-    command.arg("clients").args(args).env("DATABASE_URL", url).env("RUST_LOG", "error");
-    tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("the command's thread")
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command(url, "clients", args).await
 }
 
 async fn the_clients_cli_creates_lists_and_revokes(database: &TestDatabase) {

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use api::Application;
@@ -148,4 +149,19 @@ impl TestServer {
             Err(_) => panic!("the server did not stop within 10 s of the shutdown signal"),
         }
     }
+}
+
+/// Runs `checkout-api <subcommand> <args>` over the database at `url` to its end.
+pub async fn command(url: &str, subcommand: &str, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_checkout-api"));
+    command.arg(subcommand).args(args).env("DATABASE_URL", url).env("RUST_LOG", "error");
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the command's thread")
+        .expect("the binary runs")
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

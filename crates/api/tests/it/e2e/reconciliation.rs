@@ -2,7 +2,7 @@
 //! `checkout-api reconcile` command's exit codes on a clean database, after a hand edit of the
 //! stock, and without a database.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use api::Application;
 use api::cli::Config;
@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::client::{Api, TOKEN};
+use super::harness::{command, text};
 
 on_both_backends!(after_checkouts_payments_cancellations_and_adjustments_nothing_drifted);
 on_both_backends!(the_reconciliation_needs_the_admin_token);
@@ -151,14 +152,5 @@ async fn with_server<T>(backend: Backend, url: &str, scenario: impl AsyncFnOnce(
 
 /// `checkout-api reconcile <args>` over `url`, run to completion.
 async fn reconcile(url: &str, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_checkout-api"));
-    command.arg("reconcile").args(args).env("DATABASE_URL", url).env("RUST_LOG", "error");
-    tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("the command's thread")
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command(url, "reconcile", args).await
 }
