@@ -94,7 +94,7 @@ impl Lanes {
                 // Exactly `queue` messages, however many callers send (a futures channel adds
                 // one slot per sender clone, which made it unbounded).
                 let (sender, receiver) = async_channel::bounded(batching.queue.max(1));
-                let pace = Arc::new(Pace::default());
+                let pace = Arc::new(Pace::new(max_orders));
                 let worker =
                     work(Arc::clone(reserver), receiver, max_orders, Arc::clone(&pace)).boxed();
                 (Lane { sender, pace }, worker)
@@ -163,7 +163,7 @@ async fn work(
         let (pending, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         let started = Instant::now();
         let outcome = AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await;
-        pace.record(replies.len(), started.elapsed());
+        pace.record(started.elapsed());
         match outcome {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {

@@ -315,17 +315,20 @@ async fn a_full_lane_refuses_at_once_without_touching_the_store() {
 #[tokio::test]
 async fn a_buyer_the_queue_ahead_would_outlast_is_refused_at_once() {
     let mocks = shop(vec![stock(1, 100, 0, 5)]);
+    let config = CheckoutConfig::default();
+    // Batches of one order: every buyer ahead is a batch of its own.
+    let batching = Batching { lanes: 1, max_orders: 1, queue: 64 };
     // No commit is expected: the workers never run while the lane fills.
-    let (checkout, _workers) = batched(mocks);
+    let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
     for lane in &checkout.lanes.as_ref().expect("batched").lanes {
-        lane.pace.record(1, std::time::Duration::from_millis(100));
+        lane.pace.record(std::time::Duration::from_millis(100));
     }
     let now = Instant::now();
     let later = now + std::time::Duration::from_secs(60);
     let mut queued = vec![waiting_until(&checkout, later), waiting_until(&checkout, later)];
     queue_all(&mut queued).await;
 
-    // Two orders ahead at 100 ms each: 200 ms, past a deadline 150 ms away.
+    // Two batches ahead at 100 ms each: 200 ms, past a deadline 150 ms away.
     let refused = waiting_until(&checkout, now + std::time::Duration::from_millis(150)).await;
     let mut patient = vec![waiting_until(&checkout, later)];
 
