@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use application::RetryPolicy;
 use application::checkout::{Batching, CheckoutConfig};
+use application::extend::HoldConfig;
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 
@@ -110,6 +111,12 @@ pub struct Config {
           default_value_t = seconds(CheckoutConfig::DEFAULT_RESERVATION_TTL.to_std().ok()),
           value_parser = clap::value_parser!(u32).range(1..))]
     pub reservation_ttl: u32,
+    /// Seconds a reservation may be held at most, counted from its checkout: `POST
+    /// /v1/orders/{id}/extend` adds the reservation lifetime to its expiry up to this.
+    #[arg(long, env = "CHECKOUT_MAX_HOLD", global = true,
+          default_value_t = seconds(HoldConfig::DEFAULT_MAX_HOLD.to_std().ok()),
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_hold: u32,
     /// Seconds a request may run before it is stopped.
     #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true,
           default_value_t = seconds(Some(Settings::DEFAULT_REQUEST_TIMEOUT)),
@@ -197,6 +204,7 @@ impl Config {
         let lanes = self.group_commit_lanes() as usize;
         Settings {
             reservation_ttl: TimeDelta::seconds(i64::from(self.reservation_ttl)),
+            max_hold: TimeDelta::seconds(i64::from(self.max_hold)),
             request_timeout: Duration::from_secs(u64::from(self.request_timeout)),
             retry: RetryPolicy { max_attempts: self.retry_attempts, ..RetryPolicy::default() },
             group_commit: (lanes > 0).then_some(Batching {

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(orders::get_order))
         .routes(scoped(Scope::OrdersPay, keyed(routes!(orders::pay))))
         .routes(scoped(Scope::OrdersCancel, keyed(routes!(orders::cancel))))
+        .routes(scoped(Scope::OrdersPay, keyed(routes!(orders::extend))))
         .routes(scoped(Scope::AdminReconcile, routes!(reconciliation::reconciliation)))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))

@@ -10,6 +10,7 @@ use application::cancel::Cancel;
 use application::checkout::{BatchWorker, Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
 use application::expire::ExpireDue;
+use application::extend::{Extend, HoldConfig};
 use application::idempotency::Idempotency;
 use application::pay::Pay;
 use application::queries::Queries;
@@ -34,8 +35,10 @@ pub trait Readiness: Send + Sync {
 /// concurrent writers), so tests that start from it exercise the production configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
-    /// How long a reservation waits for payment.
+    /// How long a reservation waits for payment (and what one extension adds).
     pub reservation_ttl: chrono::TimeDelta,
+    /// The longest a reservation may be held, extensions included, from its checkout.
+    pub max_hold: chrono::TimeDelta,
     /// How lost races are retried.
     pub retry: RetryPolicy,
     /// How long a request may run; idempotency claims older than twice this are stale.
@@ -64,6 +67,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             reservation_ttl: CheckoutConfig::DEFAULT_RESERVATION_TTL,
+            max_hold: HoldConfig::DEFAULT_MAX_HOLD,
             retry: RetryPolicy::default(),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             group_commit: Some(Batching::default()),
@@ -84,6 +88,8 @@ pub struct Services {
     pub pay: Pay,
     /// `POST /v1/orders/{id}/cancel`: give an order's units back.
     pub cancel: Cancel,
+    /// `POST /v1/orders/{id}/extend`: hold a reservation longer while its payment is pending.
+    pub extend: Extend,
     /// The sweeper's work: expire unpaid reservations that are due.
     pub expire: ExpireDue,
     /// `PUT /v1/products/{id}/stock`: a shelf count under `If-Match`.
@@ -110,6 +116,7 @@ impl Services {
     pub fn new(ports: &Ports, settings: &Settings, admin_token: &str) -> (Self, Vec<BatchWorker>) {
         let retry = settings.retry;
         let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
+        let hold = HoldConfig { step: settings.reservation_ttl, max_hold: settings.max_hold };
         let (checkout, workers) = match settings.group_commit {
             Some(batching) => Checkout::batched(ports.clone(), config, batching),
             None => (Checkout::new(ports.clone(), config), Vec::new()),
@@ -119,6 +126,7 @@ impl Services {
             availability: CheckAvailability::new(ports.clone()),
             pay: Pay::new(ports.clone(), retry),
             cancel: Cancel::new(ports.clone(), retry),
+            extend: Extend::new(ports.clone(), retry, hold),
             expire: ExpireDue::new(ports.clone(), retry),
             set_stock: SetStock::new(ports.clone()),
             adjust_stock: AdjustStock::new(ports.clone(), retry),

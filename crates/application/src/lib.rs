@@ -15,6 +15,7 @@ mod cart;
 pub mod checkout;
 pub mod create_product;
 pub mod expire;
+pub mod extend;
 pub mod idempotency;
 pub mod leadership;
 pub mod pay;

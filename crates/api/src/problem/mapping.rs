@@ -7,6 +7,7 @@ use application::availability::CheckAvailabilityError;
 use application::cancel::CancelError;
 use application::checkout::CheckoutError;
 use application::create_product::CreateProductError;
+use application::extend::ExtendError;
 use application::idempotency::IdempotencyError;
 use application::pay::PayError;
 use application::queries::QueryError;
@@ -81,6 +82,17 @@ impl From<CancelError> for ApiError {
             CancelError::NotCancellable { status } => Self::NotCancellable(status),
             CancelError::Contended { attempts } => Self::Contention { attempts },
             CancelError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ExtendError> for ApiError {
+    fn from(err: ExtendError) -> Self {
+        match err {
+            ExtendError::NotFound(id) => Self::OrderNotFound(id.to_string()),
+            ExtendError::NotExtendable { status, .. } => Self::NotExtendable(status),
+            ExtendError::Contended { attempts } => Self::Contention { attempts },
+            ExtendError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

@@ -152,6 +152,10 @@ pub enum ApiError {
     /// 409 `order-not-cancellable`: the order is paid, cancelled or expired.
     #[error("order not cancellable")]
     NotCancellable(OrderStatus),
+    /// 409 `order-not-extendable`: the order is not reserved any more, or is held as long as
+    /// it may be.
+    #[error("order not extendable")]
+    NotExtendable(OrderStatus),
     /// 503 `contention`: concurrent writers kept winning; retry after `Retry-After`.
     #[error("contention")]
     Contention {
@@ -234,6 +238,7 @@ impl ApiError {
             Self::NotCancellable(_) => {
                 (S::CONFLICT, "order-not-cancellable", "Order not cancellable")
             }
+            Self::NotExtendable(_) => (S::CONFLICT, "order-not-extendable", "Order not extendable"),
             Self::Contention { .. } => (S::SERVICE_UNAVAILABLE, "contention", "Contention"),
             Self::IdempotencyKeyInUse => {
                 (S::CONFLICT, "idempotency-key-in-use", "Idempotency key in use")
@@ -309,6 +314,12 @@ impl ApiError {
                 format!("the stock changed; it is now at version {}", current.version())
             }
             Self::NotPayable(status) => format!("the order is {status} and cannot be paid"),
+            Self::NotExtendable(OrderStatus::Reserved) => {
+                "the order is held as long as it may be (the maximum hold)".into()
+            }
+            Self::NotExtendable(status) => {
+                format!("the order is {status} and cannot be held longer")
+            }
             Self::NotCancellable(status) => {
                 format!("the order is {status} and cannot be cancelled")
             }

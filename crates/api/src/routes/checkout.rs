@@ -45,6 +45,7 @@ pub async fn check_stock(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+            ("Extend" = (operation_id = "extend", parameters(("id" = "$response.body#/id")))),
         )),
         (status = 400, description = "invalid-json"),
         (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use"),

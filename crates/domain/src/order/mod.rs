@@ -279,6 +279,35 @@ impl Order {
         }
     }
 
+    /// Holds a reservation longer while its payment is pending (3-D Secure, a bank redirect):
+    /// `expires_at` moves `by` later, but never past `created_at + max_hold`. Its version moves
+    /// like any transition's, so an extension racing the sweeper's expiry of the same order
+    /// cannot both win: the loser's write conflicts, and on a fresh read it finds the order
+    /// extended (not due) or expired (not extendable).
+    ///
+    /// # Errors
+    /// [`TransitionError::NotExtendable`] unless reserved and within its lifetime at `now`, or
+    /// when the maximum hold is already reached.
+    pub fn extend(
+        &mut self,
+        now: Timestamp,
+        by: TimeDelta,
+        max_hold: TimeDelta,
+    ) -> Result<OrderChange, TransitionError> {
+        let (status, expires_at) = (self.status_at(now), self.0.expires_at);
+        let refused = TransitionError::NotExtendable { status, expires_at };
+        if status != OrderStatus::Reserved {
+            return Err(refused);
+        }
+        let cap = self.0.created_at.checked_add_signed(max_hold).ok_or(refused)?;
+        let wanted = expires_at.checked_add_signed(by).ok_or(refused)?;
+        let until = wanted.min(cap);
+        if until <= expires_at {
+            return Err(refused);
+        }
+        Ok(self.transition(|r| r.expires_at = until))
+    }
+
     /// The reservation ran out without payment; the service itself ([`Actor::System`]) is on
     /// record for it.
     ///

@@ -65,6 +65,15 @@ pub enum TransitionError {
         /// The order's stored status.
         status: OrderStatus,
     },
+    /// Only a reserved order within its lifetime can be held longer, and only up to its
+    /// maximum hold.
+    #[error("an order that is {status} cannot be held longer (held until {expires_at})")]
+    NotExtendable {
+        /// The order's effective status.
+        status: OrderStatus,
+        /// When it runs out now.
+        expires_at: Timestamp,
+    },
     /// The order's lifetime has not run out yet.
     #[error("the reservation lasts until {expires_at}")]
     NotDue {

@@ -155,6 +155,43 @@ fn expiry_happens_only_to_due_reservations() {
 }
 
 #[test]
+fn an_extension_adds_the_lifetime_up_to_the_maximum_hold_and_bumps_the_version() {
+    // Placed at 12:00, due at 12:15, held at most until 12:40.
+    let (by, max_hold) = (TimeDelta::minutes(15), TimeDelta::minutes(40));
+    let mut order = placed();
+
+    let first = order.extend(at(10), by, max_hold).expect("extendable");
+    assert_eq!(order.expires_at(), at(30));
+    assert_eq!(first, OrderChange::Updated { expected: Version::INITIAL, order: order.clone() });
+    order.extend(at(20), by, max_hold).expect("extendable");
+    assert_eq!(order.expires_at(), at(40), "capped at the maximum hold");
+    assert_eq!(
+        order.extend(at(21), by, max_hold),
+        Err(TransitionError::NotExtendable { status: OrderStatus::Reserved, expires_at: at(40) })
+    );
+    assert_eq!(order.version(), Version::INITIAL.next().next());
+    assert_eq!(order.record().status, OrderStatus::Reserved);
+}
+
+#[test]
+fn only_a_reservation_within_its_lifetime_is_extended() {
+    let (by, max_hold) = (TimeDelta::minutes(15), TimeDelta::minutes(60));
+    let mut due = placed();
+    assert_eq!(
+        due.extend(at(15), by, max_hold),
+        Err(TransitionError::NotExtendable { status: OrderStatus::Expired, expires_at: at(15) })
+    );
+    let mut paid = placed();
+    paid.pay(at(1), Actor::Admin).expect("payable");
+    let refused = paid.extend(at(2), by, max_hold);
+    assert!(matches!(
+        refused,
+        Err(TransitionError::NotExtendable { status: OrderStatus::Paid, .. })
+    ));
+    assert_eq!(due.version(), Version::INITIAL, "a refusal changes nothing");
+}
+
+#[test]
 fn restoring_checks_lines_and_total() {
     let good = placed().record().clone();
     assert!(Order::restore(good.clone()).is_ok());

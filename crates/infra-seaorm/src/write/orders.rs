@@ -3,7 +3,7 @@
 
 use domain::access::Actor;
 use domain::ports::{Changeset, StoreError};
-use domain::{OrderChange, OrderId, OrderRecord, Timestamp, Version};
+use domain::{OrderChange, OrderId, OrderRecord, OrderStatus, Timestamp, Version};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::IDS_PER_QUERY;
@@ -62,13 +62,16 @@ pub(super) async fn write_orders(
 
 /// What a transition writes, apart from which order: orders whose transitions are equal (an
 /// expiry batch: reserved at version 1, expired at the same instant) are written by one
-/// statement. A transition changes the status and its timestamp; lines, total and expiry are
-/// fixed at checkout.
+/// statement. A transition changes the status and its timestamp, or (an extension) the expiry;
+/// lines and total are fixed at checkout.
 #[derive(Debug, PartialEq, Eq)]
 struct Transition<'a> {
     expected: Version,
     version: Version,
     status: &'a str,
+    /// The new expiry of an extension (an order updated while still reserved); `None` for a
+    /// settlement, so that an expiry batch (each order with its own expiry) stays one group.
+    extended_until: Option<Timestamp>,
     paid_at: Option<Timestamp>,
     cancelled_at: Option<Timestamp>,
     expired_at: Option<Timestamp>,
@@ -81,6 +84,7 @@ impl<'a> Transition<'a> {
             expected,
             version: order.version,
             status: order.status.as_str(),
+            extended_until: (order.status == OrderStatus::Reserved).then_some(order.expires_at),
             paid_at: order.paid_at,
             cancelled_at: order.cancelled_at,
             expired_at: order.expired_at,
@@ -99,7 +103,11 @@ async fn update_orders(
 ) -> Result<(), StoreError> {
     use orders::{Column, Entity};
 
-    let updated = Entity::update_many()
+    let mut update = Entity::update_many();
+    if let Some(until) = transition.extended_until {
+        update = update.col_expr(Column::ExpiresAt, Expr::value(until));
+    }
+    let updated = update
         .col_expr(Column::Status, Expr::value(transition.status))
         .col_expr(Column::PaidAt, Expr::value(transition.paid_at))
         .col_expr(Column::CancelledAt, Expr::value(transition.cancelled_at))

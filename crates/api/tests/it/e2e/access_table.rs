@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 19] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 20] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -33,6 +33,7 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 19] = [
     ("GET", "/v1/orders/{id}", None, 200),
     ("POST", "/v1/orders/{id}/pay", Some("orders:pay"), 200),
     ("POST", "/v1/orders/{id}/cancel", Some("orders:cancel"), 200),
+    ("POST", "/v1/orders/{id}/extend", Some("orders:pay"), 200),
     ("GET", "/v1/admin/reconciliation", Some("admin:reconcile"), 200),
     ("POST", "/v1/clients", Some("clients:manage"), 201),
     ("GET", "/v1/clients", Some("clients:manage"), 200),

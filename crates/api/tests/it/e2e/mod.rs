@@ -17,6 +17,7 @@ mod expiry_backlog;
 mod fault_proxy;
 mod faults;
 mod flash_sale;
+mod holds;
 mod idempotency;
 mod if_match;
 mod malformed_input;
