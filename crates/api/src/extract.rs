@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use domain::{OrderId, ProductId, Version};
+use domain::{ClientId, OrderId, ProductId, Version};
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
@@ -99,6 +99,11 @@ pub fn product_id(raw: &str) -> Result<ProductId, ApiError> {
 
 /// Parses a path segment as an order id (400 `invalid-id` otherwise).
 pub fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+    raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
+}
+
+/// Parses a path segment as an API client id (400 `invalid-id` otherwise).
+pub fn client_id(raw: &str) -> Result<ClientId, ApiError> {
     raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
 }
 

@@ -4,9 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use domain::ClientId;
 
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, client_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
@@ -56,8 +55,6 @@ pub async fn revoke_client(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id: ClientId =
-        id.parse().map_err(|_| ApiError::InvalidId(id.chars().take(64).collect()))?;
-    state.services.access.revoke(id).await?;
+    state.services.access.revoke(client_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
