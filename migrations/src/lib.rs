@@ -17,6 +17,7 @@ mod m20261125_000006_create_idempotency_keys;
 mod m20261201_000007_idempotency_effects;
 mod m20261201_000008_sweeper_lease;
 mod m20261201_000009_api_clients;
+mod m20261202_000010_purchase_limits;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_idempotency_effects::Migration),
             Box::new(m20261201_000008_sweeper_lease::Migration),
             Box::new(m20261201_000009_api_clients::Migration),
+            Box::new(m20261202_000010_purchase_limits::Migration),
         ]
     }
 }

@@ -127,6 +127,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         reconciliation: Arc::new(adapters.reconciliation),
         lease: Arc::new(adapters.lease),
         clients: Arc::new(adapters.clients),
+        purchases: Arc::new(adapters.purchases),
     }
 }
 

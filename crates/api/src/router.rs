@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .routes(scoped(Scope::CatalogWrite, keyed(routes!(products::create_product))))
         .routes(routes!(products::list_products))
         .routes(routes!(products::get_product))
+        .routes(scoped(Scope::CatalogWrite, routes!(products::update_product)))
         .routes(routes!(stock::get_stock))
         .routes(scoped(Scope::StockWrite, routes!(stock::set_stock)))
         .routes(scoped(Scope::StockLedger, routes!(stock::movements)))

@@ -15,6 +15,7 @@ use application::idempotency::Idempotency;
 use application::pay::Pay;
 use application::queries::Queries;
 use application::reconcile::Reconcile;
+use application::set_limits::SetLimits;
 use application::set_stock::SetStock;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
@@ -94,6 +95,8 @@ pub struct Services {
     pub expire: ExpireDue,
     /// `PUT /v1/products/{id}/stock`: a shelf count under `If-Match`.
     pub set_stock: SetStock,
+    /// `PATCH /v1/products/{id}`: change a product's purchase limits.
+    pub set_limits: SetLimits,
     /// `POST /v1/products/{id}/stock/adjustments`: move on-hand by a delta.
     pub adjust_stock: AdjustStock,
     /// `POST /v1/products`: a product with its initial stock.
@@ -129,6 +132,7 @@ impl Services {
             extend: Extend::new(ports.clone(), retry, hold),
             expire: ExpireDue::new(ports.clone(), retry),
             set_stock: SetStock::new(ports.clone()),
+            set_limits: SetLimits::new(ports.clone()),
             adjust_stock: AdjustStock::new(ports.clone(), retry),
             create_product: CreateProduct::new(ports.clone()),
             queries: Queries::new(ports.clone()),

@@ -1,6 +1,7 @@
 //! Create product: add a product to the catalogue with its initial stock.
 
 use domain::access::Actor;
+use domain::limits::PurchaseLimits;
 use domain::ports::{BoxError, StoreError};
 use domain::{Money, Product, ProductName, ProductStock, Sku, StockCount};
 
@@ -17,6 +18,8 @@ pub struct CreateProductCommand {
     pub price: Money,
     /// Units on the shelf from the start.
     pub initial_stock: StockCount,
+    /// How many units one order, and one customer, may hold.
+    pub limits: PurchaseLimits,
     /// Who creates it, on record in the initial stock's ledger entry.
     pub actor: Actor,
 }
@@ -58,6 +61,7 @@ impl CreateProduct {
             sku: command.sku,
             name: command.name,
             price: command.price,
+            limits: command.limits,
             created_at: self.ports.clock.now(),
         };
         let stock = ProductStock::new(product.id, command.initial_stock);
@@ -80,6 +84,7 @@ mod tests {
             name: ProductName::new("Kaos").expect("name"),
             price: eur(1999),
             initial_stock: count(50),
+            limits: PurchaseLimits::default(),
             actor: Actor::Admin,
         }
     }

@@ -23,6 +23,7 @@ mod ports;
 pub mod queries;
 pub mod reconcile;
 mod retry;
+pub mod set_limits;
 pub mod set_stock;
 mod settle;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::ports::{
     ApiClientStore, Clock, IdGenerator, IdempotencyStore, Lease, OrderRepository,
-    ProductRepository, Reconciliation, StockRepository, UnitOfWork,
+    ProductRepository, PurchaseCounters, Reconciliation, StockRepository, UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -30,4 +30,6 @@ pub struct Ports {
     pub lease: Arc<dyn Lease>,
     /// API clients and the digests of their keys.
     pub clients: Arc<dyn ApiClientStore>,
+    /// What each asserted customer holds of each product, for per-customer limits.
+    pub purchases: Arc<dyn PurchaseCounters>,
 }

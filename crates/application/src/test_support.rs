@@ -2,11 +2,12 @@
 
 use chrono::{TimeZone, Utc};
 use domain::access::Actor;
+use domain::limits::PurchaseLimits;
 use domain::ports::Changeset;
 use domain::ports::{
     MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
-    MockOrderRepository, MockProductRepository, MockReconciliation, MockStockRepository,
-    MockUnitOfWork,
+    MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
+    MockStockRepository, MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -98,6 +99,11 @@ pub(crate) fn stock(n: u128, on_hand: i64, reserved: i64, version: i64) -> Produ
     .expect("stock")
 }
 
+/// `stocks`, each with no purchase limits: what a stock read for a checkout returns.
+pub(crate) fn unlimited(stocks: Vec<ProductStock>) -> Vec<(ProductStock, PurchaseLimits)> {
+    stocks.into_iter().map(|stock| (stock, PurchaseLimits::default())).collect()
+}
+
 /// Product `n` priced at €1 × n.
 pub(crate) fn product(n: u128) -> Product {
     Product {
@@ -105,6 +111,7 @@ pub(crate) fn product(n: u128) -> Product {
         sku: Sku::new(format!("SKU-{n}")).expect("sku"),
         name: ProductName::new("Thing").expect("name"),
         price: eur(100 * i64::try_from(n).expect("small")),
+        limits: PurchaseLimits::default(),
         created_at: t0(),
     }
 }
@@ -143,6 +150,7 @@ pub(crate) struct Mocks {
     pub(crate) reconciliation: MockReconciliation,
     pub(crate) lease: MockLease,
     pub(crate) clients: MockApiClientStore,
+    pub(crate) purchases: MockPurchaseCounters,
 }
 
 impl Mocks {
@@ -161,6 +169,7 @@ impl Mocks {
             reconciliation: MockReconciliation::new(),
             lease: MockLease::new(),
             clients: MockApiClientStore::new(),
+            purchases: MockPurchaseCounters::new(),
         }
     }
 
@@ -176,6 +185,7 @@ impl Mocks {
             reconciliation: Arc::new(self.reconciliation),
             lease: Arc::new(self.lease),
             clients: Arc::new(self.clients),
+            purchases: Arc::new(self.purchases),
         }
     }
 }

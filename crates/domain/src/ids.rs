@@ -74,10 +74,6 @@ uuid_id!(
     OrderId
 );
 uuid_id!(
-    /// Identifies the customer an order belongs to; owned by another system, opaque here.
-    CustomerId
-);
-uuid_id!(
     /// Identifies an API client: a calling system with its own key and scopes.
     ClientId
 );
@@ -104,7 +100,7 @@ mod tests {
     #[test]
     fn the_nil_uuid_is_refused() {
         assert_eq!(ProductId::new(Uuid::nil()), Err(IdError::Nil));
-        assert_eq!("00000000-0000-0000-0000-000000000000".parse::<CustomerId>(), Err(IdError::Nil));
+        assert_eq!("00000000-0000-0000-0000-000000000000".parse::<OrderId>(), Err(IdError::Nil));
     }
 
     proptest! {
@@ -126,11 +122,11 @@ mod tests {
         /// refused with a typed error: never a panic, never the nil UUID.
         #[test]
         fn any_text_is_an_id_or_a_typed_error(raw in text()) {
-            match raw.parse::<CustomerId>() {
+            match raw.parse::<OrderId>() {
                 Ok(id) => {
                     prop_assert!(!id.as_uuid().is_nil());
                     prop_assert_eq!(Uuid::try_parse(&raw).ok(), Some(id.as_uuid()));
-                    prop_assert_eq!(id.to_string().parse::<CustomerId>(), Ok(id));
+                    prop_assert_eq!(id.to_string().parse::<OrderId>(), Ok(id));
                 }
                 Err(IdError::Nil) => prop_assert_eq!(Uuid::try_parse(&raw).ok(), Some(Uuid::nil())),
                 Err(IdError::Malformed) => prop_assert!(Uuid::try_parse(&raw).is_err()),

@@ -61,9 +61,11 @@
 #![warn(missing_docs)]
 
 pub mod access;
+mod customer;
 #[cfg(test)]
 mod hostile;
 mod ids;
+pub mod limits;
 mod money;
 mod movement;
 pub mod order;
@@ -75,7 +77,8 @@ mod sku;
 pub mod stock;
 mod version;
 
-pub use ids::{ClientId, CustomerId, IdError, OrderId, ProductId};
+pub use customer::{Customer, CustomerId, CustomerIdError};
+pub use ids::{ClientId, IdError, OrderId, ProductId};
 pub use money::{Currency, Money, MoneyError};
 pub use movement::{MovementKind, StockMovement};
 pub use order::{

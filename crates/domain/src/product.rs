@@ -1,6 +1,7 @@
 //! [`Product`]: what the shop sells and at what price. Its stock lives in
 //! [`crate::ProductStock`], which changes far more often.
 
+use crate::limits::PurchaseLimits;
 use crate::{Money, ProductId, Sku, Timestamp};
 
 /// Why a product's fields are refused.
@@ -119,6 +120,8 @@ pub struct Product {
     pub name: ProductName,
     /// The unit price charged at checkout.
     pub price: Money,
+    /// How many units one order, and one customer, may hold.
+    pub limits: PurchaseLimits,
     /// When it was created.
     pub created_at: Timestamp,
 }

@@ -142,6 +142,7 @@ async fn new_product(adapters: &SeaOrmAdapters) -> Result<ProductId, BoxError> {
         sku: Sku::new(format!("OVERSELL-{}", id.as_uuid().simple()))?,
         name: ProductName::new("Kaos Merah")?,
         price: Money::new(1999, Currency::new("EUR")?)?,
+        limits: domain::limits::PurchaseLimits::default(),
         created_at: SystemClock.now(),
     };
     let stock = ProductStock::new(id, StockCount::new(UNITS)?);

@@ -17,6 +17,7 @@ mod idempotency;
 mod lease;
 mod order;
 mod product;
+mod purchases;
 mod reconciliation;
 mod stock;
 pub mod system;
@@ -30,6 +31,7 @@ pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;
+pub use purchases::SeaOrmPurchaseCounters;
 pub use reconciliation::SeaOrmReconciliation;
 pub use sea_orm::DatabaseConnection;
 pub use stock::SeaOrmStockRepository;
@@ -58,6 +60,8 @@ pub struct SeaOrmAdapters {
     pub lease: SeaOrmLease,
     /// The API client port.
     pub clients: SeaOrmClients,
+    /// The purchase counters' reads.
+    pub purchases: SeaOrmPurchaseCounters,
 }
 
 impl SeaOrmAdapters {
@@ -79,6 +83,7 @@ impl SeaOrmAdapters {
             reconciliation: SeaOrmReconciliation::new(db.clone()),
             lease: SeaOrmLease::new(db.clone()),
             clients: SeaOrmClients::new(db.clone()),
+            purchases: SeaOrmPurchaseCounters::new(db.clone()),
         }
     }
 }

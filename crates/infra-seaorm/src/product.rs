@@ -6,11 +6,12 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use domain::access::Actor;
+use domain::limits::{LimitsPatch, PurchaseLimit};
 use domain::ports::{ProductRepository, StoreError};
 use domain::{Product, ProductId, ProductStock};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, sea_query::Expr,
 };
 
 use crate::IDS_PER_QUERY;
@@ -18,12 +19,17 @@ use crate::entities::{product_stock, products, stock_movements};
 use crate::error::{is_duplicate_sku, store_error};
 use crate::transaction::{begin_write, finish};
 
-/// [`ProductRepository`] over SeaORM, with an in-process cache of products.
+/// [`ProductRepository`] over SeaORM, with an in-process cache of products for
+/// [`ProductRepository::get_many`] (a checkout's prices).
 ///
-/// A product never changes after it is created (contract v1 has no update or delete), so a
-/// cached product is never stale, whichever process created it: every checkout's price lookup
-/// after the first is a map read instead of a query. The cache holds at most one entry per
-/// product of the catalogue. Whoever adds a price update must invalidate it (or drop it).
+/// A product's SKU, name and price never change after it is created (the contract has no
+/// update of them), so what a checkout takes from the cache is never stale, whichever process
+/// created the product: every price lookup after the first is a map read instead of a query.
+/// The cache holds at most one entry per product of the catalogue. Purchase limits do change
+/// (`PATCH`), and another process's change would not reach this cache: so checkouts read
+/// limits with the stock ([`domain::ports::StockRepository::get_many_for_sale`]), and a single
+/// product's view ([`ProductRepository::get`]) is read from the database. Whoever adds a price
+/// update must invalidate the cache (or drop it).
 #[derive(Debug, Clone)]
 pub struct SeaOrmProductRepository {
     db: DatabaseConnection,
@@ -95,8 +101,39 @@ impl ProductRepository for SeaOrmProductRepository {
     }
 
     #[tracing::instrument(skip_all, fields(%product_id))]
+    async fn update_limits(
+        &self,
+        product_id: ProductId,
+        patch: LimitsPatch,
+    ) -> Result<Option<Product>, StoreError> {
+        use products::{Column, Entity};
+
+        let as_column = |limit: Option<PurchaseLimit>| limit.map(|l| i64::from(l.get()));
+        let mut update = Entity::update_many().filter(Column::Id.eq(product_id.as_uuid()));
+        if let Some(per_order) = patch.per_order {
+            update = update.col_expr(Column::MaxPerOrder, Expr::value(as_column(per_order)));
+        }
+        if let Some(per_customer) = patch.per_customer {
+            update = update.col_expr(Column::MaxPerCustomer, Expr::value(as_column(per_customer)));
+        }
+        // An empty patch writes nothing (and an UPDATE without SET is no SQL).
+        if patch != LimitsPatch::default() {
+            update.exec(&self.db).await.map_err(store_error)?;
+        }
+        let product = self.get(product_id).await?;
+        self.remember(product.as_slice());
+        Ok(product)
+    }
+
+    #[tracing::instrument(skip_all, fields(%product_id))]
     async fn get(&self, product_id: ProductId) -> Result<Option<Product>, StoreError> {
-        Ok(self.get_many(&[product_id]).await?.pop())
+        // From the database, not the cache: the view shows limits, which change.
+        products::Entity::find_by_id(product_id.as_uuid())
+            .one(&self.db)
+            .await
+            .map_err(store_error)?
+            .map(products::Model::into_domain)
+            .transpose()
     }
 
     #[tracing::instrument(skip_all, fields(count = product_ids.len()))]

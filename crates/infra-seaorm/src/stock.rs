@@ -3,12 +3,13 @@
 
 use async_trait::async_trait;
 use domain::access::Actor;
+use domain::limits::PurchaseLimits;
 use domain::ports::{Changeset, KeyEffect, StockRepository, StoreError};
 use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{product_stock, stock_movements};
+use crate::entities::{product_stock, products, stock_movements};
 use crate::error::store_error;
 use crate::write::{self, StockWrites};
 
@@ -56,6 +57,28 @@ impl StockRepository for SeaOrmStockRepository {
                 .map_err(store_error)?;
             for row in rows {
                 found.push(row.into_domain()?);
+            }
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
+    async fn get_many_for_sale(
+        &self,
+        product_ids: &[ProductId],
+    ) -> Result<Vec<(ProductStock, PurchaseLimits)>, StoreError> {
+        let mut found = Vec::with_capacity(product_ids.len());
+        for slice in product_ids.chunks(IDS_PER_QUERY) {
+            // One statement: the stock rows joined with their products' limits.
+            let rows = product_stock::Entity::find()
+                .find_also_related(products::Entity)
+                .filter(product_stock::Column::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .all(&self.db)
+                .await
+                .map_err(store_error)?;
+            for (stock, product) in rows {
+                let limits = product.map(|p| p.limits()).transpose()?.unwrap_or_default();
+                found.push((stock.into_domain()?, limits));
             }
         }
         Ok(found)

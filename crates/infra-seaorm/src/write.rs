@@ -10,6 +10,7 @@
 //! whole transaction is rolled back.
 
 mod orders;
+mod purchases;
 
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ use sea_orm::{
 };
 
 use self::orders::{ROWS_PER_INSERT, write_orders};
+use self::purchases::write_purchases;
 use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
 use crate::idempotency::record_effects;
@@ -85,7 +87,8 @@ async fn write(
     if let Some(first) = changesets.first() {
         record_effects(txn, changesets, first.at()).await?;
     }
-    // Stock rows first, in product-id order, then the orders: every commit takes its row locks
+    // Stock rows first, in product-id order, then purchase counters in (customer, product)
+    // order, then the orders: every commit takes its row locks
     // in one global order, so no two commits can wait on each other in a cycle (no deadlocks
     // between checkouts, payments and expiries).
     let mut stored = Vec::with_capacity(chains.len());
@@ -109,6 +112,7 @@ async fn write(
         }
         stored.push(row);
     }
+    write_purchases(txn, changesets).await?;
     write_orders(txn, changesets).await?;
     for chunk in entries.chunks(ROWS_PER_INSERT) {
         stock_movements::Entity::insert_many(chunk.iter().cloned())

@@ -12,6 +12,7 @@ use application::idempotency::IdempotencyError;
 use application::pay::PayError;
 use application::queries::QueryError;
 use application::reconcile::ReconcileError;
+use application::set_limits::SetLimitsError;
 use application::set_stock::SetStockError;
 
 use super::ApiError;
@@ -43,11 +44,32 @@ impl From<CheckoutError> for ApiError {
                 Self::InvalidRequest(vec![FieldError::new("items", why)])
             }
             CheckoutError::InsufficientStock(shortages) => Self::InsufficientStock(shortages),
+            CheckoutError::LimitExceeded(limits) => Self::PurchaseLimitExceeded(limits),
+            // The route tells an anonymous caller (401) from a client without the scope (403)
+            // before this; a caller who may assert only forgot to name the customer.
+            CheckoutError::CustomerNotAsserted { product_id, may_assert: true } => {
+                Self::InvalidRequest(vec![FieldError::new(
+                    "customer_id",
+                    format!("product {product_id} has a per-customer limit: name the customer"),
+                )])
+            }
+            CheckoutError::CustomerNotAsserted { product_id, may_assert: false } => {
+                Self::CustomerNotAsserted { product_id, anonymous: false }
+            }
             CheckoutError::Contended { attempts } => Self::Contention { attempts },
             CheckoutError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
             CheckoutError::TimedOut => Self::Timeout,
             CheckoutError::Overloaded => Self::Overloaded,
             CheckoutError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<SetLimitsError> for ApiError {
+    fn from(err: SetLimitsError) -> Self {
+        match err {
+            SetLimitsError::NotFound(id) => Self::ProductNotFound(id),
+            SetLimitsError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

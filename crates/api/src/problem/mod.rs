@@ -7,12 +7,13 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::access::Scope;
+use domain::limits::LimitExceeded;
 use domain::ports::BoxError;
 use domain::{OrderStatus, ProductId, ProductStock, Shortage, StockCount};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::wire::{FieldError, ShortageView, StockView};
+use crate::wire::{FieldError, LimitView, ShortageView, StockView};
 
 mod mapping;
 
@@ -51,6 +52,9 @@ pub struct Problem {
     /// The stock now (`version-mismatch`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<StockView>,
+    /// Every purchase limit the cart would break (`purchase-limit-exceeded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Vec<LimitView>>,
     /// The scope the credential lacks (`insufficient-scope`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub required_scope: Option<&'static str>,
@@ -124,6 +128,19 @@ pub enum ApiError {
     /// 409 `insufficient-stock`: every short product of a cart, listed.
     #[error("insufficient stock")]
     InsufficientStock(Vec<Shortage>),
+    /// 409 `purchase-limit-exceeded`: every purchase limit a cart would break, listed.
+    #[error("purchase limit exceeded")]
+    PurchaseLimitExceeded(Vec<LimitExceeded>),
+    /// A cart with a per-customer limit from a caller who may not vouch for the customer:
+    /// 401 `unauthorized` (with `WWW-Authenticate: Bearer`) for an anonymous caller, 403
+    /// `insufficient-scope` (`customers:assert`) for a client without the scope.
+    #[error("customer not asserted")]
+    CustomerNotAsserted {
+        /// A product of the cart with a per-customer limit.
+        product_id: ProductId,
+        /// Whether the caller presented no credential.
+        anonymous: bool,
+    },
     /// 409 `insufficient-stock`: an adjustment would take on-hand below what is reserved.
     #[error("adjustment below reserved")]
     AdjustmentBelowReserved {
@@ -209,8 +226,10 @@ impl ApiError {
                 (S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large")
             }
             Self::InvalidId(_) => (S::BAD_REQUEST, "invalid-id", "Invalid id"),
-            Self::Unauthorized(_) => (S::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            Self::InsufficientScope(_) => {
+            Self::Unauthorized(_) | Self::CustomerNotAsserted { anonymous: true, .. } => {
+                (S::UNAUTHORIZED, "unauthorized", "Unauthorized")
+            }
+            Self::InsufficientScope(_) | Self::CustomerNotAsserted { anonymous: false, .. } => {
                 (S::FORBIDDEN, "insufficient-scope", "Insufficient scope")
             }
             Self::UnknownScopes(_) => {
@@ -228,6 +247,9 @@ impl ApiError {
                 (S::CONFLICT, "insufficient-stock", "Insufficient stock")
             }
             Self::BelowReserved { .. } => (S::CONFLICT, "below-reserved", "Below reserved"),
+            Self::PurchaseLimitExceeded(_) => {
+                (S::CONFLICT, "purchase-limit-exceeded", "Purchase limit exceeded")
+            }
             Self::PreconditionRequired => {
                 (S::PRECONDITION_REQUIRED, "precondition-required", "Precondition required")
             }
@@ -292,6 +314,13 @@ impl ApiError {
                 format!("this credential lacks the scope '{scope}' this endpoint needs")
             }
             Self::UnknownScopes(names) => format!("unknown scope(s): {}", names.join(", ")),
+            Self::CustomerNotAsserted { product_id, .. } => format!(
+                "product {product_id} has a per-customer limit: only a client with the scope \
+                 'customers:assert' may buy it, for the customer it names"
+            ),
+            Self::PurchaseLimitExceeded(limits) => {
+                format!("the cart exceeds {} purchase limit(s)", limits.len())
+            }
             Self::ClientNotFound(id) => format!("API client {id} does not exist"),
             Self::RateLimited { retry_after } => {
                 format!("too many requests from this caller; retry in {retry_after} s")
@@ -351,6 +380,7 @@ impl ApiError {
             product_ids: None,
             current_version: None,
             current: None,
+            limits: None,
             required_scope: None,
             unknown_scopes: None,
         };
@@ -363,6 +393,12 @@ impl ApiError {
                 problem.product_ids = Some(ids.iter().map(ProductId::as_uuid).collect());
             }
             Self::InsufficientScope(scope) => problem.required_scope = Some(scope.as_str()),
+            Self::CustomerNotAsserted { .. } => {
+                problem.required_scope = Some(Scope::CustomersAssert.as_str());
+            }
+            Self::PurchaseLimitExceeded(limits) => {
+                problem.limits = Some(limits.iter().map(LimitView::from).collect());
+            }
             Self::UnknownScopes(names) => {
                 problem.errors = Some(vec![FieldError::new(
                     "scopes",
@@ -392,7 +428,8 @@ impl IntoResponse for ApiError {
         }
         match &self {
             // RFC 6750: a missing credential is told the scheme; a bad one, that it is bad.
-            Self::Unauthorized(Unauthenticated::Missing) => {
+            Self::Unauthorized(Unauthenticated::Missing)
+            | Self::CustomerNotAsserted { anonymous: true, .. } => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(BEARER));
             }
             Self::Unauthorized(_) => {

@@ -1,11 +1,13 @@
 //! `/v1/stock/check` and `/v1/checkout`: can this cart be bought, and buy it.
 
 use application::availability::CheckAvailabilityCommand;
+use application::checkout::CheckoutError;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use domain::Order;
+use domain::access::{Actor, Scope};
 use domain::ports::KeyClaim;
 
 use super::{header_value, order_location};
@@ -48,7 +50,9 @@ pub async fn check_stock(
             ("Extend" = (operation_id = "extend", parameters(("id" = "$response.body#/id")))),
         )),
         (status = 400, description = "invalid-json"),
-        (status = 409, description = "insufficient-stock with every shortage, or idempotency-key-in-use"),
+        (status = 401, description = "unauthorized: the cart holds a product with a per-customer limit and the caller is anonymous"),
+        (status = 403, description = "insufficient-scope (customers:assert): the cart holds a product with a per-customer limit"),
+        (status = 409, description = "insufficient-stock with every shortage, purchase-limit-exceeded with every limit, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request, unknown-product, idempotency-key-reused"),
         (status = 429, description = "rate-limited: this client's or address's checkout budget is spent (when abuse limits are on); see Retry-After"),
@@ -62,13 +66,22 @@ pub async fn checkout(
     ValidJson(request): ValidJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     let mut command = request.into_command(caller.actor())?;
+    command.asserts_customer = caller.holds(Scope::CustomersAssert);
     // Under an Idempotency-Key the order commits together with the key's effect.
     command.idempotency = claim.map(|Extension(claim)| claim);
     // Not committed once the buyer has been told it timed out.
     command.deadline = deadline.map(|Extension(deadline)| deadline.commit);
     let result = state.services.checkout.execute(command).await;
     metrics::record_checkout(&result);
-    Ok(placed(&result?.order))
+    match result {
+        Ok(done) => Ok(placed(&done.order)),
+        Err(CheckoutError::CustomerNotAsserted { product_id, may_assert: false })
+            if caller.actor() == Actor::Anonymous =>
+        {
+            Err(ApiError::CustomerNotAsserted { product_id, anonymous: true })
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The answer to a checkout that placed `order`: 201, its `Location`, the order as placed.

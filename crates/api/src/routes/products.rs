@@ -13,7 +13,9 @@ use crate::access::Caller;
 use crate::extract::{ValidJson, ValidQuery, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::wire::{CreateProductRequest, KeyHeader, ProductView, ProductsPage, Validator};
+use crate::wire::{
+    CreateProductRequest, KeyHeader, ProductView, ProductsPage, UpdateProductRequest, Validator,
+};
 
 /// Keyset pagination of the product list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -116,4 +118,28 @@ pub async fn get_product(
 ) -> Result<Json<ProductView>, ApiError> {
     let found = state.services.queries.product(product_id(&id)?).await?;
     Ok(Json(ProductView::from(&found)))
+}
+
+/// Change a product's purchase limits: a field left out stays as it is, `null` removes the
+/// limit. The next checkout applies them, in every server process.
+#[utoipa::path(patch, path = "/v1/products/{id}", tag = "products",
+    params(("id" = String, Path, format = Uuid)),
+    request_body = UpdateProductRequest,
+    responses(
+        (status = 200, body = ProductView),
+        (status = 400, description = "invalid-id, invalid-json"),
+        (status = 404, description = "product-not-found"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request: a limit that is not a whole number from 1 to 1,000,000,000"),
+    ))]
+pub async fn update_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ValidJson(request): ValidJson<UpdateProductRequest>,
+) -> Result<Json<ProductView>, ApiError> {
+    let id = product_id(&id)?;
+    let patch = request.into_patch()?;
+    state.services.set_limits.execute(id, patch).await?;
+    let updated = state.services.queries.product(id).await?;
+    Ok(Json(ProductView::from(&updated)))
 }

@@ -4,6 +4,7 @@ use application::create_product::CreateProductCommand;
 use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
 use domain::access::Actor;
+use domain::limits::{LimitsPatch, PurchaseLimit, PurchaseLimits};
 use domain::{Product, ProductName, ProductStock, Sku, StockCount, StockMovement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ use utoipa::openapi::schema::{
 };
 use uuid::Uuid;
 
-use super::{Invalid, MoneyJson, Validator, whole_number};
+use super::{Invalid, MoneyJson, Validator, nullable_whole_number, whole_number};
 
 /// The longest ledger reason kept.
 const MAX_REASON_CHARS: usize = 500;
@@ -43,6 +44,62 @@ pub struct CreateProductRequest {
     #[schema(example = 50, minimum = 0, maximum = 1_000_000_000_000_i64)]
     #[serde(deserialize_with = "whole_number")]
     pub initial_stock: i64,
+    /// At most this many units of the product in one order; absent or null for no limit.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 2)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    #[allow(clippy::option_option)]
+    pub max_per_order: Option<Option<i64>>,
+    /// At most this many units reserved or paid per customer, over all their orders; absent
+    /// or null for no limit. A checkout of the product then needs a client with
+    /// `customers:assert` naming the customer.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 2)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    #[allow(clippy::option_option)]
+    pub max_per_customer: Option<Option<i64>>,
+}
+
+/// `PATCH /v1/products/{id}`: a field left out stays as it is; `null` removes the limit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(clippy::option_option)]
+pub struct UpdateProductRequest {
+    /// At most this many units of the product in one order; null for no limit.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 2)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    pub max_per_order: Option<Option<i64>>,
+    /// At most this many units reserved or paid per customer; null for no limit.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 2)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    pub max_per_customer: Option<Option<i64>>,
+}
+
+/// A limit field's value (`None`: no limit) checked into a [`PurchaseLimit`]: `None` when it
+/// is invalid, which is reported to `v`.
+#[allow(clippy::option_option)]
+fn limit(v: &mut Validator, field: &str, value: Option<i64>) -> Option<Option<PurchaseLimit>> {
+    match value {
+        None => Some(None),
+        Some(n) => v.check(field, PurchaseLimit::new(n)).map(Some),
+    }
+}
+
+impl UpdateProductRequest {
+    /// The change this request asks for, or every invalid field.
+    ///
+    /// # Errors
+    /// [`Invalid`] listing every limit that is not a whole number from 1 to a billion.
+    pub fn into_patch(self) -> Result<LimitsPatch, Invalid> {
+        let mut v = Validator::default();
+        // Outer `None`: invalid; then the patch's own keep / set states.
+        let mut field = |name, value: Option<Option<i64>>| match value {
+            None => Some(None),
+            Some(n) => limit(&mut v, name, n).map(Some),
+        };
+        let per_order = field("max_per_order", self.max_per_order);
+        let per_customer = field("max_per_customer", self.max_per_customer);
+        let patch = (|| Some(LimitsPatch { per_order: per_order?, per_customer: per_customer? }))();
+        v.finish(patch)
+    }
 }
 
 impl CreateProductRequest {
@@ -56,12 +113,15 @@ impl CreateProductRequest {
         let name = v.check("name", ProductName::new(&self.name));
         let price = self.price.parse(&mut v, "price");
         let initial_stock = v.check("initial_stock", StockCount::new(self.initial_stock));
+        let per_order = limit(&mut v, "max_per_order", self.max_per_order.flatten());
+        let per_customer = limit(&mut v, "max_per_customer", self.max_per_customer.flatten());
         let command = (|| {
             Some(CreateProductCommand {
                 sku: sku?,
                 name: name?,
                 price: price?,
                 initial_stock: initial_stock?,
+                limits: PurchaseLimits { per_order: per_order?, per_customer: per_customer? },
                 actor,
             })
         })();
@@ -149,6 +209,12 @@ pub struct ProductView {
     pub name: String,
     pub price: MoneyJson,
     pub stock: StockView,
+    /// Units one order may hold; null for no limit.
+    #[serde(default)]
+    pub max_per_order: Option<u32>,
+    /// Units one customer may hold reserved or paid, over all their orders; null for no limit.
+    #[serde(default)]
+    pub max_per_customer: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -160,6 +226,8 @@ impl ProductView {
             name: product.name.as_str().to_owned(),
             price: product.price.into(),
             stock: stock.into(),
+            max_per_order: product.limits.per_order.map(PurchaseLimit::get),
+            max_per_customer: product.limits.per_customer.map(PurchaseLimit::get),
             created_at: product.created_at,
         }
     }

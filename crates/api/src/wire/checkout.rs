@@ -4,6 +4,7 @@ use application::CartLine;
 use application::availability::{Availability, CheckAvailabilityCommand};
 use application::checkout::CheckoutCommand;
 use domain::access::Actor;
+use domain::limits::LimitExceeded;
 use domain::{CustomerId, ProductId, Quantity, Shortage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -63,7 +64,10 @@ pub struct CheckoutRequest {
     /// At least one line; at most 100 distinct products.
     #[schema(min_items = 1)]
     pub items: Vec<CartLineRequest>,
-    #[schema(value_type = Option<String>, format = Uuid)]
+    /// The customer, as the shop's other systems name them: 1 to 255 characters, no control
+    /// characters. Counted against per-customer limits only when the caller holds
+    /// `customers:assert`; required then for a product with such a limit.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$", example = "customer-42")]
     pub customer_id: Option<String>,
 }
 
@@ -84,6 +88,7 @@ impl CheckoutRequest {
             Some(CheckoutCommand {
                 lines: lines?,
                 customer_id: customer_id?,
+                asserts_customer: false,
                 actor,
                 idempotency: None,
                 deadline: None,
@@ -139,6 +144,33 @@ impl From<&Shortage> for ShortageView {
             product_id: s.product_id.as_uuid(),
             requested: s.requested.get(),
             available: s.available.get(),
+        }
+    }
+}
+
+/// A purchase limit a cart would break (`purchase-limit-exceeded`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LimitView {
+    pub product_id: Uuid,
+    /// Which limit: the product's `max_per_order` (`per_order`) or `max_per_customer`
+    /// (`per_customer`).
+    #[schema(value_type = String, example = "per_customer")]
+    pub kind: &'static str,
+    pub limit: u32,
+    /// Units the customer already holds reserved or paid (0 for a per-order limit).
+    pub already: i64,
+    /// Units the cart asks for.
+    pub requested: u32,
+}
+
+impl From<&LimitExceeded> for LimitView {
+    fn from(l: &LimitExceeded) -> Self {
+        Self {
+            product_id: l.product_id.as_uuid(),
+            kind: l.kind.as_str(),
+            limit: l.limit.get(),
+            already: l.already,
+            requested: l.requested,
         }
     }
 }

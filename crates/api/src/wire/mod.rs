@@ -21,11 +21,11 @@ use utoipa::{IntoParams, ToSchema};
 
 pub use catalog::{
     AdjustStockRequest, CreateProductRequest, MovementView, MovementsPage, ProductView,
-    ProductsPage, SetStockRequest, StockView,
+    ProductsPage, SetStockRequest, StockView, UpdateProductRequest,
 };
 pub use checkout::{
     AvailabilityItemView, AvailabilityView, CartLineRequest, CheckRequest, CheckoutRequest,
-    ShortageView,
+    LimitView, ShortageView,
 };
 pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
 pub use order::{OrderLineView, OrderView};
@@ -122,6 +122,19 @@ fn currency_schema() -> Object {
         .enum_values(Some(codes))
         .examples([serde_json::json!("EUR")])
         .build()
+}
+
+/// Deserializes a field that is `null` or a whole number (see [`whole_number`]) as
+/// `Some(None)` or `Some(Some(n))`; with `#[serde(default)]` an absent field is `None`. A
+/// `PATCH` tells the three apart: keep, remove, set.
+#[allow(clippy::option_option)]
+pub fn nullable_whole_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+
+    Ok(Some(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n)))
 }
 
 /// Deserializes a whole number that JSON may write as `2` or `2.0`: JSON Schema's `integer`

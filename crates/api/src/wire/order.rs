@@ -35,7 +35,11 @@ pub struct OrderView {
     pub status: String,
     pub items: Vec<OrderLineView>,
     pub total: MoneyJson,
-    pub customer_id: Option<Uuid>,
+    /// The customer the order is for, as the checkout named it.
+    pub customer_id: Option<String>,
+    /// Whether a client with `customers:assert` named the customer: only then does the order
+    /// count against per-customer limits.
+    pub customer_asserted: bool,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -59,7 +63,8 @@ impl OrderView {
             status: status.as_str().to_owned(),
             items: r.lines.iter().map(OrderLineView::from).collect(),
             total: r.total.into(),
-            customer_id: r.customer_id.map(|c| c.as_uuid()),
+            customer_id: r.customer.as_ref().map(|c| c.id.to_string()),
+            customer_asserted: r.customer.as_ref().is_some_and(|c| c.asserted),
             created_at: r.created_at,
             expires_at: r.expires_at,
             paid_at: r.paid_at,

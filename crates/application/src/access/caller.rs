@@ -45,6 +45,12 @@ impl Caller {
         self.actor
     }
 
+    /// Whether it holds `scope` (an anonymous caller holds none).
+    #[must_use]
+    pub fn holds(&self, scope: Scope) -> bool {
+        self.scopes.contains(scope)
+    }
+
     /// Whether it may do what `scope` guards.
     ///
     /// # Errors
@@ -52,7 +58,7 @@ impl Caller {
     /// credential without `scope`.
     pub fn authorize(&self, scope: Scope) -> Result<(), Denied> {
         match self.actor {
-            _ if self.scopes.contains(scope) => Ok(()),
+            _ if self.holds(scope) => Ok(()),
             Actor::Anonymous => Err(Denied::Unauthenticated),
             _ => Err(Denied::MissingScope(scope)),
         }

@@ -16,6 +16,10 @@ pub struct CheckoutCommand {
     pub lines: Vec<CartLine>,
     /// The customer, when known.
     pub customer_id: Option<CustomerId>,
+    /// Whether the caller vouches for the customers it names (it holds `customers:assert`):
+    /// only then does the order count against per-customer limits, and only then may a cart
+    /// hold a product that has one.
+    pub asserts_customer: bool,
     /// Who checks out (anonymous for a buyer's browser), on record in the order and its
     /// ledger entries.
     pub actor: Actor,

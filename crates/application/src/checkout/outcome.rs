@@ -1,5 +1,6 @@
 //! What a checkout answers: the order it created, or why it refused the cart.
 
+use domain::limits::LimitExceeded;
 use domain::ports::BoxError;
 use domain::{CartError, Order, OrderError, ProductId, Shortage};
 
@@ -30,6 +31,21 @@ pub enum CheckoutError {
     /// reserved.
     #[error("{} products are short", .0.len())]
     InsufficientStock(Vec<Shortage>),
+    /// The cart breaks purchase limits: per order, or per customer counting what the customer
+    /// already holds reserved or paid. Every broken limit is listed, in product-id order.
+    /// Nothing was reserved.
+    #[error("{} purchase limits would be exceeded", .0.len())]
+    LimitExceeded(Vec<LimitExceeded>),
+    /// The cart holds a product with a per-customer limit, and the checkout names no customer
+    /// its caller vouches for (a client with `customers:assert`): the limit could be dodged by
+    /// naming another customer, so the checkout is refused. `product_id` is one such product.
+    #[error("product {product_id} has a per-customer limit: the customer must be asserted")]
+    CustomerNotAsserted {
+        /// A product of the cart with a per-customer limit.
+        product_id: ProductId,
+        /// Whether the caller may assert customers (then it only forgot to name one).
+        may_assert: bool,
+    },
     /// Concurrent checkouts kept winning the race for the same stock.
     #[error("the stock kept changing; gave up after {attempts} attempts")]
     Contended {

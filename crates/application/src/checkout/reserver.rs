@@ -6,9 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
+use domain::limits::{PurchaseKey, PurchaseLimits, PurchaseTally, per_order_excess};
 use domain::order::OrderChange;
 use domain::ports::{Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StoreError};
-use domain::{Cart, Order, OrderId, ProductId, ProductStock, StockChange, StockError, Timestamp};
+use domain::{
+    Cart, Customer, CustomerId, Order, OrderId, ProductId, ProductStock, StockChange, StockError,
+    Timestamp,
+};
 
 use super::command::{CheckoutCommand, CheckoutConfig};
 use super::outcome::{CheckedOut, CheckoutError};
@@ -21,6 +25,9 @@ use crate::retry::{Retried, RetryError, retry_on_conflict};
 pub(super) struct Pending {
     cart: Cart,
     order: Order,
+    /// Whether the caller vouches for the customers it names (see
+    /// [`CheckoutCommand::asserts_customer`]).
+    asserts_customer: bool,
     at: Timestamp,
     claim: Option<KeyClaim>,
     deadline: Option<Instant>,
@@ -39,16 +46,28 @@ impl Pending {
         self.deadline.is_some_and(|deadline| deadline <= now)
     }
 
+    /// The order's customer, if asserted: whose purchase counters it moves.
+    fn customer(&self) -> Option<&CustomerId> {
+        match &self.order.record().customer {
+            Some(Customer { id, asserted: true }) => Some(id),
+            _ => None,
+        }
+    }
+
     /// Whether this checkout's idempotency claim is among the `lost` ones.
     fn claims_any(&self, lost: &[IdempotencyKey]) -> bool {
         self.claim.as_ref().is_some_and(|claim| lost.contains(claim.key()))
     }
 
-    /// What committing this checkout writes, given its reserved stock `changes`: the stock, the
-    /// new order, and under a key, the key's effect.
-    fn changeset(&self, changes: &[StockChange]) -> Changeset {
+    /// What committing this checkout writes, given its reserved stock `changes` and the
+    /// per-customer `limits` they were decided within: the stock, the new order (and the
+    /// purchase counters it moves, guarded by those limits), and under a key, the key's effect.
+    fn changeset(&self, changes: &[StockChange], limits: &Limits) -> Changeset {
         let order = OrderChange::Created(self.order.clone());
-        let mut changeset = Changeset::new(changes.to_vec(), Some(order), self.at);
+        let within = (self.cart.product_ids())
+            .filter_map(|id| Some((id, limits.get(&id)?.per_customer?)))
+            .collect();
+        let mut changeset = Changeset::new(changes.to_vec(), Some(order), self.at).within(within);
         if let Some(deadline) = self.deadline {
             changeset = changeset.with_deadline(deadline);
         }
@@ -74,7 +93,7 @@ impl Reserver {
         Self { ports, config }
     }
 
-    /// Validates and prices the cart; no stock is read yet.
+    /// Validates and prices the cart; no stock (nor limit) is read yet.
     pub(super) async fn prepare(&self, command: CheckoutCommand) -> Result<Pending, CheckoutError> {
         let cart = cart_of(&command.lines)?;
         let ids: Vec<ProductId> = cart.product_ids().collect();
@@ -88,17 +107,26 @@ impl Reserver {
             return Err(CheckoutError::UnknownProducts(unknown));
         }
         let at = self.ports.clock.now();
+        let customer =
+            (command.customer_id).map(|id| Customer { id, asserted: command.asserts_customer });
         let order = Order::place(
             self.ports.ids.order_id(),
             &cart,
             |id| prices.get(&id).copied(),
-            command.customer_id,
+            customer,
             at,
             self.config.reservation_ttl,
             command.actor,
         )
         .map_err(CheckoutError::Unpriceable)?;
-        Ok(Pending { cart, order, at, claim: command.idempotency, deadline: command.deadline })
+        Ok(Pending {
+            cart,
+            order,
+            asserts_customer: command.asserts_customer,
+            at,
+            claim: command.idempotency,
+            deadline: command.deadline,
+        })
     }
 
     /// Reserves `batch` in arrival order against one read of its products' stock, and commits
@@ -176,17 +204,20 @@ impl Reserver {
             if !overdue.is_empty() {
                 return Err(StoreError::Overdue(overdue));
             }
+            let read = self.ports.stock.get_many_for_sale(&ids).await?;
+            let limits: Limits = read.iter().map(|(s, limits)| (s.product_id(), *limits)).collect();
             let mut stocks: HashMap<ProductId, ProductStock> =
-                (self.ports.stock.get_many(&ids).await?)
-                    .into_iter()
-                    .map(|stock| (stock.product_id(), stock))
-                    .collect();
-            let verdicts: Vec<_> =
-                live.iter().map(|pending| reserve_cart(&mut stocks, &pending.cart)).collect();
+                read.into_iter().map(|(stock, _)| (stock.product_id(), stock)).collect();
+            let mut tally = self.tally(live, &limits).await?;
+            let verdicts: Vec<_> = (live.iter())
+                .map(|pending| reserve(&mut stocks, &mut tally, &limits, pending))
+                .collect();
             let changesets: Vec<_> = live
                 .iter()
                 .zip(&verdicts)
-                .filter_map(|(pending, verdict)| Some(pending.changeset(verdict.as_ref().ok()?)))
+                .filter_map(|(pending, verdict)| {
+                    Some(pending.changeset(verdict.as_ref().ok()?, &limits))
+                })
                 .collect();
             let committed = changesets.len();
             if committed > 0 {
@@ -195,6 +226,26 @@ impl Reserver {
             Ok((verdicts, committed))
         };
         retry_on_conflict(&self.config.retry, self.ports.clock.as_ref(), attempt).await
+    }
+
+    /// What the asserted customers of `live` hold of the products in their carts that have a
+    /// per-customer limit, as stored now. A batch without such products reads nothing.
+    async fn tally(&self, live: &[&Pending], limits: &Limits) -> Result<PurchaseTally, StoreError> {
+        let limited = |id: &ProductId| limits.get(id).is_some_and(|l| l.per_customer.is_some());
+        let keys: Vec<PurchaseKey> = (live.iter())
+            .filter_map(|p| Some((p.customer()?, &p.cart)))
+            .flat_map(|(customer, cart)| {
+                cart.product_ids()
+                    .filter(limited)
+                    .map(|product_id| PurchaseKey { customer_id: customer.clone(), product_id })
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return Ok(PurchaseTally::default());
+        }
+        Ok(PurchaseTally::new(self.ports.purchases.get_many(&keys).await?))
     }
 
     /// Each of `live`'s buyers' answer from the round's `outcome`, with its index in the batch.
@@ -250,6 +301,45 @@ fn leave_out(
 
 /// Each buyer's reservation (or why its cart was refused), and how many orders were committed.
 type Verdicts = (Vec<Result<Vec<StockChange>, CheckoutError>>, usize);
+
+/// Each product's purchase limits, as read with its stock.
+type Limits = HashMap<ProductId, PurchaseLimits>;
+
+/// Reserves `pending`'s cart out of `stocks` within its limits, counting what its customer
+/// holds in `tally`, or nothing. Limits come first: a cart over one is refused before its
+/// stock is looked at, and only a cart that gets its stock counts against them. A cart with a
+/// per-customer limit needs a customer its caller vouches for; otherwise the limit could be
+/// dodged by naming another.
+fn reserve(
+    stocks: &mut HashMap<ProductId, ProductStock>,
+    tally: &mut PurchaseTally,
+    limits: &Limits,
+    pending: &Pending,
+) -> Result<Vec<StockChange>, CheckoutError> {
+    let cart = &pending.cart;
+    let excess = per_order_excess(cart, |id| limits.get(&id).copied());
+    if !excess.is_empty() {
+        return Err(CheckoutError::LimitExceeded(excess));
+    }
+    let limit_of = |id| limits.get(&id)?.per_customer;
+    let limited = cart.product_ids().find(|id| limit_of(*id).is_some());
+    let customer = match (limited, pending.customer()) {
+        (None, _) => None,
+        (Some(_), Some(customer)) => Some(customer),
+        (Some(product_id), None) => {
+            let may_assert = pending.asserts_customer;
+            return Err(CheckoutError::CustomerNotAsserted { product_id, may_assert });
+        }
+    };
+    if let Some(customer) = customer {
+        tally.check(customer, cart, limit_of).map_err(CheckoutError::LimitExceeded)?;
+    }
+    let changes = reserve_cart(stocks, cart)?;
+    if let Some(customer) = customer {
+        tally.take(customer, cart, limit_of).map_err(CheckoutError::LimitExceeded)?;
+    }
+    Ok(changes)
+}
 
 /// Reserves every line of `cart` out of `stocks`, or none of them: `stocks` only moves when the
 /// whole cart fits, so the next cart of a batch sees what this one left.

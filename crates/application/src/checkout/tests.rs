@@ -6,7 +6,7 @@ use domain::{MovementKind, OrderStatus};
 
 use super::*;
 use crate::test_support::{
-    Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock,
+    Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock, unlimited,
 };
 use crate::{CartLine, RetryPolicy};
 
@@ -14,6 +14,7 @@ fn command(lines: Vec<CartLine>) -> CheckoutCommand {
     CheckoutCommand {
         lines,
         customer_id: None,
+        asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,
         deadline: None,
@@ -43,9 +44,9 @@ async fn a_cart_in_stock_is_reserved_and_its_order_created_in_one_commit() {
     let mut mocks = catalogue();
     mocks
         .stock
-        .expect_get_many()
+        .expect_get_many_for_sale()
         .times(1)
-        .returning(|_| Ok(vec![stock(1, 10, 0, 1), stock(2, 3, 1, 7)]));
+        .returning(|_| Ok(unlimited(vec![stock(1, 10, 0, 1), stock(2, 3, 1, 7)])));
     let commits = recording(&mut mocks.unit_of_work);
 
     let done = checkout(mocks, 3)
@@ -76,9 +77,9 @@ async fn duplicate_lines_are_summed_into_one_reservation_and_one_order_line() {
     let mut mocks = catalogue();
     mocks
         .stock
-        .expect_get_many()
+        .expect_get_many_for_sale()
         .withf(|ids| ids == [pid(1)])
-        .returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+        .returning(|_| Ok(unlimited(vec![stock(1, 10, 0, 1)])));
     let commits = recording(&mut mocks.unit_of_work);
 
     let done = checkout(mocks, 3)
@@ -99,10 +100,9 @@ async fn insufficient_stock_lists_every_short_product_and_never_commits() {
         .products
         .expect_get_many()
         .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
-    mocks
-        .stock
-        .expect_get_many()
-        .returning(|_| Ok(vec![stock(1, 1, 0, 1), stock(2, 5, 5, 2), stock(3, 9, 0, 1)]));
+    mocks.stock.expect_get_many_for_sale().returning(|_| {
+        Ok(unlimited(vec![stock(1, 1, 0, 1), stock(2, 5, 5, 2), stock(3, 9, 0, 1)]))
+    });
     mocks.unit_of_work.expect_commit_all().times(0);
 
     let lines = vec![line(1, 2), line(2, 1), line(3, 1)];
@@ -117,7 +117,7 @@ async fn insufficient_stock_lists_every_short_product_and_never_commits() {
 #[tokio::test]
 async fn an_unknown_product_is_its_own_error_and_no_stock_is_read() {
     let mut mocks = catalogue();
-    mocks.stock.expect_get_many().times(0);
+    mocks.stock.expect_get_many_for_sale().times(0);
     mocks.unit_of_work.expect_commit_all().times(0);
 
     let err = checkout(mocks, 3)
@@ -139,9 +139,9 @@ async fn a_version_conflict_reloads_and_retries_until_it_wins() {
     let mut mocks = catalogue();
     mocks.clock = sleeping_clock(1);
     let mut reads = 0;
-    mocks.stock.expect_get_many().times(2).returning(move |_| {
+    mocks.stock.expect_get_many_for_sale().times(2).returning(move |_| {
         reads += 1;
-        Ok(vec![stock(1, 10, reads, reads)])
+        Ok(unlimited(vec![stock(1, 10, reads, reads)]))
     });
     let mut commits = 0;
     mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
@@ -166,7 +166,11 @@ async fn a_version_conflict_reloads_and_retries_until_it_wins() {
 async fn conflicts_on_every_attempt_give_contended() {
     let mut mocks = catalogue();
     mocks.clock = sleeping_clock(2);
-    mocks.stock.expect_get_many().times(3).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+    mocks
+        .stock
+        .expect_get_many_for_sale()
+        .times(3)
+        .returning(|_| Ok(unlimited(vec![stock(1, 10, 0, 1)])));
     mocks
         .unit_of_work
         .expect_commit_all()
@@ -181,7 +185,11 @@ async fn conflicts_on_every_attempt_give_contended() {
 #[tokio::test]
 async fn an_unavailable_store_is_not_retried() {
     let mut mocks = catalogue();
-    mocks.stock.expect_get_many().times(1).returning(|_| Ok(vec![stock(1, 10, 0, 1)]));
+    mocks
+        .stock
+        .expect_get_many_for_sale()
+        .times(1)
+        .returning(|_| Ok(unlimited(vec![stock(1, 10, 0, 1)])));
     mocks
         .unit_of_work
         .expect_commit_all()
@@ -191,4 +199,86 @@ async fn an_unavailable_store_is_not_retried() {
     let err = checkout(mocks, 5).execute(command(vec![line(1, 1)])).await.expect_err("down");
 
     assert!(matches!(err, CheckoutError::Unavailable(_)));
+}
+
+/// Mocks that know product 1 (no limits) and product 2, at most 3 per order and 2 per
+/// customer, both with plenty of stock.
+fn limited_catalogue() -> Mocks {
+    use domain::limits::{PurchaseLimit, PurchaseLimits};
+    let mut mocks = Mocks::new();
+    mocks
+        .products
+        .expect_get_many()
+        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
+    mocks.stock.expect_get_many_for_sale().returning(|_| {
+        let limited = PurchaseLimits {
+            per_order: Some(PurchaseLimit::new(3).expect("limit")),
+            per_customer: Some(PurchaseLimit::new(2).expect("limit")),
+        };
+        Ok(vec![(stock(1, 100, 0, 1), PurchaseLimits::default()), (stock(2, 100, 0, 1), limited)])
+    });
+    mocks
+}
+
+fn asserted(lines: Vec<CartLine>, customer: &str) -> CheckoutCommand {
+    CheckoutCommand {
+        customer_id: Some(customer.parse().expect("customer")),
+        asserts_customer: true,
+        ..command(lines)
+    }
+}
+
+#[tokio::test]
+async fn a_line_over_the_per_order_limit_is_refused_and_nothing_reserved() {
+    let mut mocks = limited_catalogue();
+    mocks.unit_of_work.expect_commit_all().times(0);
+    let err = checkout(mocks, 3).execute(command(vec![line(2, 4)])).await.expect_err("refused");
+    let CheckoutError::LimitExceeded(limits) = err else { panic!("{err:?}") };
+    assert_eq!((limits[0].limit.get(), limits[0].already, limits[0].requested), (3, 0, 4));
+}
+
+#[tokio::test]
+async fn a_per_customer_limit_needs_a_customer_the_caller_asserts() {
+    let anonymous = command(vec![line(2, 1)]);
+    let err = checkout(limited_catalogue(), 3).execute(anonymous).await.expect_err("refused");
+    assert!(matches!(err, CheckoutError::CustomerNotAsserted { may_assert: false, .. }), "{err:?}");
+
+    let unnamed = CheckoutCommand { asserts_customer: true, ..command(vec![line(2, 1)]) };
+    let err = checkout(limited_catalogue(), 3).execute(unnamed).await.expect_err("refused");
+    assert!(matches!(err, CheckoutError::CustomerNotAsserted { may_assert: true, .. }), "{err:?}");
+
+    let labelled = CheckoutCommand {
+        customer_id: Some("alice".parse().expect("customer")),
+        ..command(vec![line(2, 1)])
+    };
+    let err = checkout(limited_catalogue(), 3).execute(labelled).await.expect_err("refused");
+    assert!(matches!(err, CheckoutError::CustomerNotAsserted { may_assert: false, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn what_the_customer_already_holds_counts_against_the_limit() {
+    use domain::limits::PurchaseKey;
+    let mut mocks = limited_catalogue();
+    mocks
+        .purchases
+        .expect_get_many()
+        .returning(|keys| Ok(keys.iter().map(|k: &PurchaseKey| (k.clone(), 1)).collect()));
+    let commits = recording(&mut mocks.unit_of_work);
+    let use_case = checkout(mocks, 3);
+
+    let err = use_case.execute(asserted(vec![line(2, 2)], "alice")).await.expect_err("over");
+    let CheckoutError::LimitExceeded(limits) = err else { panic!("{err:?}") };
+    assert_eq!((limits[0].limit.get(), limits[0].already, limits[0].requested), (2, 1, 2));
+    assert!(commits.lock().expect("lock").is_empty(), "nothing reserved");
+
+    let done = use_case.execute(asserted(vec![line(2, 1), line(1, 5)], "alice")).await;
+    let order = done.expect("within the limit").order;
+    assert!(order.record().customer.as_ref().is_some_and(|c| c.asserted));
+    let commits = commits.lock().expect("lock");
+    let purchases: Vec<_> = commits[0]
+        .purchases()
+        .into_iter()
+        .map(|d| (d.key.product_id, d.units, d.limit.map(|l| l.get())))
+        .collect();
+    assert_eq!(purchases, vec![(pid(1), 5, None), (pid(2), 1, Some(2))]);
 }

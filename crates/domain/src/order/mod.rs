@@ -17,7 +17,7 @@ pub use line::OrderLine;
 pub use status::{OrderStatus, TransitionError};
 
 use crate::access::Actor;
-use crate::{CustomerId, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
+use crate::{Customer, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
 
 /// Why an order cannot be placed or restored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,8 +50,8 @@ pub struct OrderRecord {
     pub lines: Vec<OrderLine>,
     /// The sum of the lines' subtotals.
     pub total: Money,
-    /// The customer, when known.
-    pub customer_id: Option<CustomerId>,
+    /// The customer, when known, and whether a client vouched for it.
+    pub customer: Option<Customer>,
     /// When it was placed.
     pub created_at: Timestamp,
     /// When an unpaid reservation runs out.
@@ -142,7 +142,7 @@ impl Order {
         id: OrderId,
         cart: &Cart,
         price_of: impl Fn(ProductId) -> Option<Money>,
-        customer_id: Option<CustomerId>,
+        customer: Option<Customer>,
         now: Timestamp,
         lifetime: TimeDelta,
         by: Actor,
@@ -163,7 +163,7 @@ impl Order {
             status: OrderStatus::Reserved,
             total: total_of(&lines)?,
             lines,
-            customer_id,
+            customer,
             created_at: now,
             expires_at,
             paid_at: None,

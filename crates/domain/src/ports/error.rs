@@ -19,6 +19,10 @@ pub enum StoreError {
     /// The stock of this product was written since it was read: reload and decide again.
     #[error("the stock of product {0} changed since it was read")]
     StockConflict(ProductId),
+    /// A purchase counter would pass its limit on the row as it is now (a concurrent checkout
+    /// of the same customer counted first): reload and decide again.
+    #[error("a purchase counter of product {0} changed since it was read")]
+    PurchaseConflict(ProductId),
     /// This order was written since it was read: reload and decide again.
     #[error("order {0} changed since it was read")]
     OrderConflict(OrderId),
@@ -50,7 +54,10 @@ impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
-            Self::StockConflict(_) | Self::OrderConflict(_) | Self::TransactionConflict(_)
+            Self::StockConflict(_)
+                | Self::PurchaseConflict(_)
+                | Self::OrderConflict(_)
+                | Self::TransactionConflict(_)
         )
     }
 

@@ -51,6 +51,7 @@ mod idempotency;
 mod lease;
 mod order;
 mod product;
+mod purchases;
 mod reconciliation;
 mod stock;
 mod unit_of_work;
@@ -65,6 +66,7 @@ pub use idempotency::{
 pub use lease::Lease;
 pub use order::OrderRepository;
 pub use product::ProductRepository;
+pub use purchases::PurchaseCounters;
 pub use reconciliation::Reconciliation;
 pub use stock::StockRepository;
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
@@ -81,6 +83,8 @@ pub use lease::MockLease;
 pub use order::MockOrderRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use product::MockProductRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use purchases::MockPurchaseCounters;
 #[cfg(any(test, feature = "mocks"))]
 pub use reconciliation::MockReconciliation;
 #[cfg(any(test, feature = "mocks"))]

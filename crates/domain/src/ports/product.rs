@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::access::Actor;
+use crate::limits::LimitsPatch;
 use crate::{Product, ProductId, ProductStock};
 
 /// The products the shop sells.
@@ -23,6 +24,17 @@ pub trait ProductRepository: Send + Sync {
         stock: ProductStock,
         actor: Actor,
     ) -> Result<(), StoreError>;
+
+    /// Changes the limits `patch` names, and only those, in one write; returns the product as
+    /// stored, `None` when there is no such product. The next checkout reads them.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn update_limits(
+        &self,
+        product_id: ProductId,
+        patch: LimitsPatch,
+    ) -> Result<Option<Product>, StoreError>;
 
     /// One product; `None` when there is none.
     ///

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{KeyEffect, StoreError};
 use crate::access::Actor;
+use crate::limits::PurchaseLimits;
 use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
 /// Product stock, read with its version and written only over the version it was read at.
@@ -22,6 +23,18 @@ pub trait StockRepository: Send + Sync {
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
+
+    /// [`StockRepository::get_many`], each stock with its product's purchase limits as stored
+    /// now, read together: what a checkout decides on. Limits change rarely, but a change
+    /// applies from the next checkout on, in every process, so they are never taken from a
+    /// cache.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn get_many_for_sale(
+        &self,
+        product_ids: &[ProductId],
+    ) -> Result<Vec<(ProductStock, PurchaseLimits)>, StoreError>;
 
     /// Writes `change` and its ledger entry (with `reason` and `actor`, at `at`) in one transaction, over
     /// the version it was computed from, and returns the stock as stored. Under an idempotency

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{KeyEffect, StoreError};
 use crate::access::Actor;
+use crate::limits::{PurchaseDelta, PurchaseLimit};
 use crate::order::OrderChange;
 use crate::{OrderId, ProductId, StockChange, Timestamp};
 
@@ -18,6 +19,8 @@ pub struct Changeset {
     /// from deadlocking each other.
     stock: Vec<StockChange>,
     order: Option<OrderChange>,
+    /// The limits the purchase counters' additions are guarded by, per product.
+    limits: Vec<(ProductId, PurchaseLimit)>,
     reason: Option<String>,
     actor: Option<Actor>,
     key: Option<KeyEffect>,
@@ -30,7 +33,37 @@ impl Changeset {
     #[must_use]
     pub fn new(mut stock: Vec<StockChange>, order: Option<OrderChange>, at: Timestamp) -> Self {
         stock.sort_by_key(StockChange::product_id);
-        Self { stock, order, reason: None, actor: None, key: None, deadline: None, at }
+        Self {
+            stock,
+            order,
+            limits: Vec::new(),
+            reason: None,
+            actor: None,
+            key: None,
+            deadline: None,
+            at,
+        }
+    }
+
+    /// The same changeset with its purchase counters' additions kept within `limits` (each
+    /// product's per-customer limit, as the checkout that decided them read it): the store
+    /// refuses the commit when a counter would pass its limit on the row as it is then.
+    #[must_use]
+    pub fn within(self, limits: Vec<(ProductId, PurchaseLimit)>) -> Self {
+        Self { limits, ..self }
+    }
+
+    /// The purchase counters this changeset moves (see [`OrderChange::purchases`]), each
+    /// addition with its limit, if any.
+    #[must_use]
+    pub fn purchases(&self) -> Vec<PurchaseDelta> {
+        let Some(order) = &self.order else { return Vec::new() };
+        let mut deltas = order.purchases();
+        for delta in deltas.iter_mut().filter(|d| d.units > 0) {
+            delta.limit = (self.limits.iter())
+                .find_map(|(id, limit)| (*id == delta.key.product_id).then_some(*limit));
+        }
+        deltas
     }
 
     /// The same changeset with a free-text reason recorded in its ledger entries.
@@ -131,6 +164,10 @@ pub trait UnitOfWork: Send + Sync {
     /// - MUST return [`StoreError::StockConflict`] naming the product when any stock row's
     ///   version differs from the expected one, and [`StoreError::OrderConflict`] when the
     ///   order's does; nothing is written then.
+    /// - MUST move every purchase counter of [`Changeset::purchases`] by its units (creating
+    ///   it at 0 when missing; a counter never goes below 0), and return
+    ///   [`StoreError::PurchaseConflict`] naming the product when an addition would take a
+    ///   counter past its limit.
     /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::OrderNotFound`] when a row
     ///   to update is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the

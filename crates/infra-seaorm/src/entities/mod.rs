@@ -5,6 +5,7 @@
 //! written down in exactly one place. No serde: rows never leave the process as rows.
 
 pub(crate) mod api_clients;
+pub(crate) mod customer_purchases;
 pub(crate) mod idempotency_keys;
 pub(crate) mod leases;
 pub(crate) mod order_lines;

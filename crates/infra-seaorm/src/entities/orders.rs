@@ -3,7 +3,8 @@
 
 use domain::ports::StoreError;
 use domain::{
-    Currency, CustomerId, Money, Order, OrderId, OrderLine, OrderRecord, OrderStatus, Version,
+    Currency, Customer, CustomerId, Money, Order, OrderId, OrderLine, OrderRecord, OrderStatus,
+    Version,
 };
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
@@ -20,7 +21,11 @@ pub struct Model {
     /// Minor units of `currency`; the sum of the lines.
     pub total_amount: i64,
     pub currency: String,
-    pub customer_id: Option<Uuid>,
+    /// [`CustomerId`]'s text.
+    pub customer_id: Option<String>,
+    /// Whether a client with `customers:assert` named the customer (then the order counts
+    /// against per-customer limits).
+    pub customer_asserted: bool,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
@@ -53,11 +58,12 @@ impl Model {
             status,
             lines,
             total,
-            customer_id: self
+            customer: self
                 .customer_id
-                .map(CustomerId::new)
+                .map(|text| text.parse::<CustomerId>())
                 .transpose()
-                .map_err(|e| corrupt("orders", id, e))?,
+                .map_err(|e| corrupt("orders", id, e))?
+                .map(|id| Customer { id, asserted: self.customer_asserted }),
             created_at: self.created_at,
             expires_at: self.expires_at,
             paid_at: self.paid_at,
@@ -79,7 +85,8 @@ pub(crate) fn active_model(order: &Order) -> ActiveModel {
         status: Set(record.status.as_str().to_owned()),
         total_amount: Set(record.total.amount()),
         currency: Set(record.total.currency().code().to_owned()),
-        customer_id: Set(record.customer_id.map(|id| id.as_uuid())),
+        customer_id: Set(record.customer.as_ref().map(|c| c.id.as_str().to_owned())),
+        customer_asserted: Set(record.customer.as_ref().is_some_and(|c| c.asserted)),
         created_at: Set(record.created_at),
         expires_at: Set(record.expires_at),
         paid_at: Set(record.paid_at),

@@ -1,5 +1,6 @@
 //! `products`: the catalogue row, and its translation to and from [`domain::Product`].
 
+use domain::limits::{PurchaseLimit, PurchaseLimits};
 use domain::ports::StoreError;
 use domain::{Currency, Money, Product, ProductId, ProductName, Sku};
 use sea_orm::ActiveValue::Set;
@@ -17,6 +18,10 @@ pub struct Model {
     /// Minor units of `currency`.
     pub price_amount: i64,
     pub currency: String,
+    /// Units one order may hold; NULL is no limit.
+    pub max_per_order: Option<i64>,
+    /// Units one asserted customer may hold reserved or paid; NULL is no limit.
+    pub max_per_customer: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 
@@ -26,8 +31,20 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
+    /// The limits of this row.
+    pub(crate) fn limits(&self) -> Result<PurchaseLimits, StoreError> {
+        let limit = |value: Option<i64>| {
+            value.map(PurchaseLimit::new).transpose().map_err(|e| corrupt("products", self.id, e))
+        };
+        Ok(PurchaseLimits {
+            per_order: limit(self.max_per_order)?,
+            per_customer: limit(self.max_per_customer)?,
+        })
+    }
+
     pub(crate) fn into_domain(self) -> Result<Product, StoreError> {
         let id = self.id;
+        let limits = self.limits()?;
         let price = Currency::new(&self.currency)
             .and_then(|currency| Money::new(self.price_amount, currency))
             .map_err(|e| corrupt("products", id, e))?;
@@ -36,6 +53,7 @@ impl Model {
             sku: Sku::new(self.sku).map_err(|e| corrupt("products", id, e))?,
             name: ProductName::new(&self.name).map_err(|e| corrupt("products", id, e))?,
             price,
+            limits,
             created_at: self.created_at,
         })
     }
@@ -48,6 +66,8 @@ pub(crate) fn active_model(product: &Product) -> ActiveModel {
         name: Set(product.name.as_str().to_owned()),
         price_amount: Set(product.price.amount()),
         currency: Set(product.price.currency().code().to_owned()),
+        max_per_order: Set(product.limits.per_order.map(|l| i64::from(l.get()))),
+        max_per_customer: Set(product.limits.per_customer.map(|l| i64::from(l.get()))),
         created_at: Set(product.created_at),
     }
 }

@@ -39,6 +39,7 @@ pub async fn product(db: &TestDb, sku: &str, on_hand: i64) -> (Product, ProductS
         sku: Sku::new(sku).expect("a SKU"),
         name: ProductName::new("Kaos Merah").expect("a name"),
         price: price(),
+        limits: domain::limits::PurchaseLimits::default(),
         created_at: t0(),
     };
     let stock = ProductStock::new(product.id, StockCount::new(on_hand).expect("a count"));

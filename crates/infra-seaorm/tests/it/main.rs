@@ -14,6 +14,7 @@ mod fixtures;
 mod idempotency;
 mod lease;
 mod ledger;
+mod limits;
 mod overload;
 mod race;
 mod reconciliation;

@@ -24,7 +24,7 @@ use crate::support::{TestDb, on_every_backend};
 /// A buyer loses a race only to a buyer who won units, so the stock on sale bounds the
 /// conflicts one buyer can meet; the spare attempts absorb transaction-level aborts. Generous on
 /// purpose: this proof wants a definite answer from every buyer, not a 503.
-fn patient() -> RetryPolicy {
+pub(crate) fn patient() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 500,
         min_delay: Duration::from_millis(1),
@@ -34,7 +34,7 @@ fn patient() -> RetryPolicy {
 
 /// How the racing checkouts commit.
 #[derive(Debug, Clone, Copy)]
-enum Commits {
+pub(crate) enum Commits {
     /// Each checkout in its own transaction, through one use case.
     Alone,
     /// Group commit, through `processes` independent use cases (each with its own lanes and
@@ -43,8 +43,18 @@ enum Commits {
 }
 
 /// The real use case(s) over this backend's adapters, writing stock as `writes` says.
-fn checkouts(db: &TestDb, writes: StockWrites, commits: Commits) -> Vec<Arc<Checkout>> {
+pub(crate) fn checkouts(db: &TestDb, writes: StockWrites, commits: Commits) -> Vec<Arc<Checkout>> {
     let config = CheckoutConfig { retry: patient(), ..CheckoutConfig::default() };
+    checkouts_with(db, writes, commits, config)
+}
+
+/// [`checkouts`] with `config`.
+pub(crate) fn checkouts_with(
+    db: &TestDb,
+    writes: StockWrites,
+    commits: Commits,
+    config: CheckoutConfig,
+) -> Vec<Arc<Checkout>> {
     match commits {
         Commits::Alone => vec![Arc::new(Checkout::new(ports(db, writes), config))],
         Commits::Grouped { processes } => (0..processes)
@@ -62,7 +72,7 @@ fn checkouts(db: &TestDb, writes: StockWrites, commits: Commits) -> Vec<Arc<Chec
     }
 }
 
-fn ports(db: &TestDb, writes: StockWrites) -> Ports {
+pub(crate) fn ports(db: &TestDb, writes: StockWrites) -> Ports {
     let a = &SeaOrmAdapters::with_stock_writes(&db.db, writes);
     Ports {
         products: Arc::new(a.products.clone()),
@@ -75,6 +85,7 @@ fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         reconciliation: Arc::new(a.reconciliation.clone()),
         lease: Arc::new(a.lease.clone()),
         clients: Arc::new(a.clients.clone()),
+        purchases: Arc::new(a.purchases.clone()),
     }
 }
 
@@ -95,6 +106,7 @@ async fn race(
                         actor: Actor::Admin,
                         lines,
                         customer_id: None,
+                        asserts_customer: false,
                         idempotency: None,
                         deadline: None,
                     })

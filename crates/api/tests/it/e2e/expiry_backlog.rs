@@ -128,6 +128,7 @@ async fn backlog(db: &DatabaseConnection) -> Vec<ProductId> {
             sku: Sku::new(format!("BACKLOG-{n}")).expect("a SKU"),
             name: ProductName::new("Backlog").expect("a name"),
             price,
+            limits: domain::limits::PurchaseLimits::default(),
             created_at: placed,
         };
         let stock = ProductStock::new(id, StockCount::new(units).expect("a count"));

@@ -2,6 +2,7 @@
 //! contract's status and problem, and a refused cart commits nothing.
 
 use axum::http::Method;
+use domain::limits::PurchaseLimits;
 use domain::ports::{Claim, StoreError};
 use domain::{Currency, Money, OrderId, Product, ProductId, ProductName, Sku};
 use serde_json::{Value, json};
@@ -20,6 +21,7 @@ fn product(n: u128) -> Product {
         sku: Sku::new(format!("SKU-{n}")).expect("a sku"),
         name: ProductName::new("Thing").expect("a name"),
         price: Money::new(250, Currency::new("EUR").expect("EUR")).expect("money"),
+        limits: domain::limits::PurchaseLimits::default(),
         created_at: now(),
     }
 }
@@ -31,6 +33,11 @@ fn shop(available: [i64; 2]) -> Mocks {
     mocks.stock.expect_get_many().returning(move |_| {
         let [one, two] = available;
         let at = |n, on_hand| stock_of(pid(n), on_hand, 0, 1);
+        Ok(vec![at(1, one), at(2, two)])
+    });
+    mocks.stock.expect_get_many_for_sale().returning(move |_| {
+        let [one, two] = available;
+        let at = |n, on_hand| (stock_of(pid(n), on_hand, 0, 1), PurchaseLimits::default());
         Ok(vec![at(1, one), at(2, two)])
     });
     mocks.ids.expect_order_id().return_const(OrderId::new(Uuid::from_u128(0xA1)).expect("an id"));

@@ -10,6 +10,7 @@ mod strategies;
 use axum::Router;
 use axum::http::Method;
 use chrono::TimeZone;
+use domain::limits::{PurchaseLimit, PurchaseLimits};
 use domain::ports::{Claim, ClaimToken};
 use domain::{
     Currency, Money, OrderId, Product, ProductId, ProductName, ProductStock, Sku, StockCount,
@@ -54,7 +55,20 @@ fn product(id: ProductId) -> Product {
         sku: Sku::new("KAOS-MERAH-M").expect("a sku"),
         name: ProductName::new("Kaos merah, M").expect("a name"),
         price: Money::new(amount, Currency::new("EUR").expect("EUR")).expect("a price"),
+        limits: domain::limits::PurchaseLimits::default(),
         created_at: chrono::Utc.timestamp_opt(1_764_072_000, 0).single().expect("a time"),
+    }
+}
+
+/// Purchase limits: for one id in 8 (another than [`product`]'s), at most 3 per order and 2 per
+/// customer, so that hostile carts meet both limits and the customer assertion.
+fn limits(id: ProductId) -> PurchaseLimits {
+    if id.as_uuid().as_u128() % 8 != 2 {
+        return PurchaseLimits::default();
+    }
+    PurchaseLimits {
+        per_order: Some(PurchaseLimit::new(3).expect("a limit")),
+        per_customer: Some(PurchaseLimit::new(2).expect("a limit")),
     }
 }
 
@@ -80,6 +94,13 @@ fn quiet() -> Mocks {
         .stock
         .expect_get_many()
         .returning(|ids| Ok(ids.iter().copied().map(all_reserved).collect()));
+    mocks
+        .stock
+        .expect_get_many_for_sale()
+        .returning(|ids| Ok(ids.iter().map(|&id| (all_reserved(id), limits(id))).collect()));
+    mocks.products.expect_update_limits().returning(|id, patch| {
+        Ok(Some(Product { limits: patch.apply(limits(id)), ..product(id) }))
+    });
     mocks.stock.expect_movements().returning(|_, _| Ok(vec![]));
     mocks.orders.expect_get().returning(|_| Ok(None));
     mocks.ids.expect_product_id().returning(product_id);
@@ -183,6 +204,8 @@ fn creating_a_product_answers_any_body_with_a_2xx_or_a_4xx_problem() {
         ("name", text("Kaos merah, M").boxed()),
         ("price", prop_oneof![4 => price, 1 => strategies::anything()].boxed()),
         ("initial_stock", count().boxed()),
+        ("max_per_order", count().boxed()),
+        ("max_per_customer", count().boxed()),
     ]);
     let requests = (body(shaped.boxed()), content_type(), authorization()).prop_map(
         |(body, content_type, auth)| {
@@ -190,6 +213,18 @@ fn creating_a_product_answers_any_body_with_a_2xx_or_a_4xx_problem() {
             hostile(Method::POST, "/v1/products".into(), body, headers)
         },
     );
+    holds_for(requests, |_| false);
+}
+
+#[test]
+fn patching_a_product_answers_any_body_with_a_2xx_or_a_4xx_problem() {
+    let shaped =
+        object(vec![("max_per_order", count().boxed()), ("max_per_customer", count().boxed())]);
+    let requests = (product_segment(), body(shaped.boxed()), content_type(), authorization())
+        .prop_map(|(id, body, content_type, auth)| {
+            let headers = vec![("content-type", content_type), ("authorization", auth)];
+            hostile(Method::PATCH, format!("/v1/products/{id}"), body, headers)
+        });
     holds_for(requests, |_| false);
 }
 

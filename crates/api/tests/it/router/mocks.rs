@@ -11,8 +11,8 @@ use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
     MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
-    MockOrderRepository, MockProductRepository, MockReconciliation, MockStockRepository,
-    MockUnitOfWork,
+    MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
+    MockStockRepository, MockUnitOfWork,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -98,6 +98,7 @@ impl Mocks {
             reconciliation: Arc::new(self.reconciliation),
             lease: Arc::new(MockLease::new()),
             clients: Arc::new(self.clients),
+            purchases: Arc::new(MockPurchaseCounters::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, Settings::default(), TOKEN, readiness);

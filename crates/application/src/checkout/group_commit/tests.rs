@@ -11,7 +11,7 @@ use domain::ports::{Changeset, ClaimToken, IdempotencyKey, KeyClaim, MockIdGener
 
 use super::*;
 use crate::checkout::{Checkout, CheckoutCommand, CheckoutConfig};
-use crate::test_support::{Mocks, line, oid, pid, product, sleeping_clock, stock};
+use crate::test_support::{Mocks, line, oid, pid, product, sleeping_clock, stock, unlimited};
 use crate::{CartLine, RetryPolicy};
 
 type Answer = Result<CheckedOut, CheckoutError>;
@@ -31,7 +31,7 @@ fn shop(stocks: Vec<domain::ProductStock>) -> Mocks {
         oid(next)
     });
     mocks.ids = ids;
-    mocks.stock.expect_get_many().returning(move |_| Ok(stocks.clone()));
+    mocks.stock.expect_get_many_for_sale().returning(move |_| Ok(unlimited(stocks.clone())));
     mocks
 }
 
@@ -56,6 +56,7 @@ fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
     Box::pin(checkout.execute(CheckoutCommand {
         lines,
         customer_id: None,
+        asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,
         deadline: None,
@@ -126,10 +127,10 @@ async fn a_lost_race_decides_the_whole_batch_again_from_a_fresh_read() {
     mocks.clock = sleeping_clock(1);
     mocks.stock.checkpoint();
     let mut reads = 0;
-    mocks.stock.expect_get_many().times(2).returning(move |_| {
+    mocks.stock.expect_get_many_for_sale().times(2).returning(move |_| {
         reads += 1;
         // Between the two reads another process sold 2 of the 3 units.
-        Ok(vec![if reads == 1 { stock(1, 3, 0, 1) } else { stock(1, 3, 2, 2) }])
+        Ok(unlimited(vec![if reads == 1 { stock(1, 3, 0, 1) } else { stock(1, 3, 2, 2) }]))
     });
     let mut commits = 0;
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -220,6 +221,7 @@ async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_
     let keyed = |claim: &KeyClaim| CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: Some(claim.clone()),
         deadline: None,
@@ -242,6 +244,7 @@ fn waiting_until(checkout: &Checkout, deadline: Instant) -> Buyer<'_> {
     let command = CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,
         deadline: Some(deadline),
