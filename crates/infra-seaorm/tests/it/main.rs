@@ -21,3 +21,4 @@ mod reconciliation;
 mod roundtrip;
 mod setup;
 mod stock;
+mod upgrade;

@@ -17,13 +17,14 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 20] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 21] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
     ("GET", "/v1/products", None, 200),
     ("POST", "/v1/products", Some("catalog:write"), 201),
     ("GET", "/v1/products/{id}", None, 200),
+    ("PATCH", "/v1/products/{id}", Some("catalog:write"), 200),
     ("GET", "/v1/products/{id}/stock", None, 200),
     ("PUT", "/v1/products/{id}/stock", Some("stock:write"), 200),
     ("POST", "/v1/products/{id}/stock/adjustments", Some("stock:write"), 200),
@@ -175,6 +176,7 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
             "price": {"amount": 100, "currency": "EUR"}, "initial_stock": 5,
         })),
         ("PUT", _) => Some(json!({"on_hand": 1_000_000})),
+        ("PATCH", "/v1/products/{id}") => Some(json!({"max_per_order": 1000})),
         ("POST", "/v1/products/{id}/stock/adjustments") => Some(json!({"delta": 1})),
         ("POST", "/v1/stock/check" | "/v1/checkout") => Some(cart(&[(product, 1)])),
         ("POST", "/v1/clients") => Some(json!({"name": "made in the table", "scopes": []})),

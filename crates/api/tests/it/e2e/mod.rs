@@ -20,6 +20,7 @@ mod flash_sale;
 mod holds;
 mod idempotency;
 mod if_match;
+mod limits;
 mod malformed_input;
 mod operations;
 mod order_lifecycle;
