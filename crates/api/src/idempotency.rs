@@ -31,8 +31,10 @@ use crate::wire::FieldError;
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// The header marking a replayed answer.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// Request bodies are limited to this anyway (64 KiB); the middleware must buffer them.
+/// Request bodies are limited to this (64 KiB), but for a bulk stock sync's.
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// A bulk stock sync's body limit: 1,000 rows of about 100 bytes, with room to spare.
+pub const BULK_BODY_LIMIT: usize = 256 * 1024;
 /// Headers that are part of an answer worth replaying.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -55,7 +57,9 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         return ApiError::InvalidRequest(vec![error]).into_response();
     };
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+    // Up to the largest route's limit: the route's own limit is applied again by its
+    // extractor, which reads these bytes.
+    let Ok(bytes) = to_bytes(body, BULK_BODY_LIMIT).await else {
         return ApiError::PayloadTooLarge.into_response();
     };
     let fingerprint = fingerprint(parts.method.as_str(), parts.uri.path(), &bytes);
@@ -214,6 +218,9 @@ async fn rebuild(state: &AppState, effect: Effect) -> Response {
             Ok(current) => replayed(stock::with_etag(&current)),
             Err(err) => ApiError::from(err).into_response(),
         },
+        // A thousand rows' answers cannot be rebuilt from the stock as it is now: say that the
+        // sync was applied, so that the sender does not send it again under a new key.
+        Effect::StockSynced(_) => replayed(ApiError::BulkAlreadyApplied.into_response()),
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use domain::access::Scope;
 
 use crate::access::{authenticate, scoped};
-use crate::idempotency::{self, BODY_LIMIT};
+use crate::idempotency::{self, BODY_LIMIT, BULK_BODY_LIMIT};
 use crate::middleware::{
     log_server_errors, panic_to_problem, problem_fallback, rate_limit, timeout,
 };
@@ -61,6 +61,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .routes(limited(keyed(routes!(checkout::checkout))))
         .routes(scoped(Scope::StockWrite, keyed(routes!(stock::adjust_stock))))
+        .routes(scoped(
+            Scope::StockWrite,
+            keyed(routes!(stock::bulk))
+                .map(|post| post.route_layer(DefaultBodyLimit::max(BULK_BODY_LIMIT))),
+        ))
         .routes(scoped(Scope::ClientsManage, routes!(clients::create_client)))
         .routes(scoped(Scope::ClientsManage, routes!(clients::list_clients)))
         .routes(scoped(Scope::ClientsManage, routes!(clients::revoke_client)))

@@ -6,6 +6,7 @@ use std::time::Duration;
 use application::access::Access;
 use application::adjust_stock::AdjustStock;
 use application::availability::CheckAvailability;
+use application::bulk_stock::BulkStock;
 use application::cancel::Cancel;
 use application::checkout::{BatchWorker, Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
@@ -97,6 +98,8 @@ pub struct Services {
     pub set_stock: SetStock,
     /// `PATCH /v1/products/{id}`: change a product's purchase limits.
     pub set_limits: SetLimits,
+    /// `POST /v1/stock/bulk`: many rows of counts or deltas, each on its own.
+    pub bulk_stock: BulkStock,
     /// `POST /v1/products/{id}/stock/adjustments`: move on-hand by a delta.
     pub adjust_stock: AdjustStock,
     /// `POST /v1/products`: a product with its initial stock.
@@ -134,6 +137,7 @@ impl Services {
             set_stock: SetStock::new(ports.clone()),
             set_limits: SetLimits::new(ports.clone()),
             adjust_stock: AdjustStock::new(ports.clone(), retry),
+            bulk_stock: BulkStock::new(ports.clone(), retry),
             create_product: CreateProduct::new(ports.clone()),
             queries: Queries::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod adjust_stock;
 pub mod availability;
+pub mod bulk_stock;
 pub mod cancel;
 mod cart;
 pub mod checkout;

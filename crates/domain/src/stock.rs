@@ -428,5 +428,7 @@ impl ProductStock {
     }
 }
 
+pub mod bulk;
+
 #[cfg(test)]
 mod tests;

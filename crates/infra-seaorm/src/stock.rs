@@ -84,6 +84,11 @@ impl StockRepository for SeaOrmStockRepository {
         Ok(found)
     }
 
+    #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
+    async fn save_many(&self, changesets: Vec<Changeset>) -> Result<Vec<ProductStock>, StoreError> {
+        write::commit(&self.db, &changesets, self.writes).await
+    }
+
     #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind().as_str()))]
     async fn save(
         &self,

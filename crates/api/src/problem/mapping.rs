@@ -4,6 +4,7 @@
 use application::access::AccessError;
 use application::adjust_stock::AdjustStockError;
 use application::availability::CheckAvailabilityError;
+use application::bulk_stock::BulkStockError;
 use application::cancel::CancelError;
 use application::checkout::CheckoutError;
 use application::create_product::CreateProductError;
@@ -61,6 +62,19 @@ impl From<CheckoutError> for ApiError {
             CheckoutError::TimedOut => Self::Timeout,
             CheckoutError::Overloaded => Self::Overloaded,
             CheckoutError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<BulkStockError> for ApiError {
+    fn from(err: BulkStockError) -> Self {
+        match err {
+            BulkStockError::RowCount(_) => {
+                Self::InvalidRequest(vec![FieldError::new("rows", err.to_string())])
+            }
+            BulkStockError::Contended { attempts } => Self::Contention { attempts },
+            BulkStockError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
+            BulkStockError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

@@ -185,6 +185,10 @@ pub enum ApiError {
     /// 422 `idempotency-key-reused`: the key was used for a different request.
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
+    /// 409 `bulk-already-applied`: a bulk sync under this key was applied by an earlier request
+    /// whose answer was lost (its process stopped before storing it).
+    #[error("bulk already applied")]
+    BulkAlreadyApplied,
     /// 404 `not-found`: no such route.
     #[error("not found")]
     RouteNotFound,
@@ -268,6 +272,9 @@ impl ApiError {
             Self::IdempotencyKeyReused => {
                 (S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
             }
+            Self::BulkAlreadyApplied => {
+                (S::CONFLICT, "bulk-already-applied", "Bulk sync already applied")
+            }
             Self::RouteNotFound => (S::NOT_FOUND, "not-found", "Not found"),
             Self::MethodNotAllowed => {
                 (S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
@@ -299,7 +306,9 @@ impl ApiError {
             Self::InvalidRequest(errors) => format!("{} field(s) are invalid", errors.len()),
             Self::InvalidJson(why) => format!("the body is not valid JSON: {why}"),
             Self::UnsupportedMediaType => "send the body as Content-Type: application/json".into(),
-            Self::PayloadTooLarge => "request bodies are limited to 64 KiB".into(),
+            Self::PayloadTooLarge => {
+                "request bodies are limited to 64 KiB (256 KiB for a bulk stock sync)".into()
+            }
             Self::InvalidId(id) => format!("'{id}' is not a UUID"),
             Self::Unauthorized(Unauthenticated::Missing) => {
                 "this endpoint needs Authorization: Bearer <API key or admin token>".into()
@@ -357,6 +366,10 @@ impl ApiError {
             }
             Self::IdempotencyKeyInUse => "the first request with this key is still running".into(),
             Self::IdempotencyKeyReused => "this key was used for a different request".into(),
+            Self::BulkAlreadyApplied => "an earlier request with this key applied this bulk sync; \
+                its per-row answer was lost with the process that made it: read the stock to see \
+                the result, and do not send it again"
+                .into(),
             Self::RouteNotFound => "no such resource".into(),
             Self::MethodNotAllowed => "this resource does not support that method".into(),
             Self::Timeout => "the request took too long and was stopped; retry".into(),

@@ -18,8 +18,8 @@ use crate::extract::{IfMatch, ValidJson, ValidQuery, if_match, product_id};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::wire::{
-    AdjustStockRequest, KeyHeader, MovementView, MovementsPage, SetStockRequest, StockView,
-    Validator,
+    AdjustStockRequest, BulkStockRequest, BulkStockView, KeyHeader, MovementView, MovementsPage,
+    SetStockRequest, StockView, Validator,
 };
 
 /// The stock view with its version as a strong ETag.
@@ -164,4 +164,33 @@ pub async fn movements(
     let limit = v.finish(limit)?;
     let items = state.services.queries.movements(product_id, limit).await?;
     Ok(Json(MovementsPage { items: items.iter().map(MovementView::from).collect() }))
+}
+
+/// Sync many products' stock at once (an ERP, a warehouse system): up to 1,000 rows of
+/// absolute counts (`on_hand`, optionally over `if_version`) or deltas, each applied or
+/// refused on its own with its versioned write. One outcome per row; an invalid row refuses
+/// the whole request (422) and nothing is written. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/stock/bulk", tag = "stock",
+    params(KeyHeader),
+    request_body = BulkStockRequest,
+    responses(
+        (status = 200, body = BulkStockView, description = "one result per row: 200 with stock, or 404 product-not-found, 409 below-reserved / insufficient-stock, 412 version-mismatch with a problem"),
+        (status = 400, description = "invalid-json"),
+        (status = 409, description = "idempotency-key-in-use, or bulk-already-applied"),
+        (status = 413, description = "payload-too-large: over 256 KiB"),
+        (status = 415, description = "unsupported-media-type"),
+        (status = 422, description = "invalid-request: no rows, over 1,000 rows, or an invalid row (nothing written); idempotency-key-reused"),
+        (status = 503, description = "contention: concurrent writers kept winning; see Retry-After"),
+    ))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    claim: Option<Extension<KeyClaim>>,
+    ValidJson(request): ValidJson<BulkStockRequest>,
+) -> Result<Json<BulkStockView>, ApiError> {
+    let mut command = request.into_command(caller.actor())?;
+    command.idempotency = claim.map(|Extension(claim)| claim);
+    let rows = command.rows.clone();
+    let outcomes = state.services.bulk_stock.execute(command).await?;
+    Ok(Json(BulkStockView::new(&rows, outcomes)))
 }

@@ -129,6 +129,12 @@ impl CreateProductRequest {
     }
 }
 
+/// A ledger reason, checked: at most 500 characters.
+pub(super) fn checked_reason(v: &mut Validator, reason: Option<&String>) -> Option<Option<String>> {
+    let ok = reason.is_none_or(|r| r.chars().count() <= MAX_REASON_CHARS);
+    v.check("reason", if ok { Ok(reason.cloned()) } else { Err("at most 500 characters") })
+}
+
 /// `PUT /v1/products/{id}/stock`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -173,8 +179,7 @@ fn delta_schema() -> Schema {
 impl AdjustStockRequest {
     /// The reason, checked.
     pub fn reason(&self, v: &mut Validator) -> Option<Option<String>> {
-        let ok = self.reason.as_ref().is_none_or(|r| r.chars().count() <= MAX_REASON_CHARS);
-        v.check("reason", if ok { Ok(self.reason.clone()) } else { Err("at most 500 characters") })
+        checked_reason(v, self.reason.as_ref())
     }
 }
 

@@ -5,6 +5,7 @@
 //! into domain types, so that a client learns about *every* invalid field at once, each named
 //! by its JSON path.
 
+mod bulk;
 mod catalog;
 mod checkout;
 mod clients;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
+pub use bulk::{BulkResultView, BulkRowRequest, BulkStockRequest, BulkStockView};
 pub use catalog::{
     AdjustStockRequest, CreateProductRequest, MovementView, MovementsPage, ProductView,
     ProductsPage, SetStockRequest, StockView, UpdateProductRequest,
@@ -135,6 +137,14 @@ pub fn nullable_whole_number<'de, D: Deserializer<'de>>(
     struct Whole(#[serde(deserialize_with = "whole_number")] i64);
 
     Ok(Some(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n)))
+}
+
+/// [`whole_number`] for an optional field (`null` or absent is `None`; with
+/// `#[serde(default)]`).
+pub fn whole_number_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    Ok(nullable_whole_number(deserializer)?.flatten())
 }
 
 /// Deserializes a whole number that JSON may write as `2` or `2.0`: JSON Schema's `integer`

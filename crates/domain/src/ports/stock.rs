@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{KeyEffect, StoreError};
+use super::{Changeset, KeyEffect, StoreError};
 use crate::access::Actor;
 use crate::limits::PurchaseLimits;
 use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
@@ -62,6 +62,14 @@ pub trait StockRepository: Send + Sync {
         key: Option<KeyEffect>,
         at: Timestamp,
     ) -> Result<ProductStock, StoreError>;
+
+    /// Writes `changesets` (stock changes without orders: a bulk sync) in one transaction,
+    /// exactly as [`UnitOfWork::commit_all`](super::UnitOfWork::commit_all) does, and returns
+    /// each product's stock as stored afterwards, in product-id order.
+    ///
+    /// # Errors
+    /// As [`UnitOfWork::commit_all`](super::UnitOfWork::commit_all).
+    async fn save_many(&self, changesets: Vec<Changeset>) -> Result<Vec<ProductStock>, StoreError>;
 
     /// The ledger of one product, newest first, at most `limit` entries.
     ///

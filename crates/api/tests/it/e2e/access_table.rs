@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 21] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 22] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -29,6 +29,7 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 21] = [
     ("PUT", "/v1/products/{id}/stock", Some("stock:write"), 200),
     ("POST", "/v1/products/{id}/stock/adjustments", Some("stock:write"), 200),
     ("GET", "/v1/products/{id}/stock/movements", Some("stock:ledger"), 200),
+    ("POST", "/v1/stock/bulk", Some("stock:write"), 200),
     ("POST", "/v1/stock/check", None, 200),
     ("POST", "/v1/checkout", None, 201),
     ("GET", "/v1/orders/{id}", None, 200),
@@ -177,6 +178,7 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         })),
         ("PUT", _) => Some(json!({"on_hand": 1_000_000})),
         ("PATCH", "/v1/products/{id}") => Some(json!({"max_per_order": 1000})),
+        ("POST", "/v1/stock/bulk") => Some(json!({"rows": [{"product_id": product, "delta": 1}]})),
         ("POST", "/v1/products/{id}/stock/adjustments") => Some(json!({"delta": 1})),
         ("POST", "/v1/stock/check" | "/v1/checkout") => Some(cart(&[(product, 1)])),
         ("POST", "/v1/clients") => Some(json!({"name": "made in the table", "scopes": []})),

@@ -119,15 +119,19 @@ pub enum Effect {
     OrderPlaced(OrderId),
     /// An adjustment moved this product's stock.
     StockAdjusted(ProductId),
+    /// A bulk sync applied some rows, this product's among them (the first applied).
+    StockSynced(ProductId),
 }
 
 impl Effect {
-    /// The stable text stores keep: `order-placed:<uuid>`, `stock-adjusted:<uuid>`.
+    /// The stable text stores keep: `order-placed:<uuid>`, `stock-adjusted:<uuid>`,
+    /// `stock-synced:<uuid>`.
     #[must_use]
     pub fn to_text(&self) -> String {
         match self {
             Self::OrderPlaced(id) => format!("order-placed:{}", id.as_uuid()),
             Self::StockAdjusted(id) => format!("stock-adjusted:{}", id.as_uuid()),
+            Self::StockSynced(id) => format!("stock-synced:{}", id.as_uuid()),
         }
     }
 
@@ -139,6 +143,7 @@ impl Effect {
         match kind {
             "order-placed" => OrderId::new(uuid).ok().map(Self::OrderPlaced),
             "stock-adjusted" => ProductId::new(uuid).ok().map(Self::StockAdjusted),
+            "stock-synced" => ProductId::new(uuid).ok().map(Self::StockSynced),
             _ => None,
         }
     }

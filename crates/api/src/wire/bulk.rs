@@ -1,0 +1,151 @@
+//! `POST /v1/stock/bulk` on the wire: many rows in, one outcome per row out.
+
+use application::bulk_stock::{BulkStockCommand, MAX_ROWS, RowOutcome};
+use domain::access::Actor;
+use domain::stock::bulk::{BulkChange, BulkRow, RowRefusal};
+use domain::{ProductId, StockCount, Version};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{FieldError, Invalid, StockView, Validator, whole_number_opt};
+use crate::problem::{ApiError, Problem};
+
+/// One row: an absolute count (`on_hand`, optionally over `if_version`) or a `delta`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRowRequest {
+    #[schema(example = "0192f4a0-7b3c-7def-8123-456789abcdef", format = Uuid)]
+    pub product_id: String,
+    /// The counted on-hand quantity (not with `delta`).
+    #[schema(example = 40, minimum = 0, maximum = 1_000_000_000_000_i64)]
+    #[serde(default, deserialize_with = "whole_number_opt")]
+    pub on_hand: Option<i64>,
+    /// With `on_hand` only: the version read (the stock's ETag); the row is refused with 412
+    /// when the stock has moved since.
+    #[schema(example = 7, minimum = 1)]
+    #[serde(default, deserialize_with = "whole_number_opt")]
+    pub if_version: Option<i64>,
+    /// Units added or removed (not with `on_hand`); not 0.
+    #[schema(example = -3)]
+    #[serde(default, deserialize_with = "whole_number_opt")]
+    pub delta: Option<i64>,
+}
+
+/// `POST /v1/stock/bulk`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStockRequest {
+    /// 1 to 1,000 rows, applied in order, each on its own.
+    #[schema(min_items = 1, max_items = 1000)]
+    pub rows: Vec<BulkRowRequest>,
+    /// Why, for the ledger entries of every applied row (up to 500 characters).
+    #[schema(example = "ERP sync 2026-12-02", max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl BulkRowRequest {
+    fn parse(&self, v: &mut Validator, i: usize) -> Option<BulkRow> {
+        let field = |name: &str| format!("rows[{i}].{name}");
+        let product_id = v.check(field("product_id"), self.product_id.parse::<ProductId>());
+        let change = match (self.on_hand, self.delta, self.if_version) {
+            (Some(on_hand), None, if_version) => {
+                let on_hand = v.check(field("on_hand"), StockCount::new(on_hand));
+                let if_version = match if_version {
+                    None => Some(None),
+                    Some(n) => v.check(field("if_version"), Version::new(n)).map(Some),
+                };
+                Some(BulkChange::Set { on_hand: on_hand?, if_version: if_version? })
+            }
+            (None, Some(0), _) => v.check::<BulkChange, _>(field("delta"), Err("not 0")),
+            (None, Some(delta), None) => Some(BulkChange::Delta(delta)),
+            (None, Some(_), Some(_)) => {
+                v.check::<BulkChange, _>(field("if_version"), Err("only with on_hand"))
+            }
+            _ => v.check::<BulkChange, _>(format!("rows[{i}]"), Err("either on_hand or delta")),
+        };
+        Some(BulkRow { product_id: product_id?, change: change? })
+    }
+}
+
+impl BulkStockRequest {
+    /// The command of `actor` this request asks for, or every invalid field: one invalid row
+    /// refuses the whole request, and nothing is written.
+    ///
+    /// # Errors
+    /// [`Invalid`] listing every field that does not parse.
+    pub fn into_command(self, actor: Actor) -> Result<BulkStockCommand, Invalid> {
+        let mut v = Validator::default();
+        if self.rows.is_empty() || self.rows.len() > MAX_ROWS {
+            let message = format!("1 to {MAX_ROWS} rows, not {}", self.rows.len());
+            return Err(Invalid(vec![FieldError::new("rows", message)]));
+        }
+        let rows: Option<Vec<_>> =
+            self.rows.iter().enumerate().map(|(i, row)| row.parse(&mut v, i)).collect();
+        let reason = super::catalog::checked_reason(&mut v, self.reason.as_ref());
+        let command =
+            (|| Some(BulkStockCommand { rows: rows?, reason: reason?, actor, idempotency: None }))(
+            );
+        v.finish(command)
+    }
+}
+
+/// One row's outcome: `stock` when applied (200), else `problem` (404, 409 or 412).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResultView {
+    /// The row's position in the request, from 0.
+    pub index: usize,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock: Option<StockView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+/// `POST /v1/stock/bulk` answer: one result per row, in row order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkStockView {
+    pub results: Vec<BulkResultView>,
+}
+
+impl BulkStockView {
+    /// The answer to `rows` given their `outcomes`.
+    pub fn new(rows: &[BulkRow], outcomes: Vec<RowOutcome>) -> Self {
+        let results = (rows.iter().zip(outcomes).enumerate())
+            .map(|(index, (row, outcome))| match outcome {
+                Ok(stock) => BulkResultView {
+                    index,
+                    status: 200,
+                    stock: Some(StockView::from(&stock)),
+                    problem: None,
+                },
+                Err(refusal) => {
+                    let error = row_problem(index, row, refusal);
+                    BulkResultView {
+                        index,
+                        status: error.status().as_u16(),
+                        stock: None,
+                        problem: Some(error.problem()),
+                    }
+                }
+            })
+            .collect();
+        Self { results }
+    }
+}
+
+/// A refused row as the problem a single request of its kind would get.
+fn row_problem(index: usize, row: &BulkRow, refusal: RowRefusal) -> ApiError {
+    match (refusal, row.change) {
+        (RowRefusal::NotFound, _) => ApiError::ProductNotFound(row.product_id),
+        (RowRefusal::VersionMismatch(current), _) => ApiError::VersionMismatch(current),
+        (RowRefusal::BelowReserved { reserved, .. }, BulkChange::Set { on_hand, .. }) => {
+            ApiError::BelowReserved { on_hand, reserved }
+        }
+        (RowRefusal::BelowReserved { on_hand, reserved }, BulkChange::Delta(_)) => {
+            ApiError::AdjustmentBelowReserved { on_hand, reserved }
+        }
+        (RowRefusal::Invalid(why), _) => {
+            ApiError::InvalidRequest(vec![FieldError::new(format!("rows[{index}]"), why)])
+        }
+    }
+}
