@@ -5,31 +5,75 @@ use domain::access::Actor;
 use domain::stock::bulk::{BulkChange, BulkRow, RowRefusal};
 use domain::{ProductId, StockCount, Version};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 
+use super::catalog::delta_schema;
 use super::{FieldError, Invalid, StockView, Validator, whole_number_opt};
 use crate::problem::{ApiError, Problem};
 
-/// One row: an absolute count (`on_hand`, optionally over `if_version`) or a `delta`.
-#[derive(Debug, Deserialize, ToSchema)]
+/// One row: an absolute count (`on_hand`, optionally over `if_version`) or a `delta`. Its
+/// OpenAPI schema (below) says "exactly one of the two" as a `oneOf`.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRowRequest {
-    #[schema(example = "0192f4a0-7b3c-7def-8123-456789abcdef", format = Uuid)]
     pub product_id: String,
     /// The counted on-hand quantity (not with `delta`).
-    #[schema(example = 40, minimum = 0, maximum = 1_000_000_000_000_i64)]
     #[serde(default, deserialize_with = "whole_number_opt")]
     pub on_hand: Option<i64>,
     /// With `on_hand` only: the version read (the stock's ETag); the row is refused with 412
     /// when the stock has moved since.
-    #[schema(example = 7, minimum = 1)]
     #[serde(default, deserialize_with = "whole_number_opt")]
     pub if_version: Option<i64>,
     /// Units added or removed (not with `on_hand`); not 0.
-    #[schema(example = -3)]
     #[serde(default, deserialize_with = "whole_number_opt")]
     pub delta: Option<i64>,
 }
+
+impl PartialSchema for BulkRowRequest {
+    fn schema() -> RefOr<Schema> {
+        let integer = |min: i64, max: i64| {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(min))
+                .maximum(Some(max))
+        };
+        let product_id = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                .examples([serde_json::json!("0192f4a0-7b3c-7def-8123-456789abcdef")])
+        };
+        let count = ObjectBuilder::new()
+            .property("product_id", product_id())
+            .property(
+                "on_hand",
+                integer(0, StockCount::MAX).description(Some("the counted on-hand quantity")),
+            )
+            .property(
+                "if_version",
+                integer(1, i64::MAX).description(Some(
+                    "the version read (the ETag): 412 when the stock moved since",
+                )),
+            )
+            .required("product_id")
+            .required("on_hand")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let delta = ObjectBuilder::new()
+            .property("product_id", product_id())
+            .property("delta", delta_schema())
+            .required("product_id")
+            .required("delta")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        RefOr::T(Schema::OneOf(OneOfBuilder::new().item(count).item(delta).build()))
+    }
+}
+
+impl ToSchema for BulkRowRequest {}
 
 /// `POST /v1/stock/bulk`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -160,7 +160,7 @@ pub struct AdjustStockRequest {
 
 /// A non-zero integer within a stock count either way: `oneOf` a negative and a positive range
 /// (OpenAPI 3.1 could say `not: {const: 0}`, which utoipa cannot write).
-fn delta_schema() -> Schema {
+pub(super) fn delta_schema() -> Schema {
     let range = |min: i64, max: i64| {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
