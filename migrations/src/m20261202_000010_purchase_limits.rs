@@ -1,6 +1,7 @@
 //! Purchase limits.
 //!
-//! - `products.max_per_order` and `products.max_per_customer`: NULL is no limit.
+//! - `products.max_per_order` and `products.max_per_customer`: NULL is no limit; copied on
+//!   `product_stock`, which every checkout reads (so it reads the limits at no extra cost).
 //! - `orders.customer_id` becomes text (1–255 characters): customers are named by the shop's
 //!   other systems, not always with UUIDs. Existing ids keep their hyphenated UUID text.
 //!   `orders.customer_asserted` records whether a client with `customers:assert` named the
@@ -21,16 +22,20 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite's ALTER TABLE changes one at a time.
-        for column in [Products::MaxPerOrder, Products::MaxPerCustomer] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Products::Table)
-                        .add_column(ColumnDef::new(column).big_integer().null())
-                        .to_owned(),
-                )
-                .await?;
+        // One column per statement: SQLite's ALTER TABLE changes one at a time. The limits
+        // live on `products`, and a copy on `product_stock`, the row every checkout reads
+        // anyway (written together by the only writers: creation and PATCH).
+        for table in [Alias::new("products"), Alias::new("product_stock")] {
+            for column in [Products::MaxPerOrder, Products::MaxPerCustomer] {
+                manager
+                    .alter_table(
+                        Table::alter()
+                            .table(table.clone())
+                            .add_column(ColumnDef::new(column).big_integer().null())
+                            .to_owned(),
+                    )
+                    .await?;
+            }
         }
         customer_ids_as_text(manager).await?;
         manager
@@ -79,10 +84,12 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in [Products::MaxPerCustomer, Products::MaxPerOrder] {
-            manager
-                .alter_table(Table::alter().table(Products::Table).drop_column(column).to_owned())
-                .await?;
+        for table in [Alias::new("product_stock"), Alias::new("products")] {
+            for column in [Products::MaxPerCustomer, Products::MaxPerOrder] {
+                manager
+                    .alter_table(Table::alter().table(table.clone()).drop_column(column).to_owned())
+                    .await?;
+            }
         }
         // Customer ids stay text: a non-UUID id has no way back.
         Ok(())
@@ -126,7 +133,6 @@ async fn customer_ids_as_text(manager: &SchemaManager<'_>) -> Result<(), DbErr> 
 
 #[derive(DeriveIden)]
 enum Products {
-    Table,
     MaxPerOrder,
     MaxPerCustomer,
 }

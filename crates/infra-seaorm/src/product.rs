@@ -73,10 +73,14 @@ async fn insert_all(
                 store_error(err)
             }
         })?;
-    product_stock::Entity::insert(product_stock::active_model(stock, product.created_at))
-        .exec_without_returning(txn)
-        .await
-        .map_err(store_error)?;
+    product_stock::Entity::insert(product_stock::active_model(
+        stock,
+        product.limits,
+        product.created_at,
+    ))
+    .exec_without_returning(txn)
+    .await
+    .map_err(store_error)?;
     stock_movements::Entity::insert(stock_movements::initial(stock, actor, product.created_at))
         .exec_without_returning(txn)
         .await
@@ -106,19 +110,34 @@ impl ProductRepository for SeaOrmProductRepository {
         product_id: ProductId,
         patch: LimitsPatch,
     ) -> Result<Option<Product>, StoreError> {
-        use products::{Column, Entity};
-
-        let as_column = |limit: Option<PurchaseLimit>| limit.map(|l| i64::from(l.get()));
-        let mut update = Entity::update_many().filter(Column::Id.eq(product_id.as_uuid()));
-        if let Some(per_order) = patch.per_order {
-            update = update.col_expr(Column::MaxPerOrder, Expr::value(as_column(per_order)));
-        }
-        if let Some(per_customer) = patch.per_customer {
-            update = update.col_expr(Column::MaxPerCustomer, Expr::value(as_column(per_customer)));
-        }
-        // An empty patch writes nothing (and an UPDATE without SET is no SQL).
+        let as_column =
+            |limit: Option<PurchaseLimit>| Expr::value(limit.map(|l| i64::from(l.get())));
+        // The product and its stock row's copy, together; an empty patch writes nothing (an
+        // UPDATE without SET is no SQL).
         if patch != LimitsPatch::default() {
-            update.exec(&self.db).await.map_err(store_error)?;
+            let txn = begin_write(&self.db).await?;
+            let outcome = async {
+                let mut product = products::Entity::update_many()
+                    .filter(products::Column::Id.eq(product_id.as_uuid()));
+                let mut stock = product_stock::Entity::update_many()
+                    .filter(product_stock::Column::ProductId.eq(product_id.as_uuid()));
+                if let Some(per_order) = patch.per_order {
+                    product = product.col_expr(products::Column::MaxPerOrder, as_column(per_order));
+                    stock =
+                        stock.col_expr(product_stock::Column::MaxPerOrder, as_column(per_order));
+                }
+                if let Some(per_customer) = patch.per_customer {
+                    product =
+                        product.col_expr(products::Column::MaxPerCustomer, as_column(per_customer));
+                    stock = stock
+                        .col_expr(product_stock::Column::MaxPerCustomer, as_column(per_customer));
+                }
+                product.exec(&txn).await.map_err(store_error)?;
+                stock.exec(&txn).await.map_err(store_error)?;
+                Ok(())
+            }
+            .await;
+            finish(txn, outcome).await?;
         }
         let product = self.get(product_id).await?;
         self.remember(product.as_slice());

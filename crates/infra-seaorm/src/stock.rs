@@ -11,7 +11,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use crate::IDS_PER_QUERY;
 use crate::entities::{product_stock, products, stock_movements};
 use crate::error::store_error;
-use crate::write::{self, StockWrites};
+use crate::write::{self, Statements, StockWrites};
+
+/// A row of [`StockRepository::get_many_for_sale`]: product id, on hand, reserved, version,
+/// and the two limits.
+type ForSale = (uuid::Uuid, i64, i64, i64, Option<i64>, Option<i64>);
 
 /// [`StockRepository`] over SeaORM.
 #[derive(Debug, Clone)]
@@ -67,18 +71,25 @@ impl StockRepository for SeaOrmStockRepository {
         &self,
         product_ids: &[ProductId],
     ) -> Result<Vec<(ProductStock, PurchaseLimits)>, StoreError> {
+        use product_stock::Column as Stock;
+
         let mut found = Vec::with_capacity(product_ids.len());
         for slice in product_ids.chunks(IDS_PER_QUERY) {
-            // One statement: the stock rows joined with their products' limits.
-            let rows = product_stock::Entity::find()
-                .find_also_related(products::Entity)
-                .filter(product_stock::Column::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+            // Only the columns a checkout decides on: the counts and version, and the copy of
+            // the product's limits that the stock row carries (no join).
+            let rows: Vec<ForSale> = product_stock::Entity::find()
+                .select_only()
+                .columns([Stock::ProductId, Stock::OnHand, Stock::Reserved, Stock::Version])
+                .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer])
+                .filter(Stock::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .into_tuple()
                 .all(&self.db)
                 .await
                 .map_err(store_error)?;
-            for (stock, product) in rows {
-                let limits = product.map(|p| p.limits()).transpose()?.unwrap_or_default();
-                found.push((stock.into_domain()?, limits));
+            for (id, on_hand, reserved, version, per_order, per_customer) in rows {
+                let stock = product_stock::restore(id, on_hand, reserved, version)?;
+                let limits = products::limits_of(id, per_order, per_customer)?;
+                found.push((stock, limits));
             }
         }
         Ok(found)
@@ -86,7 +97,7 @@ impl StockRepository for SeaOrmStockRepository {
 
     #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
     async fn save_many(&self, changesets: Vec<Changeset>) -> Result<Vec<ProductStock>, StoreError> {
-        write::commit(&self.db, &changesets, self.writes).await
+        write::commit(&self.db, &changesets, self.writes, Statements::Grouped).await
     }
 
     #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind().as_str()))]
@@ -103,7 +114,13 @@ impl StockRepository for SeaOrmStockRepository {
         if let Some(key) = key {
             changeset = changeset.with_key(key);
         }
-        let stored = write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await?;
+        let stored = write::commit(
+            &self.db,
+            std::slice::from_ref(&changeset),
+            self.writes,
+            Statements::PerRow,
+        )
+        .await?;
         stored.into_iter().next().ok_or(StoreError::ProductNotFound(product_id))
     }
 

@@ -1,6 +1,7 @@
 //! `product_stock`: the counters of one product, and their translation to and from
 //! [`domain::ProductStock`].
 
+use domain::limits::PurchaseLimits;
 use domain::ports::StoreError;
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use sea_orm::ActiveValue::Set;
@@ -19,43 +20,49 @@ pub struct Model {
     /// Bumped by every write; the guard of every versioned UPDATE.
     pub version: i64,
     pub updated_at: DateTimeUtc,
+    /// A copy of `products.max_per_order`, for the checkout's read (see
+    /// [`crate::SeaOrmStockRepository`]'s `get_many_for_sale`).
+    pub max_per_order: Option<i64>,
+    /// A copy of `products.max_per_customer`.
+    pub max_per_customer: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    /// The product whose stock this is: read together with the stock when a checkout needs the
-    /// product's purchase limits as they are now.
-    #[sea_orm(
-        belongs_to = "super::products::Entity",
-        from = "Column::ProductId",
-        to = "super::products::Column::Id"
-    )]
-    Product,
-}
-
-impl Related<super::products::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Product.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
     pub(crate) fn into_domain(self) -> Result<ProductStock, StoreError> {
-        let id = self.product_id;
-        ProductStock::restore(
-            ProductId::new(id).map_err(|e| corrupt("product_stock", id, e))?,
-            StockCount::new(self.on_hand).map_err(|e| corrupt("product_stock", id, e))?,
-            StockCount::new(self.reserved).map_err(|e| corrupt("product_stock", id, e))?,
-            Version::new(self.version).map_err(|e| corrupt("product_stock", id, e))?,
-        )
-        .map_err(|e| corrupt("product_stock", id, e))
+        restore(self.product_id, self.on_hand, self.reserved, self.version)
     }
 }
 
-pub(crate) fn active_model(stock: &ProductStock, updated_at: Timestamp) -> ActiveModel {
+/// The stock of a row's columns, checked by [`ProductStock::restore`].
+pub(crate) fn restore(
+    id: Uuid,
+    on_hand: i64,
+    reserved: i64,
+    version: i64,
+) -> Result<ProductStock, StoreError> {
+    ProductStock::restore(
+        ProductId::new(id).map_err(|e| corrupt("product_stock", id, e))?,
+        StockCount::new(on_hand).map_err(|e| corrupt("product_stock", id, e))?,
+        StockCount::new(reserved).map_err(|e| corrupt("product_stock", id, e))?,
+        Version::new(version).map_err(|e| corrupt("product_stock", id, e))?,
+    )
+    .map_err(|e| corrupt("product_stock", id, e))
+}
+
+/// The whole row of a new product's stock, with the product's `limits`.
+pub(crate) fn active_model(
+    stock: &ProductStock,
+    limits: PurchaseLimits,
+    updated_at: Timestamp,
+) -> ActiveModel {
     ActiveModel {
+        max_per_order: Set(limits.per_order.map(|l| i64::from(l.get()))),
+        max_per_customer: Set(limits.per_customer.map(|l| i64::from(l.get()))),
         product_id: Set(stock.product_id().as_uuid()),
         on_hand: Set(stock.on_hand().get()),
         reserved: Set(stock.reserved().get()),

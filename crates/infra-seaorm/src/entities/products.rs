@@ -33,13 +33,7 @@ impl ActiveModelBehavior for ActiveModel {}
 impl Model {
     /// The limits of this row.
     pub(crate) fn limits(&self) -> Result<PurchaseLimits, StoreError> {
-        let limit = |value: Option<i64>| {
-            value.map(PurchaseLimit::new).transpose().map_err(|e| corrupt("products", self.id, e))
-        };
-        Ok(PurchaseLimits {
-            per_order: limit(self.max_per_order)?,
-            per_customer: limit(self.max_per_customer)?,
-        })
+        limits_of(self.id, self.max_per_order, self.max_per_customer)
     }
 
     pub(crate) fn into_domain(self) -> Result<Product, StoreError> {
@@ -57,6 +51,18 @@ impl Model {
             created_at: self.created_at,
         })
     }
+}
+
+/// The limits of product `id`'s `max_per_order` and `max_per_customer` columns.
+pub(crate) fn limits_of(
+    id: Uuid,
+    max_per_order: Option<i64>,
+    max_per_customer: Option<i64>,
+) -> Result<PurchaseLimits, StoreError> {
+    let limit = |value: Option<i64>| {
+        value.map(PurchaseLimit::new).transpose().map_err(|e| corrupt("products", id, e))
+    };
+    Ok(PurchaseLimits { per_order: limit(max_per_order)?, per_customer: limit(max_per_customer)? })
 }
 
 pub(crate) fn active_model(product: &Product) -> ActiveModel {

@@ -6,6 +6,7 @@
 mod support;
 
 mod batch;
+mod bulk;
 mod catalogue;
 mod clients;
 mod commit;
