@@ -4,7 +4,8 @@
 # database per run. Put the two builds' checkout-api in /tmp/old and /tmp/new (and the
 # loadgen in /tmp/new), e.g. with a `git worktree` of the old commit built in release.
 # WITH_KEY=1 adds a third arm: the new build with an API client's key on every checkout and
-# payment (`--api-key … --key-on-checkout`), the price of the key's lookup.
+# payment (`--api-key … --key-on-checkout`), the price of the key's lookup. THIRD=<dir> adds a
+# third build's checkout-api as a third arm (labelled THIRD_LABEL).
 set -euo pipefail
 export PGHOST=127.0.0.1 PGUSER=postgres
 PORT=18099; TOKEN=bench
@@ -31,6 +32,7 @@ for round in $(seq "${ROUNDS:-2}"); do
     run /tmp/old before "$scenario"
     run /tmp/new after "$scenario"
     if [ -n "${WITH_KEY:-}" ]; then run /tmp/new after+key "$scenario" keyed; fi
+    if [ -n "${THIRD:-}" ]; then run "$THIRD" "${THIRD_LABEL:-third}" "$scenario"; fi
   done
 done
 psql -qc "DROP DATABASE IF EXISTS bench_ab WITH (FORCE)" postgres
