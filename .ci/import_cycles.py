@@ -146,7 +146,8 @@ def main():
     bad = 0
     for manifest in sorted(root.glob("**/Cargo.toml")):
         src = manifest.parent / "src"
-        if "target" in manifest.parts or not src.is_dir():
+        # Build output and vendored crates (not our code; see vendor/README.md) are skipped.
+        if {"target", "vendor"} & set(manifest.parts) or not src.is_dir():
             continue
         files, edges = crate_edges(src)
         for comp in cycles(edges):
