@@ -31,8 +31,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
     }
 }
 
-/// Parses a JSON document: syntax errors are 400, misfitting fields 422 with their path.
+/// Parses a JSON document: syntax errors are 400, misfitting fields 422 with their path. Every
+/// request body is an object: serde would also fill a struct from an array of its fields in
+/// order (`[null, null]` as a `PATCH` of two optional fields), which the schema does not allow.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        // Still a syntax error first (400), as for any other body.
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Err(err) if !err.is_data() => Err(ApiError::InvalidJson(err.to_string())),
+            _ => Err(ApiError::InvalidRequest(vec![FieldError::new(
+                "body",
+                "invalid type: an array, expected an object",
+            )])),
+        };
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -157,5 +169,20 @@ mod tests {
         assert!(money("12.5").is_err());
         assert!(money("9223372036854775808.0").is_err());
         assert!(money("9223372036854775808").is_err());
+    }
+
+    #[test]
+    fn a_body_is_an_object_never_an_array_of_the_fields() {
+        let patch = |body: &str| parse_json::<crate::wire::UpdateProductRequest>(body.as_bytes());
+        assert!(patch(r#"{"max_per_order": null}"#).is_ok());
+        let array = patch(" [null, null]").expect_err("an array");
+        assert!(
+            matches!(&array, ApiError::InvalidRequest(errors) if errors.len() == 1),
+            "{array:?}"
+        );
+        assert!(
+            matches!(patch("[null,"), Err(ApiError::InvalidJson(_))),
+            "a syntax error stays 400"
+        );
     }
 }
