@@ -102,9 +102,9 @@ async fn write(
         record_effects(txn, changesets, first.at()).await?;
     }
     // Stock rows first, in product-id order, then purchase counters in (customer, product)
-    // order, then the orders: every commit takes its row locks
-    // in one global order, so no two commits can wait on each other in a cycle (no deadlocks
-    // between checkouts, payments and expiries).
+    // order, then the orders: every commit takes its row locks in one global order, so no two
+    // commits can wait on each other in a cycle (no deadlocks between checkouts, payments and
+    // expiries).
     let spans = (chains.iter())
         .map(|(_, chain)| span_of(chain, writes))
         .collect::<Result<Vec<_>, StoreError>>()?;
