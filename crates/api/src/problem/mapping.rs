@@ -46,16 +46,15 @@ impl From<CheckoutError> for ApiError {
             }
             CheckoutError::InsufficientStock(shortages) => Self::InsufficientStock(shortages),
             CheckoutError::LimitExceeded(limits) => Self::PurchaseLimitExceeded(limits),
-            // The route tells an anonymous caller (401) from a client without the scope (403)
-            // before this; a caller who may assert only forgot to name the customer.
-            CheckoutError::CustomerNotAsserted { product_id, may_assert: true } => {
+            // A caller who may assert only forgot to name the customer.
+            CheckoutError::CustomerNotAsserted { product_id, may_assert: true, .. } => {
                 Self::InvalidRequest(vec![FieldError::new(
                     "customer_id",
                     format!("product {product_id} has a per-customer limit: name the customer"),
                 )])
             }
-            CheckoutError::CustomerNotAsserted { product_id, may_assert: false } => {
-                Self::CustomerNotAsserted { product_id, anonymous: false }
+            CheckoutError::CustomerNotAsserted { product_id, may_assert: false, anonymous } => {
+                Self::CustomerNotAsserted { product_id, anonymous }
             }
             CheckoutError::Contended { attempts } => Self::Contention { attempts },
             CheckoutError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,

@@ -1,13 +1,11 @@
 //! `/v1/stock/check` and `/v1/checkout`: can this cart be bought, and buy it.
 
 use application::availability::CheckAvailabilityCommand;
-use application::checkout::CheckoutError;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use domain::Order;
-use domain::access::{Actor, Scope};
 use domain::ports::KeyClaim;
 
 use super::{header_value, order_location};
@@ -65,23 +63,14 @@ pub async fn checkout(
     deadline: Option<Extension<Deadline>>,
     ValidJson(request): ValidJson<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    let mut command = request.into_command(caller.actor())?;
-    command.asserts_customer = caller.holds(Scope::CustomersAssert);
+    let mut command = request.into_command(&caller)?;
     // Under an Idempotency-Key the order commits together with the key's effect.
     command.idempotency = claim.map(|Extension(claim)| claim);
     // Not committed once the buyer has been told it timed out.
     command.deadline = deadline.map(|Extension(deadline)| deadline.commit);
     let result = state.services.checkout.execute(command).await;
     metrics::record_checkout(&result);
-    match result {
-        Ok(done) => Ok(placed(&done.order)),
-        Err(CheckoutError::CustomerNotAsserted { product_id, may_assert: false })
-            if caller.actor() == Actor::Anonymous =>
-        {
-            Err(ApiError::CustomerNotAsserted { product_id, anonymous: true })
-        }
-        Err(err) => Err(err.into()),
-    }
+    Ok(placed(&result?.order))
 }
 
 /// The answer to a checkout that placed `order`: 201, its `Location`, the order as placed.

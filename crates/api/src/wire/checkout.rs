@@ -1,9 +1,10 @@
 //! Carts, availability and shortages on the wire.
 
 use application::CartLine;
+use application::access::Caller;
 use application::availability::{Availability, CheckAvailabilityCommand};
 use application::checkout::CheckoutCommand;
-use domain::access::Actor;
+use domain::access::Scope;
 use domain::limits::LimitExceeded;
 use domain::{CustomerId, ProductId, Quantity, Shortage};
 use serde::{Deserialize, Serialize};
@@ -72,11 +73,12 @@ pub struct CheckoutRequest {
 }
 
 impl CheckoutRequest {
-    /// The checkout of `actor` this request asks for, or every invalid field.
+    /// The checkout of `caller` this request asks for (its customer asserted when the caller
+    /// holds `customers:assert`), or every invalid field.
     ///
     /// # Errors
     /// [`Invalid`] listing every field that does not parse.
-    pub fn into_command(self, actor: Actor) -> Result<CheckoutCommand, Invalid> {
+    pub fn into_command(self, caller: &Caller) -> Result<CheckoutCommand, Invalid> {
         let request = self;
         let mut v = Validator::default();
         let lines = parse_lines(&mut v, &request.items);
@@ -88,8 +90,8 @@ impl CheckoutRequest {
             Some(CheckoutCommand {
                 lines: lines?,
                 customer_id: customer_id?,
-                asserts_customer: false,
-                actor,
+                asserts_customer: caller.holds(Scope::CustomersAssert),
+                actor: caller.actor(),
                 idempotency: None,
                 deadline: None,
             })

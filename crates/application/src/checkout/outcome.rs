@@ -45,6 +45,9 @@ pub enum CheckoutError {
         product_id: ProductId,
         /// Whether the caller may assert customers (then it only forgot to name one).
         may_assert: bool,
+        /// Whether the caller presented no credential at all (else it is a client without
+        /// `customers:assert`).
+        anonymous: bool,
     },
     /// Concurrent checkouts kept winning the race for the same stock.
     #[error("the stock kept changing; gave up after {attempts} attempts")]

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
+use domain::access::Actor;
 use domain::limits::{PurchaseKey, PurchaseLimits, PurchaseTally, per_order_excess};
 use domain::order::OrderChange;
 use domain::ports::{Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StoreError};
@@ -328,7 +329,8 @@ fn reserve(
         (Some(_), Some(customer)) => Some(customer),
         (Some(product_id), None) => {
             let may_assert = pending.asserts_customer;
-            return Err(CheckoutError::CustomerNotAsserted { product_id, may_assert });
+            let anonymous = pending.order.record().placed_by == Some(Actor::Anonymous);
+            return Err(CheckoutError::CustomerNotAsserted { product_id, may_assert, anonymous });
         }
     };
     if let Some(customer) = customer {
