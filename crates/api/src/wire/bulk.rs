@@ -101,7 +101,13 @@ impl BulkRowRequest {
                 Some(BulkChange::Set { on_hand: on_hand?, if_version: if_version? })
             }
             (None, Some(0), _) => v.check::<BulkChange, _>(field("delta"), Err("not 0")),
-            (None, Some(delta), None) => Some(BulkChange::Delta(delta)),
+            (None, Some(delta), None) if (-StockCount::MAX..=StockCount::MAX).contains(&delta) => {
+                Some(BulkChange::Delta(delta))
+            }
+            (None, Some(_), None) => v.check::<BulkChange, _>(
+                field("delta"),
+                Err("within ±1,000,000,000,000 (the largest stock count)"),
+            ),
             (None, Some(_), Some(_)) => {
                 v.check::<BulkChange, _>(field("if_version"), Err("only with on_hand"))
             }
