@@ -15,7 +15,8 @@ use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{
-    DatabaseConnection, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError, StockWrites, Waits,
+    DatabaseConnection, PoolOptions, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError,
+    StockWrites, Waits,
 };
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -44,18 +45,29 @@ pub enum BootError {
 /// # Errors
 /// [`BootError::DataDir`] or [`BootError::Database`].
 pub async fn connect_and_migrate(
-    database_url: &str,
-    pool_size: Option<u32>,
+    config: &Config,
     request_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, BootError> {
-    if let Some(dir) = sqlite_dir(database_url) {
+    if let Some(dir) = sqlite_dir(&config.database_url) {
         std::fs::create_dir_all(&dir)
             .map_err(|e| BootError::DataDir(dir.display().to_string(), e))?;
     }
-    let waits = request_timeout.map(Waits::within);
-    let db = infra_seaorm::connect_with_pool(database_url, pool_size, waits).await?;
+    let db = connect(config, request_timeout).await?;
     infra_seaorm::migrate(&db).await?;
     Ok(db)
+}
+
+/// Opens `config`'s pool, every statement's waits bounded within `request_timeout` if given.
+async fn connect(
+    config: &Config,
+    request_timeout: Option<Duration>,
+) -> Result<DatabaseConnection, SetupError> {
+    let pool = PoolOptions {
+        size: config.database_pool_size,
+        waits: request_timeout.map(Waits::within),
+        statement_cache: config.database_statement_cache.is_on(),
+    };
+    infra_seaorm::connect_with_pool(&config.database_url, pool).await
 }
 
 /// Why a reconciliation could not run.
@@ -73,8 +85,7 @@ pub enum ReconcileRunError {
 /// # Errors
 /// [`ReconcileRunError`].
 pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, ReconcileRunError> {
-    let db = infra_seaorm::connect_with_pool(&config.database_url, config.database_pool_size, None)
-        .await?;
+    let db = connect(config, None).await?;
     let report = Reconcile::new(ports(&db, config.stock_writes)).execute().await;
     if let Err(err) = db.close().await {
         tracing::warn!(%err, "closing the database pool failed");
@@ -89,7 +100,7 @@ pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, Reconcil
 /// # Errors
 /// See [`BootError`].
 pub async fn access(config: &Config) -> Result<(Access, DatabaseConnection), BootError> {
-    let db = connect_and_migrate(&config.database_url, config.database_pool_size, None).await?;
+    let db = connect_and_migrate(config, None).await?;
     // Management never identifies callers, so the root credential here is one nobody knows.
     let access = Access::new(ports(&db, config.stock_writes), &random_token());
     Ok((access, db))
@@ -147,12 +158,7 @@ impl Application {
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
         let settings = config.settings();
-        let db = connect_and_migrate(
-            &config.database_url,
-            config.database_pool_size,
-            Some(settings.request_timeout),
-        )
-        .await?;
+        let db = connect_and_migrate(config, Some(settings.request_timeout)).await?;
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();
             eprintln!("checkout-api: no admin token configured; this run's token is {token}");

@@ -86,6 +86,21 @@ pub enum StockWritesArg {
     Guarded,
 }
 
+/// A setting that is on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    /// Whether it is on.
+    #[must_use]
+    pub fn is_on(self) -> bool {
+        self == Self::On
+    }
+}
+
 /// The embedded default: created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db";
 
@@ -100,6 +115,11 @@ pub struct Config {
     /// MariaDB, 4 for a SQLite file).
     #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub database_pool_size: Option<u32>,
+    /// Whether each database connection keeps its prepared statements for reuse. `off` behind
+    /// a transaction pooler (PgBouncer's `pool_mode = transaction` before 1.21): every
+    /// statement is then sent unnamed and run in one round trip. See docs/scaling.md.
+    #[arg(long, env = "DATABASE_STATEMENT_CACHE", global = true, value_enum, default_value = "on")]
+    pub database_statement_cache: Switch,
     /// Address to listen on.
     #[arg(long, env = "CHECKOUT_BIND", global = true, default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,

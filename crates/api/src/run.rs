@@ -18,10 +18,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Command::Reconcile { json } => return reconcile::run(config, json).await,
             Command::Clients(command) => return clients::run(config, command).await,
             Command::Migrate => {
-                connect_and_migrate(&config.database_url, config.database_pool_size, None)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.into())
+                connect_and_migrate(config, None).await.map(|_| ()).map_err(|e| e.into())
             }
             Command::Serve => match Application::build(config).await {
                 Ok(app) => app.run(shutdown_signal()).await.map_err(Into::into),

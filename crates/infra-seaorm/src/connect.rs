@@ -70,27 +70,49 @@ pub enum SetupError {
 /// The longest wait for a pooled connection, or for a new one to open.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How a pool is opened, past its URL. The default is the backend's own: its pool size, no
+/// bound on waits, and the statement cache on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Connections in the pool instead of the backend's default (sqlx's 10 for PostgreSQL and
+    /// MariaDB; 4 for a SQLite file, 1 in memory).
+    pub size: Option<u32>,
+    /// Every statement's longest waits (the backends' defaults without: none on PostgreSQL,
+    /// 50 s on MariaDB).
+    pub waits: Option<Waits>,
+    /// Whether each connection keeps its prepared statements for reuse. Off, every statement
+    /// is sent unnamed, parsed and run in one round trip, which is what a transaction pooler
+    /// (PgBouncer before 1.21's `max_prepared_statements`) needs: it hands the server
+    /// connection to another client between transactions, and a statement prepared on it is
+    /// then missing, or named like another client's. It costs a parse and a plan per statement.
+    pub statement_cache: bool,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { size: None, waits: None, statement_cache: true }
+    }
+}
+
 /// Opens a connection pool for `sqlite://…`, `postgres://…` (or `postgresql://…`) and
-/// `mysql://…` (MariaDB or MySQL) URLs.
+/// `mysql://…` (MariaDB or MySQL) URLs, with the backend's defaults ([`PoolOptions::default`]).
 ///
 /// # Errors
 /// [`SetupError::UnsupportedScheme`] for any other URL, [`SetupError::Connect`] when the
 /// database cannot be opened.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, SetupError> {
-    connect_with_pool(url, None, None).await
+    connect_with_pool(url, PoolOptions::default()).await
 }
 
-/// [`connect`] with `pool_size` connections instead of the backend's default (sqlx's 10 for
-/// PostgreSQL and MariaDB; 4 for a SQLite file, 1 in memory), and every statement's waits
-/// bounded by `waits` (the backends' defaults without: none on PostgreSQL, 50 s on MariaDB).
+/// [`connect`] with `pool`'s options.
 ///
 /// # Errors
 /// As [`connect`].
 pub async fn connect_with_pool(
     url: &str,
-    pool_size: Option<u32>,
-    waits: Option<Waits>,
+    pool: PoolOptions,
 ) -> Result<DatabaseConnection, SetupError> {
+    let PoolOptions { size, waits, statement_cache } = pool;
     let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
     let mut options = ConnectOptions::new(url);
     // Statement logging at INFO would drown the service's own spans; the adapters'
@@ -103,21 +125,31 @@ pub async fn connect_with_pool(
     options.acquire_timeout(ACQUIRE_TIMEOUT).connect_timeout(ACQUIRE_TIMEOUT);
     match scheme {
         "sqlite" => {
-            configure_sqlite(&mut options, url, waits.map_or(SQLITE_BUSY_TIMEOUT, |w| w.lock))
+            let busy_timeout = waits.map_or(SQLITE_BUSY_TIMEOUT, |w| w.lock);
+            configure_sqlite(&mut options, url, busy_timeout, statement_cache);
         }
         "postgres" | "postgresql" => {
             if let Some(waits) = waits {
                 bound_postgres(&mut options, waits);
+            }
+            if !statement_cache {
+                // The vendored sqlx-postgres then sends each statement unnamed, in one round
+                // trip (vendor/README.md).
+                options.map_sqlx_postgres_opts(|pg| pg.statement_cache_capacity(0));
             }
         }
         "mysql" => {
             if let Some(waits) = waits {
                 bound_mysql(&mut options, waits);
             }
+            if !statement_cache {
+                // sqlx closes a MySQL statement it does not cache right after running it.
+                options.map_sqlx_mysql_opts(|mysql| mysql.statement_cache_capacity(0));
+            }
         }
         other => return Err(SetupError::UnsupportedScheme(other.to_owned())),
     }
-    if let Some(size) = pool_size {
+    if let Some(size) = size {
         options.max_connections(size.max(1));
     }
     Database::connect(options).await.map_err(SetupError::Connect)
@@ -133,6 +165,8 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
 
 /// Sets PostgreSQL's `lock_timeout` and `statement_timeout` on every new connection. Session
 /// settings rather than startup parameters: a transaction pooler in between may refuse those.
+/// Behind such a pooler they land on whichever server connection ran them, so set them on the
+/// role too (docs/scaling.md).
 fn bound_postgres(options: &mut ConnectOptions, waits: Waits) {
     let lock = format!("SET lock_timeout = {}", waits.lock.as_millis().max(1));
     let statement = format!("SET statement_timeout = {}", waits.statement.as_millis().max(1));
@@ -162,7 +196,12 @@ fn bound_mysql(options: &mut ConnectOptions, waits: Waits) {
     });
 }
 
-fn configure_sqlite(options: &mut ConnectOptions, url: &str, busy_timeout: Duration) {
+fn configure_sqlite(
+    options: &mut ConnectOptions,
+    url: &str,
+    busy_timeout: Duration,
+    statement_cache: bool,
+) {
     // An in-memory database lives and dies with its connection: one connection, and no WAL
     // (which needs a file).
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -177,6 +216,7 @@ fn configure_sqlite(options: &mut ConnectOptions, url: &str, busy_timeout: Durat
         // Only ever switch creation on: `create_if_missing(false)` would override a URL's
         // own `mode=rwc`.
         let sqlite = if create { sqlite.create_if_missing(true) } else { sqlite };
+        let sqlite = if statement_cache { sqlite } else { sqlite.statement_cache_capacity(0) };
         if in_memory { sqlite } else { sqlite.journal_mode(SqliteJournalMode::Wal) }
     });
 }

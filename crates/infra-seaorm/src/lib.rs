@@ -26,7 +26,7 @@ mod unit_of_work;
 mod write;
 
 pub use clients::SeaOrmClients;
-pub use connect::{SetupError, Waits, connect, connect_with_pool, migrate};
+pub use connect::{PoolOptions, SetupError, Waits, connect, connect_with_pool, migrate};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;

@@ -1,9 +1,12 @@
 //! The few calls the generator makes to checkout-api.
 //!
-//! Every request goes to the one base URL given on the command line: redirects are not followed
-//! and proxies are ignored, and only loopback hosts are accepted.
+//! Requests go to the base URLs given on the command line, in turn (several server processes
+//! over one database share the load that way): redirects are not followed and proxies are
+//! ignored, and only loopback hosts are accepted.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode, Url};
@@ -23,11 +26,14 @@ pub enum ApiError {
     Status { path: String, status: StatusCode, body: String },
 }
 
-/// A keep-alive HTTP/1.1 client bound to one server.
+/// A keep-alive HTTP/1.1 client of one server, or of several taken in turn.
 #[derive(Debug, Clone)]
 pub struct Api {
     http: Client,
-    base: Url,
+    /// Never empty.
+    bases: Arc<[Url]>,
+    /// The request count, which picks the next base.
+    turn: Arc<AtomicUsize>,
     credentials: Credentials,
 }
 
@@ -55,20 +61,27 @@ impl Credentials {
 }
 
 impl Api {
-    /// A client for `base_url` with room for `connections` idle keep-alive connections.
+    /// A client for `base_urls` (at least one), taken in turn, with room for `connections` idle
+    /// keep-alive connections to each.
     ///
     /// # Errors
-    /// When the URL is not an http(s) URL of a loopback host, or the client cannot be built.
+    /// When a URL is not an http(s) URL of a loopback host, or the client cannot be built.
     pub fn new(
-        base_url: &str,
+        base_urls: &[String],
         credentials: Credentials,
         connections: usize,
         timeout: Duration,
     ) -> Result<Self, ApiError> {
-        let not_loopback = || ApiError::NotLoopback(base_url.to_owned());
-        let base = Url::parse(base_url).map_err(|_| not_loopback())?;
-        if !is_local(&base) {
-            return Err(not_loopback());
+        let bases = base_urls
+            .iter()
+            .map(|base_url| {
+                let not_loopback = || ApiError::NotLoopback(base_url.clone());
+                let base = Url::parse(base_url).map_err(|_| not_loopback())?;
+                if is_local(&base) { Ok(base) } else { Err(not_loopback()) }
+            })
+            .collect::<Result<Arc<[Url]>, _>>()?;
+        if bases.is_empty() {
+            return Err(ApiError::NotLoopback(String::new()));
         }
         let http = Client::builder()
             .http1_only()
@@ -78,13 +91,15 @@ impl Api {
             .tcp_nodelay(true)
             .timeout(timeout)
             .build()
-            .map_err(|source| ApiError::Transport { path: base_url.to_owned(), source })?;
-        Ok(Self { http, base, credentials })
+            .map_err(|source| ApiError::Transport { path: base_urls.join(","), source })?;
+        Ok(Self { http, bases, turn: Arc::default(), credentials })
     }
 
+    /// `path` on the next server in turn.
     fn url(&self, path: &str) -> Url {
+        let base = &self.bases[self.turn.fetch_add(1, Ordering::Relaxed) % self.bases.len()];
         // Paths are ours and absolute, so joining cannot leave the base's host.
-        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+        base.join(path).unwrap_or_else(|_| base.clone())
     }
 
     /// Creates a product with `initial_stock` units and returns its id.
@@ -161,18 +176,25 @@ impl Api {
         read_json(answer, &path).await
     }
 
-    /// The Prometheus text of `GET /metrics`.
+    /// The Prometheus text of `GET /metrics` of every server, one after the other, so that a
+    /// counter read from it is the sum over the servers.
     ///
     /// # Errors
-    /// Anything but a 200.
+    /// Anything but a 200 from any of them.
     pub async fn metrics(&self) -> Result<String, ApiError> {
-        let answer =
-            expect(self.http.get(self.url("/metrics")).send().await, "/metrics", StatusCode::OK)
-                .await?;
-        answer
-            .text()
-            .await
-            .map_err(|source| ApiError::Transport { path: "/metrics".into(), source })
+        let mut text = String::new();
+        for base in self.bases.iter() {
+            let url = base.join("/metrics").unwrap_or_else(|_| base.clone());
+            let answer =
+                expect(self.http.get(url).send().await, "/metrics", StatusCode::OK).await?;
+            let scrape = answer
+                .text()
+                .await
+                .map_err(|source| ApiError::Transport { path: "/metrics".into(), source })?;
+            text.push_str(&scrape);
+            text.push('\n');
+        }
+        Ok(text)
     }
 }
 

@@ -26,9 +26,11 @@ pub enum Scenario {
 #[derive(Debug, Clone, Parser, Serialize)]
 #[command(name = "checkout-loadgen", version, max_term_width = 100)]
 pub struct Args {
-    /// Server to drive. Only loopback hosts are accepted (127.0.0.0/8, ::1, localhost).
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    pub base_url: String,
+    /// Server to drive; several, separated by commas, are taken in turn request by request
+    /// (server processes sharing one database). Only loopback hosts are accepted (127.0.0.0/8,
+    /// ::1, localhost).
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    pub base_url: Vec<String>,
 
     /// Admin token, needed to create this run's products.
     #[arg(long, env = "CHECKOUT_ADMIN_TOKEN", hide_env_values = true)]

@@ -25,6 +25,10 @@ pub enum Backend {
     Postgres,
     /// A database on the MariaDB (or MySQL) server named by `TEST_MYSQL_URL`.
     MariaDb,
+    /// A PostgreSQL database reached through the transaction pooler (PgBouncer,
+    /// `pool_mode = transaction`) named by `TEST_PGBOUNCER_URL`: created and dropped through
+    /// it too. Whoever connects must turn the statement cache off.
+    PgBouncer,
 }
 
 impl Backend {
@@ -35,6 +39,7 @@ impl Backend {
             Self::Sqlite => None,
             Self::Postgres => Some("TEST_POSTGRES_URL"),
             Self::MariaDb => Some("TEST_MYSQL_URL"),
+            Self::PgBouncer => Some("TEST_PGBOUNCER_URL"),
         }
     }
 
@@ -44,6 +49,13 @@ impl Backend {
             Self::Sqlite => "SQLite",
             Self::Postgres => "PostgreSQL",
             Self::MariaDb => "MariaDB",
+            Self::PgBouncer => "PostgreSQL through PgBouncer",
         }
+    }
+
+    /// Whether the database is a PostgreSQL one (directly or through the pooler), for SQL
+    /// that differs by dialect.
+    pub const fn is_postgres(self) -> bool {
+        matches!(self, Self::Postgres | Self::PgBouncer)
     }
 }

@@ -75,7 +75,9 @@ async fn exists(backend: Backend, name: &str, url: &str) -> bool {
     let server =
         Database::connect(std::env::var(var).expect("the server URL")).await.expect("connect");
     let sql = match backend {
-        Backend::Postgres => format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'"),
+        Backend::Postgres | Backend::PgBouncer => {
+            format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")
+        }
         _ => {
             format!("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{name}'")
         }

@@ -5,6 +5,8 @@
 //! and runs every test of the workspace and of the out-of-workspace mock consumer. On a laptop
 //! without those servers the backend tests run on SQLite only and say what they skipped; under
 //! CI (`CI` set) a missing server is an error, because the race proofs must run on all three.
+//! It also starts PgBouncer in transaction-pooling mode in front of PostgreSQL (installing
+//! Debian's package when missing) and exports `TEST_PGBOUNCER_URL` for the pooled tests.
 //! Last, schemathesis fuzzes the running server against its OpenAPI document
 //! (`tests/schemathesis/run.sh`); without python3 it is skipped, except under CI.
 
@@ -71,6 +73,9 @@ fn test(extra: &[String]) -> ExitCode {
             println!("xtask: {} is not reachable: its backend tests will be SKIPPED", server.label);
         }
     }
+    if !pooler(&mut cargo, ci) {
+        return ExitCode::FAILURE;
+    }
     let workspace = cargo.args(["test", "--workspace"]).args(extra);
     if !run(workspace) {
         return ExitCode::FAILURE;
@@ -105,6 +110,33 @@ fn schemathesis(ci: bool) -> bool {
     }
     run(Command::new("bash")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/schemathesis/run.sh")))
+}
+
+/// Where the tests reach PostgreSQL through PgBouncer (transaction pooling), started by
+/// `tests/pgbouncer/start.sh`.
+const PGBOUNCER_URL: &str = "postgres://postgres@127.0.0.1:6433/postgres";
+
+/// Starts PgBouncer in front of the local PostgreSQL for the `pooled:` end-to-end tests (the
+/// script installs Debian's package when missing) and exports `TEST_PGBOUNCER_URL`. Without it
+/// those tests are SKIPPED, except under CI, where it is an error.
+fn pooler(cargo: &mut Command, ci: bool) -> bool {
+    if std::env::var_os("TEST_PGBOUNCER_URL").is_some() {
+        println!("xtask: PgBouncer from TEST_PGBOUNCER_URL as given");
+        return true;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/pgbouncer/start.sh");
+    // In front of the local PostgreSQL only; without it, its own tests were already skipped.
+    if answers(SERVERS[0].port) && run(Command::new("bash").arg(script)) {
+        cargo.env("TEST_PGBOUNCER_URL", PGBOUNCER_URL);
+        println!("xtask: PgBouncer (transaction pooling) answers on 127.0.0.1:6433");
+        true
+    } else if ci {
+        eprintln!("xtask: PgBouncer could not be started and CI needs it");
+        false
+    } else {
+        println!("xtask: PgBouncer could not be started: the pooled tests will be SKIPPED");
+        true
+    }
 }
 
 /// Whether the server answers, after starting it if it was down and can be started here.

@@ -7,7 +7,7 @@ use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, OrderRepository, StoreError, UnitOfWork};
 use domain::{Cart, Order, OrderChange};
 use infra_seaorm::system::UuidV7Ids;
-use infra_seaorm::{SeaOrmAdapters, StockWrites, Waits};
+use infra_seaorm::{PoolOptions, SeaOrmAdapters, StockWrites, Waits};
 use sea_orm::{ConnectionTrait, TransactionTrait, Value};
 
 use crate::fixtures::{minutes, price, product, qty, stock, t0};
@@ -56,9 +56,8 @@ async fn a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batc
 async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(db: &TestDb) {
     let (product, mut read) = product(db, "LW-1", 5).await;
     let waits = Waits { lock: Duration::from_secs(1), statement: Duration::from_secs(30) };
-    let bounded = infra_seaorm::connect_with_pool(&db.url, Some(2), Some(waits))
-        .await
-        .expect("a bounded pool");
+    let pool = PoolOptions { size: Some(2), waits: Some(waits), ..PoolOptions::default() };
+    let bounded = infra_seaorm::connect_with_pool(&db.url, pool).await.expect("a bounded pool");
     let adapters = SeaOrmAdapters::with_stock_writes(&bounded, StockWrites::Guarded);
     // Another session holds the row lock (on SQLite: the write lock) and does not let go.
     let holder = db.db.begin().await.expect("begin");

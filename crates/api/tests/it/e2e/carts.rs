@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::client::{Api, cart};
 
-on_both_backends!(a_cart_with_two_short_products_lists_both_and_reserves_nothing);
-on_both_backends!(a_cart_that_fits_reserves_every_line_in_one_step);
-on_both_backends!(a_cart_naming_an_unknown_product_is_422_listing_it_and_reserves_nothing);
-on_both_backends!(checking_a_cart_sums_its_lines_and_reserves_nothing);
+on_both_backends!(pooled: a_cart_with_two_short_products_lists_both_and_reserves_nothing);
+on_both_backends!(pooled: a_cart_that_fits_reserves_every_line_in_one_step);
+on_both_backends!(pooled: a_cart_naming_an_unknown_product_is_422_listing_it_and_reserves_nothing);
+on_both_backends!(pooled: checking_a_cart_sums_its_lines_and_reserves_nothing);
 
 /// Three products with 5, 2 and 1 units.
 async fn three_products(api: &Api) -> [Uuid; 3] {

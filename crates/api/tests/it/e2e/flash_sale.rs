@@ -12,10 +12,10 @@ use super::client::Api;
 const UNITS: i64 = 50;
 const BUYERS: usize = 300;
 
-on_both_backends!(with_enough_retries_exactly_fifty_of_three_hundred_buyers_get_a_unit, patient);
-on_both_backends!(with_guarded_writes_exactly_fifty_of_three_hundred_buyers_get_a_unit, guarded);
-on_both_backends!(under_the_default_retry_policy_a_flash_sale_never_oversells);
-on_both_backends!(without_group_commit_exactly_fifty_of_three_hundred_buyers_get_a_unit, alone);
+on_both_backends!(pooled: with_enough_retries_exactly_fifty_of_three_hundred_buyers_get_a_unit, patient);
+on_both_backends!(pooled: with_guarded_writes_exactly_fifty_of_three_hundred_buyers_get_a_unit, guarded);
+on_both_backends!(pooled: under_the_default_retry_policy_a_flash_sale_never_oversells);
+on_both_backends!(pooled: without_group_commit_exactly_fifty_of_three_hundred_buyers_get_a_unit, alone);
 
 /// Compare-and-swap writes (the seed's). Every lost race is a unit reserved by someone else,
 /// so a buyer loses at most `UNITS` races before it reads the stock as gone: `UNITS + 1`

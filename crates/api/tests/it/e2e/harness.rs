@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use api::Application;
-use api::cli::Config;
+use api::cli::{Config, Switch};
 use testkit::{ApiProcess, Backend, TestDatabase};
 use tokio::sync::oneshot;
 use tokio::task::{JoinError, JoinHandle};
@@ -27,34 +27,59 @@ const PREFIX: &str = "e2e";
 ///   `fn configure(&mut Config)` beside the scenario.
 /// - `on_both_backends!(database: case)`: `async fn case(database: &TestDatabase)`, for a
 ///   scenario that starts (and kills) servers of its own over the fresh database.
+/// - `on_both_backends!(pooled: …)`, any form above after `pooled:`: also a `pgbouncer` test,
+///   PostgreSQL through the transaction pooler (`TEST_PGBOUNCER_URL`), the servers' statement
+///   cache off.
 macro_rules! on_both_backends {
-    (@emit [$($attr:tt)*] $case:ident, $run:path, [$($arg:expr),*]) => {
+    (@test [$($attr:tt)*] $name:ident, $backend:ident, $run:path, [$($arg:expr),*], $case:ident) => {
+        $($attr)*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $run(Backend::$backend, $($arg,)* super::$case).await;
+        }
+    };
+    (@emit $attrs:tt $case:ident, $run:path, $args:tt, [$($name:ident: $backend:ident),+]) => {
         mod $case {
             use testkit::Backend;
 
-            $($attr)*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                $run(Backend::Sqlite, $($arg,)* super::$case).await;
-            }
-
-            $($attr)*
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                $run(Backend::Postgres, $($arg,)* super::$case).await;
-            }
+            $(on_both_backends!(@test $attrs $name, $backend, $run, $args, $case);)+
         }
     };
+    ($(#[$attr:meta])* pooled: database: $case:ident) => {
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::on_database, [],
+            [sqlite: Sqlite, postgres: Postgres, pgbouncer: PgBouncer]
+        );
+    };
+    ($(#[$attr:meta])* pooled: $case:ident) => {
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [crate::e2e::harness::as_is],
+            [sqlite: Sqlite, postgres: Postgres, pgbouncer: PgBouncer]
+        );
+    };
+    ($(#[$attr:meta])* pooled: $case:ident, $configure:ident) => {
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [super::$configure],
+            [sqlite: Sqlite, postgres: Postgres, pgbouncer: PgBouncer]
+        );
+    };
     ($(#[$attr:meta])* database: $case:ident) => {
-        on_both_backends!(@emit [$(#[$attr])*] $case, crate::e2e::harness::on_database, []);
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::on_database, [],
+            [sqlite: Sqlite, postgres: Postgres]
+        );
     };
     ($(#[$attr:meta])* $case:ident) => {
         on_both_backends!(
-            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [crate::e2e::harness::as_is]
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [crate::e2e::harness::as_is],
+            [sqlite: Sqlite, postgres: Postgres]
         );
     };
     ($(#[$attr:meta])* $case:ident, $configure:ident) => {
-        on_both_backends!(@emit [$(#[$attr])*] $case, crate::e2e::harness::run, [super::$configure]);
+        on_both_backends!(
+            @emit [$(#[$attr])*] $case, crate::e2e::harness::run, [super::$configure],
+            [sqlite: Sqlite, postgres: Postgres]
+        );
     };
 }
 
@@ -108,6 +133,9 @@ impl Server {
     /// extra settings `env`; returns once it is ready.
     pub async fn start(database: &TestDatabase, log: &Path, env: &[(&str, &str)]) -> Self {
         let mut settings = vec![("CHECKOUT_ADMIN_TOKEN", TOKEN)];
+        if database.backend() == Backend::PgBouncer {
+            settings.push(("DATABASE_STATEMENT_CACHE", "off"));
+        }
         settings.extend_from_slice(env);
         let binary = env!("CARGO_BIN_EXE_checkout-api");
         let process = ApiProcess::start(binary, database.url(), log, &settings).await;
@@ -128,6 +156,9 @@ impl TestServer {
         config.database_url = database_url.to_owned();
         config.bind = "127.0.0.1:0".parse().expect("an address");
         config.admin_token = Some(TOKEN.into());
+        if backend == Backend::PgBouncer {
+            config.database_statement_cache = Switch::Off;
+        }
         configure(&mut config);
         let app = Application::build(&config).await.expect("the server starts");
         let addr = app.local_addr().expect("a bound address");
@@ -153,8 +184,19 @@ impl TestServer {
 
 /// Runs `checkout-api <subcommand> <args>` over the database at `url` to its end.
 pub async fn command(url: &str, subcommand: &str, args: &[&str]) -> Output {
+    command_with(url, subcommand, args, &[]).await
+}
+
+/// [`command`] with the extra settings `env`.
+pub async fn command_with(
+    url: &str,
+    subcommand: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_checkout-api"));
     command.arg(subcommand).args(args).env("DATABASE_URL", url).env("RUST_LOG", "error");
+    command.envs(env.iter().copied());
     tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("the command's thread")

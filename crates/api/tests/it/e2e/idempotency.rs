@@ -9,10 +9,10 @@ use tokio::task::JoinSet;
 
 use super::client::Api;
 
-on_both_backends!(the_same_key_and_cart_replay_the_first_answer_and_reserve_once);
-on_both_backends!(the_same_key_with_another_cart_is_422_and_reserves_nothing_more);
-on_both_backends!(twenty_concurrent_requests_with_one_key_make_exactly_one_order);
-on_both_backends!(pay_cancel_and_product_creation_replay_their_first_answer_under_a_key);
+on_both_backends!(pooled: the_same_key_and_cart_replay_the_first_answer_and_reserve_once);
+on_both_backends!(pooled: the_same_key_with_another_cart_is_422_and_reserves_nothing_more);
+on_both_backends!(pooled: twenty_concurrent_requests_with_one_key_make_exactly_one_order);
+on_both_backends!(pooled: pay_cancel_and_product_creation_replay_their_first_answer_under_a_key);
 
 async fn the_same_key_and_cart_replay_the_first_answer_and_reserve_once(api: Api) {
     // Arrange

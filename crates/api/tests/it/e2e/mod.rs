@@ -27,6 +27,7 @@ mod operations;
 mod order_lifecycle;
 mod overload;
 mod pagination;
+mod pooler;
 mod processes;
 mod reconciliation;
 mod stock_views;

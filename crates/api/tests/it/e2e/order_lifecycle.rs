@@ -8,7 +8,7 @@ use super::client::Api;
 
 on_both_backends!(paying_sells_the_reserved_units_once_and_a_paid_order_cannot_be_cancelled);
 on_both_backends!(cancelling_releases_the_reserved_units_and_a_cancelled_order_cannot_be_paid);
-on_both_backends!(racing_payments_and_cancellations_settle_an_order_exactly_once);
+on_both_backends!(pooled: racing_payments_and_cancellations_settle_an_order_exactly_once);
 
 async fn paying_sells_the_reserved_units_once_and_a_paid_order_cannot_be_cancelled(api: Api) {
     // Arrange

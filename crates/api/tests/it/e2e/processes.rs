@@ -20,7 +20,7 @@ const HOT_BUYERS: usize = 600;
 const MIXED_UNITS: i64 = 40;
 const MIXED_CARTS: usize = 150;
 
-on_both_backends!(database: three_processes_share_one_database);
+on_both_backends!(pooled: database: three_processes_share_one_database);
 
 async fn three_processes_share_one_database(database: &TestDatabase) {
     let logs = tempfile::tempdir().expect("a directory for the servers' logs");

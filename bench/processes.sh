@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Many server processes on one PostgreSQL: 1, 2 and 4 `checkout-api` processes, the load
+# spread over them request by request (the load generator takes their URLs in turn), spread
+# carts and the hot product, directly and through PgBouncer in transaction-pooling mode
+# (statement cache off). Writes orders/s, p50/p99 and the invariant of every run to
+# bench/results/<time>/processes.md (and JSON beside it).
+#
+#   bash bench/processes.sh
+#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct" bash bench/processes.sh
+#
+# Every process has its own pool of BENCH_POOL connections (default 10): 4 processes hold 40
+# connections directly, or share PgBouncer's 20 server connections (tests/pgbouncer/start.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_EACH=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-64}
+PROCESSES=${BENCH_PROCESSES:-"1 2 4"}
+POOLERS=${BENCH_POOLER:-"direct pgbouncer"}
+POOL=${BENCH_POOL:-10}
+PRODUCTS=100
+PORT=18290
+TOKEN=bench-token
+OUT="bench/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+export PGHOST=127.0.0.1 PGUSER=postgres
+
+echo "== build (release)"
+cargo build --release --quiet --bin checkout-api --bin checkout-loadgen
+BIN=target/release
+case " $POOLERS " in *" pgbouncer "*) bash tests/pgbouncer/start.sh ;; esac
+
+PIDS=()
+stop_servers() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
+trap stop_servers EXIT
+
+BASES=""
+start_servers() { # n url pooler -> BASES, their URLs comma-separated
+  local n=$1 url=$2 cache=on urls=() port
+  [ "$3" = pgbouncer ] && cache=off
+  # The first migrates the fresh database alone; the others find it current.
+  for i in $(seq 0 $((n - 1))); do
+    port=$((PORT + i))
+    RUST_LOG=warn DATABASE_STATEMENT_CACHE=$cache "$BIN/checkout-api" --database-url "$url" \
+      --database-pool-size "$POOL" --bind "127.0.0.1:$port" --admin-token "$TOKEN" \
+      --log-format json >"$OUT/server-$3-$n-$i.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server $i not ready" >&2; exit 1; }
+    urls+=("http://127.0.0.1:$port")
+  done
+  BASES=$(IFS=,; echo "${urls[*]}")
+}
+
+for pooler in $POOLERS; do
+  for n in $PROCESSES; do
+    for scenario in spread hot; do
+      psql -qc "DROP DATABASE IF EXISTS bench_procs WITH (FORCE)" postgres
+      psql -qc "CREATE DATABASE bench_procs" postgres
+      port=5432; [ "$pooler" = pgbouncer ] && port=6433
+      start_servers "$n" "postgres://postgres@127.0.0.1:$port/bench_procs" "$pooler"
+      extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
+      [ "$scenario" = hot ] && extra=(--initial-stock 100000000000)
+      json="$OUT/procs-$pooler-$n-$scenario.json"
+      "$BIN/checkout-loadgen" --base-url "$BASES" --admin-token "$TOKEN" --scenario "$scenario" \
+        -c "$CLIENTS" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$json" \
+        >"${json%.json}.txt" 2>/dev/null || true
+      echo "  $pooler, $n process(es), $scenario: $(grep -E "^orders" "${json%.json}.txt" | tr -s ' ')"
+      stop_servers
+    done
+  done
+done
+psql -qc "DROP DATABASE IF EXISTS bench_procs WITH (FORCE)" postgres
+
+python3 - "$OUT" <<'PY' | tee "$OUT/processes.md"
+import glob, json, os, sys
+out = sys.argv[1]
+rows = []
+for path in sorted(glob.glob(os.path.join(out, "procs-*.json"))):
+    _, pooler, n, scenario = os.path.basename(path)[:-5].split("-")
+    r = json.load(open(path))
+    lat = r["latency_us"]
+    ok = "holds" if r["invariant"]["holds"] else "FAILED: " + "; ".join(r["invariant"]["violations"])
+    rows.append((scenario, pooler, int(n), r["orders_per_sec"], lat["p50"] / 1000, lat["p99"] / 1000, ok))
+print("| scenario | path | processes | orders/s | p50 ms | p99 ms | invariant |")
+print("|---|---|---:|---:|---:|---:|---|")
+for s, p, n, ops, p50, p99, ok in sorted(rows, key=lambda r: (r[0] != "spread", r[1], r[2])):
+    print(f"| {s} | {p} | {n} | {ops:,.0f} | {p50:.1f} | {p99:.1f} | {ok} |")
+PY
