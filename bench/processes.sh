@@ -2,7 +2,8 @@
 # Many server processes on one PostgreSQL: 1, 2 and 4 `checkout-api` processes, the load
 # spread over them request by request (the load generator takes their URLs in turn), spread
 # carts and the hot product, directly and through PgBouncer in transaction-pooling mode
-# (statement cache off). Writes orders/s, p50/p99 and the invariant of every run to
+# (statement cache off). Writes orders/s, p50/p99, the mean group-commit batch, CPU time per
+# order of the servers and of PostgreSQL, and the invariant of every run to
 # bench/results/<time>/processes.md (and JSON beside it).
 #
 #   bash bench/processes.sh
@@ -56,6 +57,30 @@ start_servers() { # n url pooler -> BASES, their URLs comma-separated
   BASES=$(IFS=,; echo "${urls[*]}")
 }
 
+# CPU time (clock ticks, utime + stime) of the given processes, summed.
+ticks() { # pid… -> ticks
+  local sum=0 pid fields
+  for pid in "$@"; do
+    read -ra fields <"/proc/$pid/stat" 2>/dev/null || continue
+    # Fields 14 and 15 (utime, stime), counted after the ")" that ends the command name.
+    sum=$((sum + fields[13] + fields[14]))
+  done
+  echo "$sum"
+}
+pg_pids() { pgrep -d' ' -x postgres || true; }
+
+# The servers' mean group-commit batch (orders per batch a checkout rode in), from /metrics.
+mean_batch() { # base URLs, comma-separated
+  local url
+  for url in ${1//,/ }; do curl -sf "$url/metrics"; done | python3 -c '
+import sys
+s = c = 0.0
+for line in sys.stdin:
+    if line.startswith("checkout_batch_orders_sum"): s += float(line.split()[-1])
+    if line.startswith("checkout_batch_orders_count"): c += float(line.split()[-1])
+print(f"{s / c:.1f} {int(c)}" if c else "0 0")'
+}
+
 for pooler in $POOLERS; do
   for n in $PROCESSES; do
     for scenario in spread hot; do
@@ -66,10 +91,17 @@ for pooler in $POOLERS; do
       extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
       [ "$scenario" = hot ] && extra=(--initial-stock 100000000000)
       json="$OUT/procs-$pooler-$n-$scenario.json"
+      # shellcheck disable=SC2046 # pid lists are meant to split
+      cpu_server=$(ticks "${PIDS[@]}") cpu_pg=$(ticks $(pg_pids))
       "$BIN/checkout-loadgen" --base-url "$BASES" --admin-token "$TOKEN" --scenario "$scenario" \
         -c "$CLIENTS" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$json" \
         >"${json%.json}.txt" 2>/dev/null || true
-      echo "  $pooler, $n process(es), $scenario: $(grep -E "^orders" "${json%.json}.txt" | tr -s ' ')"
+      # shellcheck disable=SC2046
+      cpu_server=$(($(ticks "${PIDS[@]}") - cpu_server)) cpu_pg=$(($(ticks $(pg_pids)) - cpu_pg))
+      read -r batch checkouts <<<"$(mean_batch "$BASES")"
+      # Per checkout reserved (warm-up included, like the CPU time), in ms of CPU.
+      echo "{\"batch\": $batch, \"checkouts\": $checkouts, \"server_ticks\": $cpu_server, \"pg_ticks\": $cpu_pg, \"hz\": $(getconf CLK_TCK)}" >"${json%.json}.cpu"
+      echo "  $pooler, $n process(es), $scenario: $(grep -E "^orders" "${json%.json}.txt" | tr -s ' '), batch $batch"
       stop_servers
     done
   done
@@ -85,9 +117,12 @@ for path in sorted(glob.glob(os.path.join(out, "procs-*.json"))):
     r = json.load(open(path))
     lat = r["latency_us"]
     ok = "holds" if r["invariant"]["holds"] else "FAILED: " + "; ".join(r["invariant"]["violations"])
-    rows.append((scenario, pooler, int(n), r["orders_per_sec"], lat["p50"] / 1000, lat["p99"] / 1000, ok))
-print("| scenario | path | processes | orders/s | p50 ms | p99 ms | invariant |")
-print("|---|---|---:|---:|---:|---:|---|")
-for s, p, n, ops, p50, p99, ok in sorted(rows, key=lambda r: (r[0] != "spread", r[1], r[2])):
-    print(f"| {s} | {p} | {n} | {ops:,.0f} | {p50:.1f} | {p99:.1f} | {ok} |")
+    cpu = json.load(open(path[:-5] + ".cpu"))
+    per = lambda t: 1000 * t / cpu["hz"] / cpu["checkouts"] if cpu["checkouts"] else 0
+    rows.append((scenario, pooler, int(n), r["orders_per_sec"], lat["p50"] / 1000, lat["p99"] / 1000,
+                 cpu["batch"], per(cpu["server_ticks"]), per(cpu["pg_ticks"]), ok))
+print("| scenario | path | processes | orders/s | p50 ms | p99 ms | mean batch | server CPU ms/order | PostgreSQL CPU ms/order | invariant |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+for s, p, n, ops, p50, p99, b, cs, cp, ok in sorted(rows, key=lambda r: (r[0] != "spread", r[1], r[2])):
+    print(f"| {s} | {p} | {n} | {ops:,.0f} | {p50:.1f} | {p99:.1f} | {b} | {cs:.3f} | {cp:.3f} | {ok} |")
 PY

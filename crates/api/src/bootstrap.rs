@@ -52,14 +52,16 @@ pub async fn connect_and_migrate(
         std::fs::create_dir_all(&dir)
             .map_err(|e| BootError::DataDir(dir.display().to_string(), e))?;
     }
-    let db = connect(config, request_timeout).await?;
+    let db = connect(config, &config.database_url, request_timeout).await?;
     infra_seaorm::migrate(&db).await?;
     Ok(db)
 }
 
-/// Opens `config`'s pool, every statement's waits bounded within `request_timeout` if given.
+/// Opens a pool over `url` with `config`'s pool settings, every statement's waits bounded
+/// within `request_timeout` if given.
 async fn connect(
     config: &Config,
+    url: &str,
     request_timeout: Option<Duration>,
 ) -> Result<DatabaseConnection, SetupError> {
     let pool = PoolOptions {
@@ -67,7 +69,7 @@ async fn connect(
         waits: request_timeout.map(Waits::within),
         statement_cache: config.database_statement_cache.is_on(),
     };
-    infra_seaorm::connect_with_pool(&config.database_url, pool).await
+    infra_seaorm::connect_with_pool(url, pool).await
 }
 
 /// Why a reconciliation could not run.
@@ -85,7 +87,7 @@ pub enum ReconcileRunError {
 /// # Errors
 /// [`ReconcileRunError`].
 pub async fn reconcile(config: &Config) -> Result<ReconciliationReport, ReconcileRunError> {
-    let db = connect(config, None).await?;
+    let db = connect(config, &config.database_url, None).await?;
     let report = Reconcile::new(ports(&db, config.stock_writes)).execute().await;
     if let Err(err) = db.close().await {
         tracing::warn!(%err, "closing the database pool failed");
@@ -106,15 +108,26 @@ pub async fn access(config: &Config) -> Result<(Access, DatabaseConnection), Boo
     Ok((access, db))
 }
 
-/// Readiness is "the database answers a ping".
-struct DatabaseReadiness(DatabaseConnection);
+/// Readiness is "the database answers a ping", and the read replica too when there is one
+/// (without it the catalogue's reads fail).
+struct DatabaseReadiness {
+    primary: DatabaseConnection,
+    replica: Option<DatabaseConnection>,
+}
 
 #[async_trait]
 impl Readiness for DatabaseReadiness {
     async fn ready(&self) -> bool {
         // A probe must answer promptly even while the database is unreachable.
-        let ping = tokio::time::timeout(Duration::from_secs(2), self.0.ping());
-        matches!(ping.await, Ok(Ok(())))
+        let answers = async |db: &DatabaseConnection| {
+            let ping = tokio::time::timeout(Duration::from_secs(2), db.ping());
+            matches!(ping.await, Ok(Ok(())))
+        };
+        answers(&self.primary).await
+            && match &self.replica {
+                Some(replica) => answers(replica).await,
+                None => true,
+            }
     }
 }
 
@@ -147,6 +160,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     db: DatabaseConnection,
+    /// The read replica's pool, when `DATABASE_READ_URL` names one.
+    replica: Option<DatabaseConnection>,
     sweep_interval: Duration,
     leadership: Leadership,
 }
@@ -164,9 +179,18 @@ impl Application {
             eprintln!("checkout-api: no admin token configured; this run's token is {token}");
             token
         });
-        let readiness = Arc::new(DatabaseReadiness(db.clone()));
+        // The replica is only read from: never migrated, and whatever it lags is the reads'.
+        let replica = match &config.database_read_url {
+            Some(url) => Some(connect(config, url, Some(settings.request_timeout)).await?),
+            None => None,
+        };
+        let readiness =
+            Arc::new(DatabaseReadiness { primary: db.clone(), replica: replica.clone() });
         let ports = ports(&db, config.stock_writes);
-        let (state, workers) = AppState::new(&ports, settings, &admin_token, readiness);
+        let replica_ports =
+            replica.as_ref().map(|replica| self::ports(replica, config.stock_writes));
+        let (state, workers) =
+            AppState::new(&ports, replica_ports.as_ref(), settings, &admin_token, readiness);
         // Group commit's lanes: tasks of this runtime, ending when the state (and with it the
         // checkout use case) is dropped.
         for worker in workers {
@@ -177,7 +201,7 @@ impl Application {
         metrics::handle();
         let sweep_interval = Duration::from_millis(u64::from(config.sweep_interval_ms));
         let leadership = sweeper::leadership(&ports, sweep_interval);
-        Ok(Self { listener, state, db, sweep_interval, leadership })
+        Ok(Self { listener, state, db, replica, sweep_interval, leadership })
     }
 
     /// Where it listens.
@@ -215,8 +239,10 @@ impl Application {
         if let Err(err) = sweeper.await {
             tracing::warn!(%err, "the sweeper ended abnormally");
         }
-        if let Err(err) = self.db.close().await {
-            tracing::warn!(%err, "closing the database pool failed");
+        for db in std::iter::once(self.db).chain(self.replica) {
+            if let Err(err) = db.close().await {
+                tracing::warn!(%err, "closing a database pool failed");
+            }
         }
         tracing::info!("stopped");
         served

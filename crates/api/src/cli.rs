@@ -111,6 +111,11 @@ pub struct Config {
     /// Database URL: sqlite://…, postgres://… or mysql://…. Default: a SQLite file under ./data/.
     #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+    /// A streaming replica of the database (PostgreSQL): the catalogue, stock and ledger reads
+    /// clients ask for are served from it, and may lag the primary by its replication delay.
+    /// Orders, and every decision a write takes, stay on the primary. See docs/scaling.md.
+    #[arg(long, env = "DATABASE_READ_URL", global = true, hide_env_values = true)]
+    pub database_read_url: Option<String>,
     /// Connections in the database pool. Default: the backend's (10 for PostgreSQL and
     /// MariaDB, 4 for a SQLite file).
     #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]

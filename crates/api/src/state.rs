@@ -104,8 +104,13 @@ pub struct Services {
     pub adjust_stock: AdjustStock,
     /// `POST /v1/products`: a product with its initial stock.
     pub create_product: CreateProduct,
-    /// Every read: products, stock, ledger, orders.
+    /// Every read on the primary database: orders, and whatever must see a write just made
+    /// (an idempotent replay, the stock a failed `If-Match` reports, a product just changed).
     pub queries: Queries,
+    /// The catalogue, stock and ledger reads a client asks for: on the read replica when one
+    /// is configured (`DATABASE_READ_URL`), so they may lag the primary; else the same as
+    /// `queries`. Never a checkout's decision: those read the primary in their transaction.
+    pub reads: Queries,
     /// Claims and answers of `Idempotency-Key`s, used by the idempotency middleware.
     pub idempotency: Idempotency,
     /// `GET /v1/admin/reconciliation`: stock against ledger and orders.
@@ -117,9 +122,15 @@ pub struct Services {
 impl Services {
     /// Builds every use case. With group commit on, the returned workers must run (on any
     /// executor; the composition root spawns them) for checkouts to be answered; they end
-    /// when the checkout use case is dropped.
+    /// when the checkout use case is dropped. `replica`: the ports over a read replica, for
+    /// [`Services::reads`].
     #[must_use]
-    pub fn new(ports: &Ports, settings: &Settings, admin_token: &str) -> (Self, Vec<BatchWorker>) {
+    pub fn new(
+        ports: &Ports,
+        replica: Option<&Ports>,
+        settings: &Settings,
+        admin_token: &str,
+    ) -> (Self, Vec<BatchWorker>) {
         let retry = settings.retry;
         let config = CheckoutConfig { reservation_ttl: settings.reservation_ttl, retry };
         let hold = HoldConfig { step: settings.reservation_ttl, max_hold: settings.max_hold };
@@ -140,6 +151,7 @@ impl Services {
             bulk_stock: BulkStock::new(ports.clone(), retry),
             create_product: CreateProduct::new(ports.clone()),
             queries: Queries::new(ports.clone()),
+            reads: Queries::new(replica.unwrap_or(ports).clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),
             access: Access::new(ports.clone(), admin_token),
@@ -169,11 +181,12 @@ impl AppState {
     #[must_use]
     pub fn new(
         ports: &Ports,
+        replica: Option<&Ports>,
         settings: Settings,
         admin_token: &str,
         readiness: Arc<dyn Readiness>,
     ) -> (Self, Vec<BatchWorker>) {
-        let (services, workers) = Services::new(ports, &settings, admin_token);
+        let (services, workers) = Services::new(ports, replica, &settings, admin_token);
         let state = Self {
             services: Arc::new(services),
             admin_token: admin_token.into(),

@@ -77,7 +77,7 @@ impl TestDatabase {
         let (create_sql, drop_sql) = match backend {
             // FORCE ends the connections a test left open (a killed server's, say), so the drop
             // cannot hang.
-            Backend::Postgres | Backend::PgBouncer => (
+            Backend::Postgres | Backend::PgBouncer | Backend::Replicated => (
                 format!("CREATE DATABASE {name}"),
                 format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
             ),
@@ -168,7 +168,7 @@ async fn on_server(server_url: &str, sql: &str) -> Result<(), DbErr> {
 
 /// Says once per backend and test binary that the backend's tests passed without running.
 fn say_skipped(backend: Backend, var: &str) {
-    static SAID: [Once; 4] = [Once::new(), Once::new(), Once::new(), Once::new()];
+    static SAID: [Once; 5] = [const { Once::new() }; 5];
     SAID[backend as usize].call_once(|| {
         // The real stderr: libtest captures `eprintln!` of passing tests, and this must be seen.
         let _ = writeln!(

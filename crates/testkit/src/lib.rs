@@ -29,6 +29,19 @@ pub enum Backend {
     /// `pool_mode = transaction`) named by `TEST_PGBOUNCER_URL`: created and dropped through
     /// it too. Whoever connects must turn the statement cache off.
     PgBouncer,
+    /// A database on the PostgreSQL primary named by `TEST_REPLICA_PRIMARY_URL`, which a
+    /// streaming replica (`TEST_REPLICA_URL`) copies: see [`replica_url`].
+    Replicated,
+}
+
+/// The URL of `database` on the streaming replica of its primary, for a [`Backend::Replicated`]
+/// database; `None` for any other, or when `TEST_REPLICA_URL` is not set.
+pub fn replica_url(database: &TestDatabase) -> Option<String> {
+    if database.backend() != Backend::Replicated {
+        return None;
+    }
+    let replica = std::env::var("TEST_REPLICA_URL").ok().filter(|url| !url.is_empty())?;
+    Some(with_database(&replica, database.name()))
 }
 
 impl Backend {
@@ -40,6 +53,7 @@ impl Backend {
             Self::Postgres => Some("TEST_POSTGRES_URL"),
             Self::MariaDb => Some("TEST_MYSQL_URL"),
             Self::PgBouncer => Some("TEST_PGBOUNCER_URL"),
+            Self::Replicated => Some("TEST_REPLICA_PRIMARY_URL"),
         }
     }
 
@@ -50,12 +64,13 @@ impl Backend {
             Self::Postgres => "PostgreSQL",
             Self::MariaDb => "MariaDB",
             Self::PgBouncer => "PostgreSQL through PgBouncer",
+            Self::Replicated => "PostgreSQL with a streaming replica",
         }
     }
 
     /// Whether the database is a PostgreSQL one (directly or through the pooler), for SQL
     /// that differs by dialect.
     pub const fn is_postgres(self) -> bool {
-        matches!(self, Self::Postgres | Self::PgBouncer)
+        matches!(self, Self::Postgres | Self::PgBouncer | Self::Replicated)
     }
 }

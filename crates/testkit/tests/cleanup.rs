@@ -75,7 +75,7 @@ async fn exists(backend: Backend, name: &str, url: &str) -> bool {
     let server =
         Database::connect(std::env::var(var).expect("the server URL")).await.expect("connect");
     let sql = match backend {
-        Backend::Postgres | Backend::PgBouncer => {
+        backend if backend.is_postgres() => {
             format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")
         }
         _ => {

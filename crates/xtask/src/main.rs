@@ -6,7 +6,8 @@
 //! without those servers the backend tests run on SQLite only and say what they skipped; under
 //! CI (`CI` set) a missing server is an error, because the race proofs must run on all three.
 //! It also starts PgBouncer in transaction-pooling mode in front of PostgreSQL (installing
-//! Debian's package when missing) and exports `TEST_PGBOUNCER_URL` for the pooled tests.
+//! Debian's package when missing) and a PostgreSQL primary with a streaming replica, and
+//! exports their URLs (`TEST_PGBOUNCER_URL`, `TEST_REPLICA_PRIMARY_URL`, `TEST_REPLICA_URL`).
 //! Last, schemathesis fuzzes the running server against its OpenAPI document
 //! (`tests/schemathesis/run.sh`); without python3 it is skipped, except under CI.
 
@@ -73,7 +74,7 @@ fn test(extra: &[String]) -> ExitCode {
             println!("xtask: {} is not reachable: its backend tests will be SKIPPED", server.label);
         }
     }
-    if !pooler(&mut cargo, ci) {
+    if !helpers(&mut cargo, ci) {
         return ExitCode::FAILURE;
     }
     let workspace = cargo.args(["test", "--workspace"]).args(extra);
@@ -112,31 +113,59 @@ fn schemathesis(ci: bool) -> bool {
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/schemathesis/run.sh")))
 }
 
-/// Where the tests reach PostgreSQL through PgBouncer (transaction pooling), started by
-/// `tests/pgbouncer/start.sh`.
-const PGBOUNCER_URL: &str = "postgres://postgres@127.0.0.1:6433/postgres";
+/// A part some tests need beside the database servers, started by a script of its own.
+struct Helper {
+    label: &'static str,
+    /// Relative to the workspace root.
+    script: &'static str,
+    /// What it exports for the tests when it is up.
+    env: &'static [(&'static str, &'static str)],
+    /// Whether it fronts the machine's PostgreSQL (whose own tests were skipped when down).
+    fronts_postgres: bool,
+}
 
-/// Starts PgBouncer in front of the local PostgreSQL for the `pooled:` end-to-end tests (the
-/// script installs Debian's package when missing) and exports `TEST_PGBOUNCER_URL`. Without it
-/// those tests are SKIPPED, except under CI, where it is an error.
-fn pooler(cargo: &mut Command, ci: bool) -> bool {
-    if std::env::var_os("TEST_PGBOUNCER_URL").is_some() {
-        println!("xtask: PgBouncer from TEST_PGBOUNCER_URL as given");
-        return true;
+const HELPERS: [Helper; 2] = [
+    // In front of the machine's PostgreSQL: the `pooled:` end-to-end tests.
+    Helper {
+        label: "PgBouncer (transaction pooling) on 127.0.0.1:6433",
+        script: "tests/pgbouncer/start.sh",
+        env: &[("TEST_PGBOUNCER_URL", "postgres://postgres@127.0.0.1:6433/postgres")],
+        fronts_postgres: true,
+    },
+    // A pair of its own: the replica test of DATABASE_READ_URL.
+    Helper {
+        label: "a PostgreSQL primary (5434) with a streaming replica (5435)",
+        script: "tests/replica/start.sh",
+        env: &[
+            ("TEST_REPLICA_PRIMARY_URL", "postgres://postgres@127.0.0.1:5434/postgres"),
+            ("TEST_REPLICA_URL", "postgres://postgres@127.0.0.1:5435/postgres"),
+        ],
+        fronts_postgres: false,
+    },
+];
+
+/// Starts the [`HELPERS`] (the scripts install Debian's PgBouncer when missing) and exports
+/// their variables. One that cannot start has its tests SKIPPED, except under CI, where it is
+/// an error. A helper whose variables are given is used as it is.
+fn helpers(cargo: &mut Command, ci: bool) -> bool {
+    for helper in &HELPERS {
+        if helper.env.iter().all(|(var, _)| std::env::var_os(var).is_some()) {
+            println!("xtask: {} as given", helper.label);
+            continue;
+        }
+        let script = format!("{}/../../{}", env!("CARGO_MANIFEST_DIR"), helper.script);
+        let fronted_is_up = !helper.fronts_postgres || answers(SERVERS[0].port);
+        if fronted_is_up && run(Command::new("bash").arg(script)) {
+            cargo.envs(helper.env.iter().copied());
+            println!("xtask: {} answers", helper.label);
+        } else if ci {
+            eprintln!("xtask: {} could not be started and CI needs it", helper.label);
+            return false;
+        } else {
+            println!("xtask: {} could not be started: its tests will be SKIPPED", helper.label);
+        }
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/pgbouncer/start.sh");
-    // In front of the local PostgreSQL only; without it, its own tests were already skipped.
-    if answers(SERVERS[0].port) && run(Command::new("bash").arg(script)) {
-        cargo.env("TEST_PGBOUNCER_URL", PGBOUNCER_URL);
-        println!("xtask: PgBouncer (transaction pooling) answers on 127.0.0.1:6433");
-        true
-    } else if ci {
-        eprintln!("xtask: PgBouncer could not be started and CI needs it");
-        false
-    } else {
-        println!("xtask: PgBouncer could not be started: the pooled tests will be SKIPPED");
-        true
-    }
+    true
 }
 
 /// Whether the server answers, after starting it if it was down and can be started here.

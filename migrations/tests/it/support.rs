@@ -20,7 +20,7 @@ where
         let url = match backend {
             // Plain sea-orm opens an existing SQLite file only, unless told to create it.
             Backend::Sqlite => format!("{}?mode=rwc", database.url()),
-            Backend::Postgres | Backend::MariaDb | Backend::PgBouncer => database.url().to_owned(),
+            _ => database.url().to_owned(),
         };
         let db = Database::connect(&url).await.expect("connect to the test database");
         body(db.clone()).await;

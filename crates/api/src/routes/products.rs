@@ -100,7 +100,7 @@ pub async fn list_products(
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Json<ProductsPage>, ApiError> {
     let (after, limit) = query.parse()?;
-    let page = state.services.queries.products(after, limit).await?;
+    let page = state.services.reads.products(after, limit).await?;
     Ok(Json(ProductsPage::from(&page)))
 }
 
@@ -116,7 +116,7 @@ pub async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ProductView>, ApiError> {
-    let found = state.services.queries.product(product_id(&id)?).await?;
+    let found = state.services.reads.product(product_id(&id)?).await?;
     Ok(Json(ProductView::from(&found)))
 }
 

@@ -44,7 +44,7 @@ pub async fn get_stock(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let stock = state.services.queries.stock(product_id(&id)?).await?;
+    let stock = state.services.reads.stock(product_id(&id)?).await?;
     Ok(with_etag(&stock))
 }
 
@@ -162,7 +162,7 @@ pub async fn movements(
         Some(query.limit.unwrap_or(100)).filter(|n| (1..=1000).contains(n)).ok_or("1 to 1000"),
     );
     let limit = v.finish(limit)?;
-    let items = state.services.queries.movements(product_id, limit).await?;
+    let items = state.services.reads.movements(product_id, limit).await?;
     Ok(Json(MovementsPage { items: items.iter().map(MovementView::from).collect() }))
 }
 

@@ -45,7 +45,7 @@ async fn the_keys_table_holds_no_plaintext_key(database: &TestDatabase) {
     // Act: every column of every row, as text.
     let db = sea_orm::Database::connect(database.url()).await.expect("connect");
     let (columns_sql, rows_sql) = match database.backend() {
-        Backend::Postgres | Backend::PgBouncer => (
+        backend if backend.is_postgres() => (
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_name = 'api_clients' ORDER BY 1",
             "SELECT row_to_json(c)::text FROM api_clients c",

@@ -30,4 +30,5 @@ mod pagination;
 mod pooler;
 mod processes;
 mod reconciliation;
+mod replica;
 mod stock_views;

@@ -103,7 +103,7 @@ async fn reconcile_exits_0_when_clean_and_1_after_a_hand_edit(database: &TestDat
         Backend::Sqlite | Backend::MariaDb => {
             "UPDATE product_stock SET reserved = reserved + 1 WHERE product_id = ?"
         }
-        Backend::Postgres | Backend::PgBouncer => {
+        Backend::Postgres | Backend::PgBouncer | Backend::Replicated => {
             "UPDATE product_stock SET reserved = reserved + 1 WHERE product_id = $1"
         }
     };

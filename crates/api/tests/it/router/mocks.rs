@@ -101,7 +101,7 @@ impl Mocks {
             purchases: Arc::new(MockPurchaseCounters::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
-        let (state, workers) = AppState::new(&ports, Settings::default(), TOKEN, readiness);
+        let (state, workers) = AppState::new(&ports, None, Settings::default(), TOKEN, readiness);
         for worker in workers {
             tokio::spawn(worker);
         }
