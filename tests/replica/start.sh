@@ -11,7 +11,11 @@ replica_port=${REPLICA_PORT:-5435}
 dir=${REPLICA_DIR:-/tmp/checkout-replica}
 
 answers() { pg_isready -q -h 127.0.0.1 -p "$1" -U postgres -d postgres; }
-answers "$primary_port" && answers "$replica_port" && exit 0
+if answers "$primary_port" && answers "$replica_port"; then
+  # A test pauses replay to show where reads come from; one that failed midway left it so.
+  psql -qtAc "SELECT pg_wal_replay_resume()" -h 127.0.0.1 -p "$replica_port" -U postgres postgres >/dev/null
+  exit 0
+fi
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then

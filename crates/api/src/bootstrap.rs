@@ -36,6 +36,14 @@ pub enum BootError {
     Database(#[from] SetupError),
     #[error("cannot listen on {0}")]
     Bind(SocketAddr, #[source] io::Error),
+    /// Only the schemes are kept: URLs carry passwords.
+    #[error(
+        "DATABASE_READ_URL names a {replica}: database but DATABASE_URL a {primary}: one; \
+         a read replica is a copy of the same backend"
+    )]
+    ReplicaBackend { primary: String, replica: String },
+    #[error("cannot open the read replica (DATABASE_READ_URL)")]
+    Replica(#[source] SetupError),
 }
 
 /// Connects to the configured database and applies pending migrations. A server passes its
@@ -70,6 +78,24 @@ async fn connect(
         statement_cache: config.database_statement_cache.is_on(),
     };
     infra_seaorm::connect_with_pool(url, pool).await
+}
+
+/// Opens the read replica at `url`: a copy of `config`'s database, so of its backend. It is
+/// only read from: never migrated, and whatever it lags is its readers'.
+async fn connect_replica(
+    config: &Config,
+    url: &str,
+    request_timeout: Duration,
+) -> Result<DatabaseConnection, BootError> {
+    let backend = |url: &str| match url.split_once(':').map_or(url, |(scheme, _)| scheme) {
+        "postgresql" => "postgres".to_owned(),
+        scheme => scheme.to_owned(),
+    };
+    let (primary, replica) = (backend(&config.database_url), backend(url));
+    if primary != replica {
+        return Err(BootError::ReplicaBackend { primary, replica });
+    }
+    connect(config, url, Some(request_timeout)).await.map_err(BootError::Replica)
 }
 
 /// Why a reconciliation could not run.
@@ -179,9 +205,8 @@ impl Application {
             eprintln!("checkout-api: no admin token configured; this run's token is {token}");
             token
         });
-        // The replica is only read from: never migrated, and whatever it lags is the reads'.
         let replica = match &config.database_read_url {
-            Some(url) => Some(connect(config, url, Some(settings.request_timeout)).await?),
+            Some(url) => Some(connect_replica(config, url, settings.request_timeout).await?),
             None => None,
         };
         let readiness =

@@ -13,7 +13,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use testkit::{Backend, TestDatabase};
+use testkit::TestDatabase;
 
 use super::client::{Api, cart};
 use super::harness::{Server, TestServer, as_is, command, text};

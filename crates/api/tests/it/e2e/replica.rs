@@ -13,7 +13,7 @@ use testkit::{Backend, TestDatabase};
 use uuid::Uuid;
 
 use super::client::Api;
-use super::harness::{Server, on_database};
+use super::harness::{Server, command_with, on_database, text};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catalogue_reads_come_from_the_replica_and_checkouts_decide_on_the_primary() {
@@ -106,4 +106,21 @@ async fn eventually(api: &Api, product: Uuid, wanted: impl Fn(&StockView) -> boo
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn a_read_replica_of_another_backend_is_refused_at_start() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let replica = [("DATABASE_READ_URL", "postgres://postgres@127.0.0.1:1/x")];
+
+    // Act
+    let output = command_with(&url, "serve", &[], &replica).await;
+
+    // Assert
+    assert_eq!(output.status.code(), Some(1));
+    let said = text(&output.stderr);
+    assert!(said.contains("DATABASE_READ_URL names a postgres: database"), "{said}");
+    assert!(!said.contains("127.0.0.1:1"), "no URL in the message: {said}");
 }
