@@ -77,6 +77,10 @@ uuid_id!(
     /// Identifies an API client: a calling system with its own key and scopes.
     ClientId
 );
+uuid_id!(
+    /// Identifies a stock location: a warehouse, a store, a supplier's dropship stock.
+    LocationId
+);
 
 #[cfg(test)]
 mod tests {

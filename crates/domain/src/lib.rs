@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod allocation;
 mod customer;
 #[cfg(test)]
 mod hostile;
@@ -78,7 +79,7 @@ pub mod stock;
 mod version;
 
 pub use customer::{Customer, CustomerId, CustomerIdError};
-pub use ids::{ClientId, IdError, OrderId, ProductId};
+pub use ids::{ClientId, IdError, LocationId, OrderId, ProductId};
 pub use money::{Currency, Money, MoneyError};
 pub use movement::{MovementKind, StockMovement};
 pub use order::{
