@@ -67,6 +67,7 @@ mod customer;
 mod hostile;
 mod ids;
 pub mod limits;
+mod location;
 mod money;
 mod movement;
 pub mod order;
@@ -80,6 +81,7 @@ mod version;
 
 pub use customer::{Customer, CustomerId, CustomerIdError};
 pub use ids::{ClientId, IdError, LocationId, OrderId, ProductId};
+pub use location::{Location, LocationCode, LocationCodeError, LocationError};
 pub use money::{Currency, Money, MoneyError};
 pub use movement::{MovementKind, StockMovement};
 pub use order::{
