@@ -75,7 +75,7 @@ async fn connect(
     let pool = PoolOptions {
         size: config.database_pool_size,
         waits: request_timeout.map(Waits::within),
-        statement_cache: config.database_statement_cache.is_on(),
+        statement_cache: config.database_statement_cache,
     };
     infra_seaorm::connect_with_pool(url, pool).await
 }

@@ -86,21 +86,6 @@ pub enum StockWritesArg {
     Guarded,
 }
 
-/// A setting that is on or off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Switch {
-    On,
-    Off,
-}
-
-impl Switch {
-    /// Whether it is on.
-    #[must_use]
-    pub fn is_on(self) -> bool {
-        self == Self::On
-    }
-}
-
 /// The embedded default: created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/checkout.db";
 
@@ -123,8 +108,10 @@ pub struct Config {
     /// Whether each database connection keeps its prepared statements for reuse. `off` behind
     /// a transaction pooler (PgBouncer's `pool_mode = transaction` before 1.21): every
     /// statement is then sent unnamed and run in one round trip. See docs/scaling.md.
-    #[arg(long, env = "DATABASE_STATEMENT_CACHE", global = true, value_enum, default_value = "on")]
-    pub database_statement_cache: Switch,
+    #[arg(long, env = "DATABASE_STATEMENT_CACHE", global = true, value_name = "on|off",
+          default_value = "on", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub database_statement_cache: bool,
     /// Address to listen on.
     #[arg(long, env = "CHECKOUT_BIND", global = true, default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use api::Application;
-use api::cli::{Config, Switch};
+use api::cli::Config;
 use testkit::{ApiProcess, Backend, TestDatabase};
 use tokio::sync::oneshot;
 use tokio::task::{JoinError, JoinHandle};
@@ -157,7 +157,7 @@ impl TestServer {
         config.bind = "127.0.0.1:0".parse().expect("an address");
         config.admin_token = Some(TOKEN.into());
         if backend == Backend::PgBouncer {
-            config.database_statement_cache = Switch::Off;
+            config.database_statement_cache = false;
         }
         configure(&mut config);
         let app = Application::build(&config).await.expect("the server starts");
