@@ -18,6 +18,7 @@ mod m20261201_000007_idempotency_effects;
 mod m20261201_000008_sweeper_lease;
 mod m20261201_000009_api_clients;
 mod m20261202_000010_purchase_limits;
+mod m20261204_000011_event_feed;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_sweeper_lease::Migration),
             Box::new(m20261201_000009_api_clients::Migration),
             Box::new(m20261202_000010_purchase_limits::Migration),
+            Box::new(m20261204_000011_event_feed::Migration),
         ]
     }
 }

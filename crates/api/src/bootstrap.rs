@@ -178,6 +178,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         lease: Arc::new(adapters.lease),
         clients: Arc::new(adapters.clients),
         purchases: Arc::new(adapters.purchases),
+        events: Arc::new(adapters.events),
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use application::RetryPolicy;
 use application::checkout::{Batching, CheckoutConfig};
+use application::events::Events;
 use application::extend::HoldConfig;
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
@@ -129,6 +130,12 @@ pub struct Config {
           default_value_t = seconds(HoldConfig::DEFAULT_MAX_HOLD.to_std().ok()),
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_hold: u32,
+    /// Seconds a reader of `GET /v1/events` may wait for new events at most (its `wait`, 0 to
+    /// 30, is cut to this): below the idle timeout of any proxy in front.
+    #[arg(long, env = "CHECKOUT_EVENTS_MAX_WAIT", global = true,
+          default_value_t = seconds(Some(Events::MAX_WAIT)),
+          value_parser = clap::value_parser!(u32).range(0..=30))]
+    pub events_max_wait: u32,
     /// Seconds a request may run before it is stopped.
     #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true,
           default_value_t = seconds(Some(Settings::DEFAULT_REQUEST_TIMEOUT)),
@@ -225,6 +232,7 @@ impl Config {
                 queue: self.group_commit_queue as usize,
             }),
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
+            events_max_wait: Duration::from_secs(u64::from(self.events_max_wait)),
             rate_limits: RateLimitSettings {
                 per_client: self.checkout_rate_per_client.map(|per_second| Budget {
                     per_second,

@@ -32,6 +32,7 @@ pub const SCHEME: &str = "bearer";
         (name = "orders", description = "Orders: read, pay, cancel"),
         (name = "admin", description = "Audits of the whole store"),
         (name = "clients", description = "API clients: who may call, with which scopes"),
+        (name = "events", description = "The event feed: every change, in commit order"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

@@ -21,7 +21,7 @@ use crate::middleware::{
 };
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
-use crate::routes::{checkout, clients, ops, orders, products, reconciliation, stock};
+use crate::routes::{checkout, clients, events, ops, orders, products, reconciliation, stock};
 use crate::state::AppState;
 use crate::{metrics, telemetry};
 
@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .routes(scoped(Scope::OrdersCancel, keyed(routes!(orders::cancel))))
         .routes(scoped(Scope::OrdersPay, keyed(routes!(orders::extend))))
         .routes(scoped(Scope::AdminReconcile, routes!(reconciliation::reconciliation)))
+        .routes(scoped(Scope::EventsRead, routes!(events::events)))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -10,6 +10,7 @@ use application::bulk_stock::BulkStock;
 use application::cancel::Cancel;
 use application::checkout::{BatchWorker, Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
+use application::events::Events;
 use application::expire::ExpireDue;
 use application::extend::{Extend, HoldConfig};
 use application::idempotency::Idempotency;
@@ -51,6 +52,9 @@ pub struct Settings {
     pub idempotency_retention: Duration,
     /// Abuse limits on checkout; none by default.
     pub rate_limits: RateLimitSettings,
+    /// The longest a feed reader's `wait` is honoured (a proxy in front may cut idle requests
+    /// sooner); a longer `wait` answers an empty page at this bound.
+    pub events_max_wait: Duration,
 }
 
 impl Settings {
@@ -75,6 +79,7 @@ impl Default for Settings {
             group_commit: Some(Batching::default()),
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             rate_limits: RateLimitSettings::default(),
+            events_max_wait: Events::MAX_WAIT,
         }
     }
 }
@@ -111,6 +116,9 @@ pub struct Services {
     /// is configured (`DATABASE_READ_URL`), so they may lag the primary; else the same as
     /// `queries`. Never a checkout's decision: those read the primary in their transaction.
     pub reads: Queries,
+    /// `GET /v1/events`: the event feed, from the read replica when one is configured (its
+    /// sequences replay in commit order there too, so a reader still skips nothing).
+    pub events: Events,
     /// Claims and answers of `Idempotency-Key`s, used by the idempotency middleware.
     pub idempotency: Idempotency,
     /// `GET /v1/admin/reconciliation`: stock against ledger and orders.
@@ -152,6 +160,7 @@ impl Services {
             create_product: CreateProduct::new(ports.clone()),
             queries: Queries::new(ports.clone()),
             reads: Queries::new(replica.unwrap_or(ports).clone()),
+            events: Events::new(replica.unwrap_or(ports)),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),
             access: Access::new(ports.clone(), admin_token),

@@ -15,6 +15,7 @@ pub mod cancel;
 mod cart;
 pub mod checkout;
 pub mod create_product;
+pub mod events;
 pub mod expire;
 pub mod extend;
 pub mod idempotency;

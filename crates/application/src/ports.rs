@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    ApiClientStore, Clock, IdGenerator, IdempotencyStore, Lease, OrderRepository,
+    ApiClientStore, Clock, EventFeed, IdGenerator, IdempotencyStore, Lease, OrderRepository,
     ProductRepository, PurchaseCounters, Reconciliation, StockRepository, UnitOfWork,
 };
 
@@ -32,4 +32,6 @@ pub struct Ports {
     pub clients: Arc<dyn ApiClientStore>,
     /// What each asserted customer holds of each product, for per-customer limits.
     pub purchases: Arc<dyn PurchaseCounters>,
+    /// The event feed's reads.
+    pub events: Arc<dyn EventFeed>,
 }

@@ -5,7 +5,7 @@ use domain::access::Actor;
 use domain::limits::PurchaseLimits;
 use domain::ports::Changeset;
 use domain::ports::{
-    MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
+    MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
     MockStockRepository, MockUnitOfWork,
 };
@@ -151,6 +151,7 @@ pub(crate) struct Mocks {
     pub(crate) lease: MockLease,
     pub(crate) clients: MockApiClientStore,
     pub(crate) purchases: MockPurchaseCounters,
+    pub(crate) events: MockEventFeed,
 }
 
 impl Mocks {
@@ -170,6 +171,7 @@ impl Mocks {
             lease: MockLease::new(),
             clients: MockApiClientStore::new(),
             purchases: MockPurchaseCounters::new(),
+            events: MockEventFeed::new(),
         }
     }
 
@@ -186,6 +188,7 @@ impl Mocks {
             lease: Arc::new(self.lease),
             clients: Arc::new(self.clients),
             purchases: Arc::new(self.purchases),
+            events: Arc::new(self.events),
         }
     }
 }

@@ -63,6 +63,7 @@
 pub mod access;
 pub mod allocation;
 mod customer;
+pub mod event;
 #[cfg(test)]
 mod hostile;
 mod ids;

@@ -13,6 +13,7 @@ mod clients;
 mod connect;
 mod entities;
 mod error;
+mod events;
 mod idempotency;
 mod lease;
 mod order;
@@ -27,6 +28,7 @@ mod write;
 
 pub use clients::SeaOrmClients;
 pub use connect::{PoolOptions, SetupError, Waits, connect, connect_with_pool, migrate};
+pub use events::SeaOrmEventFeed;
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;
@@ -62,6 +64,8 @@ pub struct SeaOrmAdapters {
     pub clients: SeaOrmClients,
     /// The purchase counters' reads.
     pub purchases: SeaOrmPurchaseCounters,
+    /// The event feed's reads.
+    pub events: SeaOrmEventFeed,
 }
 
 impl SeaOrmAdapters {
@@ -84,6 +88,7 @@ impl SeaOrmAdapters {
             lease: SeaOrmLease::new(db.clone()),
             clients: SeaOrmClients::new(db.clone()),
             purchases: SeaOrmPurchaseCounters::new(db.clone()),
+            events: SeaOrmEventFeed::new(db.clone()),
         }
     }
 }

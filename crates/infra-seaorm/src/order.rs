@@ -29,7 +29,10 @@ impl SeaOrmOrderRepository {
     ///
     /// Lines never change after checkout and are inserted in the same transaction as their
     /// order, so reading them after the header (outside a transaction) cannot mix states.
-    async fn with_lines(&self, rows: Vec<orders::Model>) -> Result<Vec<Order>, StoreError> {
+    pub(crate) async fn with_lines(
+        &self,
+        rows: Vec<orders::Model>,
+    ) -> Result<Vec<Order>, StoreError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -17,6 +17,7 @@ use sea_orm::{
 use crate::IDS_PER_QUERY;
 use crate::entities::{product_stock, products, stock_movements};
 use crate::error::{is_duplicate_sku, store_error};
+use crate::events::sequence;
 use crate::transaction::{begin_write, finish};
 
 /// [`ProductRepository`] over SeaORM, with an in-process cache of products for
@@ -62,8 +63,12 @@ async fn insert_all(
     stock: &ProductStock,
     actor: Actor,
 ) -> Result<(), StoreError> {
+    // Two events, `product.created` then the initial `stock.changed`. The sequence row is
+    // taken first here, unlike in a stock commit: a new product's rows lock nothing anyone
+    // else holds, so no cycle can form.
+    let first = sequence::take(txn, 2).await?;
     // The unique index on sku is the arbiter: checking first would race another creation.
-    products::Entity::insert(products::active_model(product))
+    products::Entity::insert(products::active_model(product, first))
         .exec_without_returning(txn)
         .await
         .map_err(|err| {
@@ -81,7 +86,9 @@ async fn insert_all(
     .exec_without_returning(txn)
     .await
     .map_err(store_error)?;
-    stock_movements::Entity::insert(stock_movements::initial(stock, actor, product.created_at))
+    let initial = stock_movements::initial(stock, actor, product.created_at);
+    let counters = (stock.on_hand().get(), stock.reserved().get());
+    stock_movements::Entity::insert(stock_movements::in_feed(initial, first + 1, counters))
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;

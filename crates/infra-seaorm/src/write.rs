@@ -22,10 +22,11 @@ use sea_orm::{
     QueryFilter, QuerySelect, sea_query::Expr,
 };
 
-use self::orders::{ROWS_PER_INSERT, write_orders};
+use self::orders::{ROWS_PER_INSERT, events_of as orders_events, write_orders};
 use self::purchases::write_purchases;
 use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
+use crate::events::sequence;
 use crate::idempotency::record_effects;
 use crate::transaction::{begin_write, finish};
 
@@ -124,24 +125,38 @@ async fn write(
     };
     let mut entries = Vec::new();
     for ((_, chain), row) in chains.iter().zip(&stored) {
-        // The ledger keeps one entry per change, each with the version it stands for: the
-        // chain's versions end at the one stored.
+        // The ledger keeps one entry per change, each with the version it stands for and the
+        // counters it left: the chain ends at the row stored.
         let mut version = row.version().get() - i64::try_from(chain.len()).unwrap_or(i64::MAX);
+        let mut on_hand =
+            row.on_hand().get() - chain.iter().map(|(c, _)| c.on_hand_delta()).sum::<i64>();
+        let mut reserved =
+            row.reserved().get() - chain.iter().map(|(c, _)| c.reserved_delta()).sum::<i64>();
         for (change, changeset) in chain {
             version += 1;
+            on_hand += change.on_hand_delta();
+            reserved += change.reserved_delta();
             let version = Version::new(version).map_err(StoreError::unavailable)?;
-            entries.push(stock_movements::entry(
+            let entry = stock_movements::entry(
                 change,
                 version,
                 changeset.order_id(),
                 changeset.reason(),
                 changeset.actor(),
                 changeset.at(),
-            ));
+            );
+            entries.push((entry, (on_hand, reserved)));
         }
     }
     write_purchases(txn, changesets).await?;
-    write_orders(txn, changesets).await?;
+    // The feed's sequences last of the locks (see `events::sequence`): the ledger entries
+    // first, in product and version order, then the orders' events.
+    let first = sequence::take(txn, entries.len() + orders_events(changesets)).await?;
+    let orders_first = first + i64::try_from(entries.len()).map_err(StoreError::unavailable)?;
+    write_orders(txn, changesets, orders_first).await?;
+    let entries: Vec<_> = (entries.into_iter().zip(first..))
+        .map(|((entry, after), sequence)| stock_movements::in_feed(entry, sequence, after))
+        .collect();
     for chunk in entries.chunks(ROWS_PER_INSERT) {
         stock_movements::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(txn)

@@ -3,6 +3,7 @@
 
 pub mod checkout;
 pub mod clients;
+pub mod events;
 pub mod ops;
 pub mod orders;
 pub mod products;

@@ -9,6 +9,7 @@ mod bulk;
 mod catalog;
 mod checkout;
 mod clients;
+mod events;
 mod order;
 mod reconciliation;
 
@@ -30,6 +31,7 @@ pub use checkout::{
     LimitView, ShortageView,
 };
 pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
+pub use events::{CloudEvent, EventsPage, ProductCreatedData, StockChangedData};
 pub use order::{OrderLineView, OrderView};
 pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
 

@@ -47,6 +47,7 @@
 mod clients;
 mod clock;
 mod error;
+mod events;
 mod idempotency;
 mod lease;
 mod order;
@@ -59,6 +60,7 @@ mod unit_of_work;
 pub use clients::{ApiClientStore, KeyDigest};
 pub use clock::{Clock, IdGenerator};
 pub use error::{BoxError, StoreError};
+pub use events::EventFeed;
 pub use idempotency::{
     Claim, ClaimToken, Effect, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, KeyClaim,
     KeyEffect, StoredResponse,
@@ -75,6 +77,8 @@ pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 pub use clients::MockApiClientStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::{MockClock, MockIdGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use events::MockEventFeed;
 #[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]

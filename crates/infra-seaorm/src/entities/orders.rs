@@ -37,6 +37,10 @@ pub struct Model {
     pub settled_by: Option<String>,
     /// Bumped by every transition; the guard of every versioned UPDATE.
     pub version: i64,
+    /// Its `order.reserved` event's place in the feed; NULL on orders placed before the feed.
+    pub reserved_sequence: Option<i64>,
+    /// Its `order.paid|cancelled|expired` event's place in the feed; NULL while reserved.
+    pub settled_sequence: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -77,8 +81,8 @@ impl Model {
     }
 }
 
-/// The whole row of a new order.
-pub(crate) fn active_model(order: &Order) -> ActiveModel {
+/// The whole row of a new order, its `order.reserved` the `sequence`-th event of the feed.
+pub(crate) fn active_model(order: &Order, sequence: i64) -> ActiveModel {
     let record = order.record();
     ActiveModel {
         id: Set(record.id.as_uuid()),
@@ -95,5 +99,7 @@ pub(crate) fn active_model(order: &Order) -> ActiveModel {
         placed_by: Set(record.placed_by.map(|a| a.to_string())),
         settled_by: Set(record.settled_by.map(|a| a.to_string())),
         version: Set(record.version.get()),
+        reserved_sequence: Set(Some(sequence)),
+        settled_sequence: Set(None),
     }
 }

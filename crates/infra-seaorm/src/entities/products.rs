@@ -23,6 +23,8 @@ pub struct Model {
     /// Units one asserted customer may hold reserved or paid; NULL is no limit.
     pub max_per_customer: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// Its `product.created` event's place in the feed; NULL on products created before it.
+    pub created_sequence: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -65,7 +67,8 @@ pub(crate) fn limits_of(
     Ok(PurchaseLimits { per_order: limit(max_per_order)?, per_customer: limit(max_per_customer)? })
 }
 
-pub(crate) fn active_model(product: &Product) -> ActiveModel {
+/// The whole row of a new product, its `product.created` the `sequence`-th event of the feed.
+pub(crate) fn active_model(product: &Product, sequence: i64) -> ActiveModel {
     ActiveModel {
         id: Set(product.id.as_uuid()),
         sku: Set(product.sku.as_str().to_owned()),
@@ -75,5 +78,6 @@ pub(crate) fn active_model(product: &Product) -> ActiveModel {
         max_per_order: Set(product.limits.per_order.map(|l| i64::from(l.get()))),
         max_per_customer: Set(product.limits.per_customer.map(|l| i64::from(l.get()))),
         created_at: Set(product.created_at),
+        created_sequence: Set(Some(sequence)),
     }
 }

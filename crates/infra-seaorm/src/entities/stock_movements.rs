@@ -29,6 +29,13 @@ pub struct Model {
     /// [`Actor`]'s text; NULL on entries written before actors were recorded.
     pub actor: Option<String>,
     pub at: DateTimeUtc,
+    /// The entry's place in the event feed (its `stock.changed`); NULL on entries written
+    /// before the feed existed.
+    pub sequence: Option<i64>,
+    /// Units on hand after this change; NULL on entries written before the feed existed.
+    pub on_hand: Option<i64>,
+    /// Units reserved after this change; NULL on entries written before the feed existed.
+    pub reserved: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -80,7 +87,18 @@ pub(crate) fn entry(
         reason: Set(reason.map(str::to_owned)),
         actor: Set(Some(actor.to_string())),
         at: Set(at),
+        sequence: Set(None),
+        on_hand: Set(None),
+        reserved: Set(None),
     }
+}
+
+/// The same entry as the `sequence`-th event of the feed, which left `after` in its row.
+pub(crate) fn in_feed(mut entry: ActiveModel, sequence: i64, after: (i64, i64)) -> ActiveModel {
+    entry.sequence = Set(Some(sequence));
+    entry.on_hand = Set(Some(after.0));
+    entry.reserved = Set(Some(after.1));
+    entry
 }
 
 /// The first ledger row of a new product: its initial stock arriving, so that the ledger sums
@@ -97,5 +115,8 @@ pub(crate) fn initial(stock: &ProductStock, actor: Actor, at: Timestamp) -> Acti
         reason: Set(None),
         actor: Set(Some(actor.to_string())),
         at: Set(at),
+        sequence: Set(None),
+        on_hand: Set(None),
+        reserved: Set(None),
     }
 }

@@ -14,22 +14,42 @@ use crate::error::store_error;
 /// 32,766 bound parameters in one statement.
 pub(super) const ROWS_PER_INSERT: usize = 500;
 
+/// How many events the order changes of `changesets` make: one per new order
+/// (`order.reserved`) and one per settlement (`order.paid|cancelled|expired`); an extension,
+/// which leaves the order reserved, makes none.
+pub(super) fn events_of(changesets: &[Changeset]) -> usize {
+    (changesets.iter().filter_map(Changeset::order))
+        .filter(|change| match change {
+            OrderChange::Created(_) => true,
+            OrderChange::Updated { order, .. } => order.record().status != OrderStatus::Reserved,
+        })
+        .count()
+}
+
 /// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
-/// group of orders that go the same way (see [`update_orders`]).
+/// group of orders that go the same way (see [`update_orders`]). Their events are numbered
+/// from `first_sequence`, [`events_of`] of them.
 pub(super) async fn write_orders(
     txn: &impl ConnectionTrait,
     changesets: &[Changeset],
+    first_sequence: i64,
 ) -> Result<(), StoreError> {
     let mut created = Vec::new();
-    let mut transitions: Vec<(Transition<'_>, Vec<OrderId>)> = Vec::new();
+    let mut transitions: Vec<(Transition<'_>, Vec<Settled>)> = Vec::new();
+    let mut next = first_sequence;
+    let mut take = || {
+        next += 1;
+        next - 1
+    };
     for change in changesets.iter().filter_map(Changeset::order) {
         match change {
-            OrderChange::Created(order) => created.push(order),
+            OrderChange::Created(order) => created.push((order, take())),
             OrderChange::Updated { expected, order } => {
                 let (key, id) = Transition::of(*expected, order.record());
+                let sequence = (order.record().status != OrderStatus::Reserved).then(&mut take);
                 match transitions.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, ids)) => ids.push(id),
-                    None => transitions.push((key, vec![id])),
+                    Some((_, ids)) => ids.push((id, sequence)),
+                    None => transitions.push((key, vec![(id, sequence)])),
                 }
             }
         }
@@ -40,14 +60,13 @@ pub(super) async fn write_orders(
         }
     }
     for chunk in created.chunks(ROWS_PER_INSERT) {
-        orders::Entity::insert_many(chunk.iter().map(|order| orders::active_model(order)))
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
+        let rows = chunk.iter().map(|(order, sequence)| orders::active_model(order, *sequence));
+        orders::Entity::insert_many(rows).exec_without_returning(txn).await.map_err(store_error)?;
     }
     let lines: Vec<_> = created
         .iter()
         .flat_map(|order| {
+            let (order, _) = order;
             order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
         })
         .collect();
@@ -59,6 +78,9 @@ pub(super) async fn write_orders(
     }
     Ok(())
 }
+
+/// An order a transition writes, and its event's sequence (none for an extension).
+type Settled = (OrderId, Option<i64>);
 
 /// What a transition writes, apart from which order: orders whose transitions are equal (an
 /// expiry batch: reserved at version 1, expired at the same instant) are written by one
@@ -95,17 +117,27 @@ impl<'a> Transition<'a> {
 }
 
 /// `UPDATE orders SET … WHERE id IN (…) AND version = <expected>`: every order of `ids` over
-/// its expected version, or a conflict naming one that was not.
+/// its expected version, or a conflict naming one that was not. A settlement also records each
+/// order's event sequence (`CASE id WHEN … THEN …`: one statement for an expiry batch still).
 async fn update_orders(
     txn: &impl ConnectionTrait,
     transition: &Transition<'_>,
-    ids: &[OrderId],
+    orders_and_sequences: &[Settled],
 ) -> Result<(), StoreError> {
     use orders::{Column, Entity};
 
+    let ids: Vec<OrderId> = orders_and_sequences.iter().map(|(id, _)| *id).collect();
     let mut update = Entity::update_many();
     if let Some(until) = transition.extended_until {
         update = update.col_expr(Column::ExpiresAt, Expr::value(until));
+    }
+    let mut sequences = orders_and_sequences.iter().filter_map(|(id, s)| Some((*id, (*s)?)));
+    if let Some((id, sequence)) = sequences.next() {
+        let mut case = Expr::case(Column::Id.eq(id.as_uuid()), sequence);
+        for (id, sequence) in sequences {
+            case = case.case(Column::Id.eq(id.as_uuid()), sequence);
+        }
+        update = update.col_expr(Column::SettledSequence, case.into());
     }
     let updated = update
         .col_expr(Column::Status, Expr::value(transition.status))

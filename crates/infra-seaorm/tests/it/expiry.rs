@@ -3,9 +3,11 @@
 
 use chrono::TimeDelta;
 use domain::access::Actor;
+use domain::event::EventType;
 use domain::ports::{Changeset, OrderRepository, StoreError, UnitOfWork};
 use domain::{Order, OrderId, OrderStatus, ProductId, Timestamp};
 
+use crate::events::assert_feed_is_whole;
 use crate::fixtures::{checkout, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
@@ -78,6 +80,16 @@ async fn a_batch_of_expiries_with_one_stale_order_writes_none_and_names_it(db: &
     assert_eq!(statuses, vec![(expired, 2), (expired, 2), (paid, 2), (reserved, 1)]);
     let after = stock(db, product.id).await;
     assert_eq!((after.on_hand().get(), after.reserved().get()), (9, 1));
+    // The batch's one UPDATE gave each order its own event; the refused batch took none.
+    let events = assert_feed_is_whole(db, &[product.id]).await;
+    let mut expired: Vec<_> = (events.iter())
+        .filter(|e| e.event_type() == EventType::OrderExpired)
+        .map(|e| (e.subject(), e.time))
+        .collect();
+    expired.sort();
+    let mut expected = vec![(placed[0].id().as_uuid(), due), (placed[1].id().as_uuid(), due)];
+    expected.sort();
+    assert_eq!(expired, expected);
 }
 
 /// The expiry of each of `orders` at `due`, each giving back its one unit of `product` out of

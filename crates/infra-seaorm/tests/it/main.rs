@@ -10,6 +10,7 @@ mod bulk;
 mod catalogue;
 mod clients;
 mod commit;
+mod events;
 mod expiry;
 mod fixtures;
 mod idempotency;

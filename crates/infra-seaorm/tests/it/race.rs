@@ -17,6 +17,7 @@ use domain::ports::OrderRepository;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{SeaOrmAdapters, SeaOrmIdempotencyStore, StockWrites};
 
+use crate::events::assert_feed_is_whole;
 use crate::fixtures::{product, qty, stock};
 use crate::ledger::assert_ledger_matches;
 use crate::support::{TestDb, on_every_backend};
@@ -86,6 +87,7 @@ pub(crate) fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         lease: Arc::new(a.lease.clone()),
         clients: Arc::new(a.clients.clone()),
         purchases: Arc::new(a.purchases.clone()),
+        events: Arc::new(a.events.clone()),
     }
 }
 
@@ -174,6 +176,8 @@ async fn flash_sale(db: &TestDb, writes: StockWrites, commits: Commits) {
     assert_eq!((stored.on_hand().get(), stored.reserved().get()), (50, 50));
     assert_eq!(stored.version().get(), 1 + 50, "one version per sale, none lost");
     assert_ledger_matches(db, product.id).await;
+    let events = assert_feed_is_whole(db, &[product.id]).await;
+    assert_eq!(events.len(), 2 + 2 * 50, "the product, its stock, and a reservation per order");
     for won in winners {
         let order = db.adapters.orders.get(won.order.id()).await.expect("read");
         assert_eq!(order.as_ref(), Some(&won.order), "every order is stored as answered");

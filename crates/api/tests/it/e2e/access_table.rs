@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 22] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 23] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -37,6 +37,7 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 22] = [
     ("POST", "/v1/orders/{id}/cancel", Some("orders:cancel"), 200),
     ("POST", "/v1/orders/{id}/extend", Some("orders:pay"), 200),
     ("GET", "/v1/admin/reconciliation", Some("admin:reconcile"), 200),
+    ("GET", "/v1/events", Some("events:read"), 200),
     ("POST", "/v1/clients", Some("clients:manage"), 201),
     ("GET", "/v1/clients", Some("clients:manage"), 200),
     ("DELETE", "/v1/clients/{id}", Some("clients:manage"), 204),

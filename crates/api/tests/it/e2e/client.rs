@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use api::wire::{
-    IssuedClientView, MovementView, MovementsPage, OrderView, ProductView, ReconciliationView,
-    StockView,
+    EventsPage, IssuedClientView, MovementView, MovementsPage, OrderView, ProductView,
+    ReconciliationView, StockView,
 };
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
@@ -120,6 +120,14 @@ impl Api {
         let reply = self.send(self.admin(Method::GET, &path)).await;
         assert_eq!(reply.status, 200, "movements of {product}: {}", reply.text());
         reply.json::<MovementsPage>().items
+    }
+
+    /// `GET /v1/events?after=…&limit=…&wait=…` with the admin token, which must answer.
+    pub async fn events(&self, after: i64, limit: u32, wait: u32) -> EventsPage {
+        let path = format!("/v1/events?after={after}&limit={limit}&wait={wait}");
+        let reply = self.send(self.admin(Method::GET, &path)).await;
+        assert_eq!(reply.status, 200, "events after {after}: {}", reply.text());
+        reply.json::<EventsPage>()
     }
 
     /// `POST /v1/checkout` of `lines`.

@@ -12,6 +12,7 @@ mod bulk;
 mod carts;
 mod catalogue;
 mod crash;
+mod events;
 mod exactly_once;
 mod expiry;
 mod expiry_backlog;

@@ -10,7 +10,7 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
-    MockApiClientStore, MockClock, MockIdGenerator, MockIdempotencyStore, MockLease,
+    MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
     MockStockRepository, MockUnitOfWork,
 };
@@ -99,6 +99,7 @@ impl Mocks {
             lease: Arc::new(MockLease::new()),
             clients: Arc::new(self.clients),
             purchases: Arc::new(MockPurchaseCounters::new()),
+            events: Arc::new(MockEventFeed::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, None, Settings::default(), TOKEN, readiness);

@@ -1,0 +1,224 @@
+//! The event feed across three server processes: a reader follows `next` while checkouts,
+//! payments and cancellations race on all three, and must end up with every event exactly
+//! once, sequences dense, each product's stock versions consecutive, and the same list a
+//! reader from the beginning gets afterwards. A reader that skipped an event committed late
+//! (the classic outbox bug) would miss a sequence or a version here.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use api::wire::{CloudEvent, OrderView};
+use testkit::TestDatabase;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+use super::client::Api;
+use super::harness::Server;
+
+const PROCESSES: usize = 3;
+const HOT_UNITS: i64 = 60;
+const HOT_BUYERS: usize = 200;
+const MIXED_UNITS: i64 = 30;
+const MIXED_CARTS: usize = 120;
+/// Small pages, so that the reader takes many steps while the writes go on.
+const PAGE: u32 = 25;
+
+on_both_backends!(pooled: database: a_feed_followed_during_three_processes_writes_skips_nothing);
+on_both_backends!(bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit);
+
+async fn bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit(api: Api) {
+    use reqwest::Method;
+    for (query, status, slug) in [
+        ("after=-1", 422, "invalid-request"),
+        ("limit=0", 422, "invalid-request"),
+        ("limit=1001", 422, "invalid-request"),
+        ("wait=31", 422, "invalid-request"),
+        ("after=abc", 422, "invalid-request"),
+        ("since=3", 422, "invalid-request"),
+    ] {
+        let reply = api.send(api.admin(Method::GET, &format!("/v1/events?{query}"))).await;
+        assert_eq!(reply.outcome(), (status, slug.to_owned()), "{query}: {}", reply.text());
+        reply.assert_problem(status, slug);
+    }
+    let anonymous = api.send(api.request(Method::GET, "/v1/events")).await;
+    assert_eq!(anonymous.status, 401);
+    let clerk = api.create_client("ledger reader", &["stock:ledger"]).await;
+    let scoped = api.send(api.with_key(&clerk.key, Method::GET, "/v1/events")).await;
+    assert_eq!(scoped.outcome(), (403, "insufficient-scope".to_owned()));
+
+    // A reader waiting at the head is answered by the next commit, well before its wait ends.
+    let head = api.events(0, 1000, 0).await.next;
+    let waiting = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            (api.events(head, 10, 20).await, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let product = api.create_product("FEED-WAKE", 3).await;
+    let (page, waited) = waiting.await.expect("the waiting reader");
+    assert!(waited < std::time::Duration::from_secs(5), "woken after {waited:?}");
+    assert_eq!(page.items.first().map(|e| e.event_type.as_str()), Some("product.created"));
+    assert_eq!(page.items[0].subject, product.to_string());
+    assert_eq!(page.items[0].sequence, head + 1);
+}
+
+async fn a_feed_followed_during_three_processes_writes_skips_nothing(database: &TestDatabase) {
+    let logs = tempfile::tempdir().expect("a directory for the servers' logs");
+    let mut servers = Vec::new();
+    for n in 0..PROCESSES {
+        let log = logs.path().join(format!("server-{n}.log"));
+        servers.push(Server::start(database, &log, &[]).await);
+    }
+    let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
+    let outcome = tokio::spawn(scenario(apis)).await;
+    drop(servers);
+    if let Err(failure) = outcome {
+        for n in 0..PROCESSES {
+            let log = std::fs::read_to_string(logs.path().join(format!("server-{n}.log")));
+            eprintln!("--- server {n}'s log:\n{}", log.unwrap_or_default());
+        }
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Follows the feed on `api` from the beginning until `done` is set and a page comes back
+/// empty; every event as read.
+async fn follow(api: Api, done: Arc<AtomicBool>) -> Vec<CloudEvent> {
+    let (mut after, mut read) = (0, Vec::new());
+    loop {
+        let finished = done.load(Ordering::SeqCst);
+        let page = api.events(after, PAGE, u32::from(!finished)).await;
+        let empty = page.items.is_empty();
+        if let Some(last) = page.items.last() {
+            assert_eq!(page.next, last.sequence, "next is the last item's sequence");
+        } else {
+            assert_eq!(page.next, after, "an empty page stays where it was");
+        }
+        after = page.next;
+        read.extend(page.items);
+        if finished && empty {
+            return read;
+        }
+    }
+}
+
+async fn scenario(apis: Vec<Api>) {
+    // Arrange: a reader following the feed from the start, on the first process.
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = tokio::spawn(follow(apis[0].clone(), Arc::clone(&done)));
+    let hot = apis[0].create_product("FEED-HOT", HOT_UNITS).await;
+    let mut mixed = Vec::new();
+    for n in 0..4 {
+        mixed.push(
+            apis[(n + 1) % PROCESSES].create_product(&format!("FEED-MIX-{n}"), MIXED_UNITS).await,
+        );
+    }
+    let carts: Vec<Vec<(Uuid, i64)>> = (0..MIXED_CARTS)
+        .map(|i| {
+            (0..1 + i % 3).map(|k| (mixed[(i * 5 + k) % 4], 1 + ((i + k) % 2) as i64)).collect()
+        })
+        .collect();
+
+    // Act: every buyer at once, over the three processes; then pay or cancel the hot orders on
+    // another process than the one that took them.
+    let mut buyers = JoinSet::new();
+    let hot_carts = (0..HOT_BUYERS).map(|_| vec![(hot, 1)]);
+    for (i, lines) in hot_carts.chain(carts).enumerate() {
+        let api = apis[i % PROCESSES].clone();
+        buyers.spawn(async move {
+            let reply = api.checkout(&lines).await;
+            assert!(matches!(reply.status.as_u16(), 201 | 409), "{}", reply.text());
+            (reply.status == 201).then(|| (i, reply.json::<OrderView>().id))
+        });
+    }
+    let orders: Vec<(usize, Uuid)> = buyers.join_all().await.into_iter().flatten().collect();
+    let mut settled = JoinSet::new();
+    for (n, &(i, order)) in orders.iter().enumerate() {
+        let api = apis[(i + 1) % PROCESSES].clone();
+        settled.spawn(async move {
+            match n % 3 {
+                0 => Some(("order.paid", order, api.pay(order).await.status.as_u16())),
+                1 => Some(("order.cancelled", order, api.cancel(order).await.status.as_u16())),
+                _ => None,
+            }
+        });
+    }
+    let settled: Vec<_> = settled.join_all().await.into_iter().flatten().collect();
+    assert!(settled.iter().all(|(_, _, status)| *status == 200), "{settled:?}");
+    done.store(true, Ordering::SeqCst);
+    let followed = reader.await.expect("the reader");
+
+    // Assert: dense sequences from 1, each event once.
+    let sequences: Vec<i64> = followed.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=followed.len() as i64).collect::<Vec<_>>(), "dense, in order");
+    let ids: HashSet<&str> = followed.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), followed.len(), "every event id once");
+
+    // Assert: a reader from the beginning afterwards, on another process, reads the same.
+    let mut again = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = apis[2].events(after, 1000, 0).await;
+        if page.items.is_empty() {
+            break;
+        }
+        after = page.next;
+        again.extend(page.items);
+    }
+    let key = |e: &CloudEvent| (e.sequence, e.id.clone(), e.event_type.clone());
+    assert_eq!(
+        again.iter().map(key).collect::<Vec<_>>(),
+        followed.iter().map(key).collect::<Vec<_>>(),
+        "the followed feed is the feed"
+    );
+
+    // Assert: every stock version of every product once, consecutive, ending at the stock.
+    let mut versions: BTreeMap<Uuid, Vec<i64>> = BTreeMap::new();
+    let mut last: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    for event in followed.iter().filter(|e| e.event_type == "stock.changed") {
+        let product: Uuid = event.data["product_id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(event.subject, product.to_string());
+        versions.entry(product).or_default().push(event.data["version"].as_i64().unwrap());
+        let counters =
+            (event.data["on_hand"].as_i64().unwrap(), event.data["reserved"].as_i64().unwrap());
+        assert_eq!(event.data["available"].as_i64().unwrap(), counters.0 - counters.1);
+        last.insert(product, counters);
+    }
+    assert_eq!(versions.len(), 5, "every product's stock moved");
+    for (product, seen) in &versions {
+        let stock = apis[1].stock(*product).await;
+        assert_eq!(*seen, (1..=stock.version).collect::<Vec<_>>(), "versions of {product}");
+        assert_eq!(last[product], (stock.on_hand, stock.reserved), "last counters of {product}");
+    }
+
+    // Assert: one product.created per product, order.reserved per order, and each payment
+    // and cancellation, with the order view as that transition left it.
+    let of_type =
+        |t: &str| -> Vec<&CloudEvent> { followed.iter().filter(|e| e.event_type == t).collect() };
+    let created: HashSet<String> =
+        of_type("product.created").iter().map(|e| e.subject.clone()).collect();
+    assert_eq!(created.len(), 5);
+    assert!(created.contains(&hot.to_string()));
+    let reserved = of_type("order.reserved");
+    assert_eq!(reserved.len(), orders.len(), "order.reserved for every order");
+    assert!(reserved.iter().all(|e| e.data["status"] == "reserved" && e.data["paid_at"].is_null()));
+    let reserved: HashSet<&str> = reserved.iter().map(|e| e.subject.as_str()).collect();
+    assert!(orders.iter().all(|(_, id)| reserved.contains(id.to_string().as_str())));
+    for (event_type, order, _) in &settled {
+        let found = of_type(event_type);
+        let event = found.iter().find(|e| e.subject == order.to_string());
+        let event = event.unwrap_or_else(|| panic!("{event_type} of {order}"));
+        assert_eq!(event.data["status"], event_type.trim_start_matches("order."));
+        assert_eq!(event.id, format!("order:{order}:{}", event_type.trim_start_matches("order.")));
+    }
+    let settlements = of_type("order.paid").len() + of_type("order.cancelled").len();
+    assert_eq!(settlements, settled.len(), "no settlement event without a settlement");
+    eprintln!(
+        "{} events followed over {PROCESSES} processes on {:?}",
+        followed.len(),
+        apis[0].backend
+    );
+}

@@ -1,0 +1,130 @@
+//! Reading the event feed: a page of events after a position, waiting a while for new ones
+//! when there are none yet (a long poll), so that a follower need not poll in a tight loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::event::{Event, Sequence};
+use domain::ports::{Clock, EventFeed};
+
+use crate::Ports;
+use crate::queries::QueryError;
+
+/// One page of the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventPage {
+    /// The events, in sequence order, without gaps from the position asked for.
+    pub items: Vec<Event>,
+    /// Where to continue: the last item's sequence, or the position asked for when there is
+    /// none.
+    pub next: Sequence,
+}
+
+/// What a reader asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRequest {
+    /// The position after which to read ([`Sequence::START`] for the beginning).
+    pub after: Sequence,
+    /// The most events to return, at most [`Events::MAX_LIMIT`].
+    pub limit: u32,
+    /// How long to wait for the first new event when there is none yet, at most
+    /// [`Events::MAX_WAIT`]; zero answers at once.
+    pub wait: Duration,
+}
+
+/// The feed's reader.
+pub struct Events {
+    feed: Arc<dyn EventFeed>,
+    clock: Arc<dyn Clock>,
+    poll: Duration,
+}
+
+impl Events {
+    /// The most events one page may hold.
+    pub const MAX_LIMIT: u32 = 1_000;
+    /// The longest a reader may wait for new events in one request.
+    pub const MAX_WAIT: Duration = Duration::from_secs(30);
+    /// How often a waiting reader looks at the feed's head: events may be committed by any
+    /// server process, so the store is the only place to learn of them. One indexed read of
+    /// one row per waiting reader per period.
+    pub const POLL: Duration = Duration::from_millis(100);
+
+    /// The reader over `ports`.
+    #[must_use]
+    pub fn new(ports: &Ports) -> Self {
+        Self { feed: Arc::clone(&ports.events), clock: Arc::clone(&ports.clock), poll: Self::POLL }
+    }
+
+    /// The events after `request.after`, waiting up to `request.wait` for the first one.
+    ///
+    /// # Errors
+    /// [`QueryError::Unavailable`] when the store fails.
+    #[tracing::instrument(skip_all, fields(after = %request.after, limit = request.limit))]
+    pub async fn read(&self, request: EventRequest) -> Result<EventPage, QueryError> {
+        let limit = request.limit.clamp(1, Self::MAX_LIMIT);
+        let mut waited = Duration::ZERO;
+        let wait = request.wait.min(Self::MAX_WAIT);
+        loop {
+            // The head first: reading a page when nothing is new costs one row.
+            if self.feed.head().await? > request.after || waited >= wait {
+                let items = self.feed.after(request.after, limit).await?;
+                if !items.is_empty() || waited >= wait {
+                    let next = items.last().map_or(request.after, |event| event.sequence);
+                    return Ok(EventPage { items, next });
+                }
+            }
+            let nap = self.poll.min(wait - waited);
+            self.clock.sleep(nap).await;
+            waited += nap;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::ports::{MockClock, MockEventFeed};
+
+    use super::*;
+    use crate::test_support::Mocks;
+
+    fn request(after: i64, wait: Duration) -> EventRequest {
+        EventRequest { after: Sequence::new(after).unwrap(), limit: 10, wait }
+    }
+
+    fn reader(events: MockEventFeed, clock: MockClock) -> Events {
+        Events::new(&Mocks { events, clock, ..Mocks::new() }.into_ports())
+    }
+
+    #[tokio::test]
+    async fn nothing_new_and_no_wait_answers_at_once_with_the_same_position() {
+        let mut feed = MockEventFeed::new();
+        feed.expect_head().returning(|| Ok(Sequence::new(5).unwrap()));
+        feed.expect_after().times(1).returning(|_, _| Ok(Vec::new()));
+        let mut clock = MockClock::new();
+        clock.expect_sleep().never();
+        let page = reader(feed, clock).read(request(5, Duration::ZERO)).await.unwrap();
+        assert!(page.items.is_empty());
+        assert_eq!(page.next.get(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reader_polls_the_head_until_the_wait_is_over() {
+        let mut feed = MockEventFeed::new();
+        feed.expect_head().times(6).returning(|| Ok(Sequence::new(5).unwrap()));
+        feed.expect_after().times(1).returning(|_, _| Ok(Vec::new()));
+        let mut clock = MockClock::new();
+        clock.expect_sleep().times(5).returning(|_| ());
+        let page = reader(feed, clock).read(request(5, Duration::from_millis(500))).await.unwrap();
+        assert!(page.items.is_empty());
+        assert_eq!(page.next.get(), 5);
+    }
+
+    #[tokio::test]
+    async fn store_failures_reach_the_reader() {
+        let mut feed = MockEventFeed::new();
+        feed.expect_head().returning(|| Err(domain::ports::StoreError::unavailable("down")));
+        let clock = MockClock::new();
+        let read = reader(feed, clock).read(request(0, Duration::ZERO)).await;
+        assert!(matches!(read, Err(QueryError::Unavailable(_))));
+    }
+}

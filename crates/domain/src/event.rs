@@ -1,0 +1,238 @@
+//! Events: what other systems of a shop learn from the checkout, one per stock movement, order
+//! transition and product creation, numbered in the order their transactions committed.
+//!
+//! An event is not a second copy of the fact it reports: a stock event is the ledger entry of
+//! that change, an order event is the order as that transition left it, a product event is the
+//! product. What makes them a feed is the [`Sequence`] each one is given in the transaction
+//! that made the change (see `docs/architecture.md`, "The event feed").
+
+use std::fmt;
+
+use crate::{
+    LocationId, MovementKind, Order, OrderError, OrderStatus, Product, StockCount, StockMovement,
+    Timestamp,
+};
+
+/// A position in the feed: the first event committed is 1, and every later one is the next
+/// number, with no gaps, in commit order. 0 is the position before the first event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Sequence(i64);
+
+impl Sequence {
+    /// Before the first event.
+    pub const START: Self = Self(0);
+
+    /// A position; `None` below 0.
+    #[must_use]
+    pub fn new(value: i64) -> Option<Self> {
+        (value >= 0).then_some(Self(value))
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The position `n` events later (saturating).
+    #[must_use]
+    pub fn plus(self, n: i64) -> Self {
+        Self(self.0.saturating_add(n.max(0)))
+    }
+}
+
+impl fmt::Display for Sequence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What kind of change an event reports: its CloudEvents `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// A product's stock moved (one ledger entry).
+    StockChanged,
+    /// An order was placed and its units reserved.
+    OrderReserved,
+    /// An order was paid.
+    OrderPaid,
+    /// An order was cancelled.
+    OrderCancelled,
+    /// An order's reservation expired.
+    OrderExpired,
+    /// A product was created.
+    ProductCreated,
+}
+
+impl EventType {
+    /// Every type, in the contract's order.
+    pub const ALL: [Self; 6] = [
+        Self::StockChanged,
+        Self::OrderReserved,
+        Self::OrderPaid,
+        Self::OrderCancelled,
+        Self::OrderExpired,
+        Self::ProductCreated,
+    ];
+
+    /// The type's name: `stock.changed`, `order.paid`, …
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StockChanged => "stock.changed",
+            Self::OrderReserved => "order.reserved",
+            Self::OrderPaid => "order.paid",
+            Self::OrderCancelled => "order.cancelled",
+            Self::OrderExpired => "order.expired",
+            Self::ProductCreated => "product.created",
+        }
+    }
+
+    /// The event an order's arrival at `status` makes.
+    #[must_use]
+    pub fn of_order(status: OrderStatus) -> Self {
+        match status {
+            OrderStatus::Reserved => Self::OrderReserved,
+            OrderStatus::Paid => Self::OrderPaid,
+            OrderStatus::Cancelled => Self::OrderCancelled,
+            OrderStatus::Expired => Self::OrderExpired,
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stock event: the ledger entry and the counters it left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockEvent {
+    /// The ledger entry (its version is the stock's version after the change).
+    pub movement: StockMovement,
+    /// The location whose stock moved; `None` while the store keeps one stock per product.
+    pub location_id: Option<LocationId>,
+    /// Units on hand after the change.
+    pub on_hand: StockCount,
+    /// Units reserved after the change.
+    pub reserved: StockCount,
+}
+
+impl StockEvent {
+    /// Units that could be sold after the change.
+    #[must_use]
+    pub fn available(&self) -> i64 {
+        self.on_hand.get() - self.reserved.get()
+    }
+
+    /// The movement's kind.
+    #[must_use]
+    pub fn kind(&self) -> MovementKind {
+        self.movement.kind
+    }
+}
+
+/// What an event reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    /// `stock.changed`.
+    Stock(StockEvent),
+    /// `order.*`: the order as the transition left it (see [`order_as_of`]).
+    Order(Order),
+    /// `product.created`.
+    Product(Product),
+}
+
+/// One event of the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Its position in the feed.
+    pub sequence: Sequence,
+    /// When the change was made.
+    pub time: Timestamp,
+    /// What it reports.
+    pub body: EventBody,
+}
+
+impl Event {
+    /// Its CloudEvents `type`.
+    #[must_use]
+    pub fn event_type(&self) -> EventType {
+        match &self.body {
+            EventBody::Stock(_) => EventType::StockChanged,
+            EventBody::Order(order) => EventType::of_order(order.record().status),
+            EventBody::Product(_) => EventType::ProductCreated,
+        }
+    }
+
+    /// What it is about: the product (stock and product events) or the order.
+    #[must_use]
+    pub fn subject(&self) -> uuid::Uuid {
+        match &self.body {
+            EventBody::Stock(stock) => stock.movement.product_id.as_uuid(),
+            EventBody::Order(order) => order.id().as_uuid(),
+            EventBody::Product(product) => product.id.as_uuid(),
+        }
+    }
+
+    /// Its identity, the same however often and by whichever process it is sent, so that a
+    /// receiver can drop a repeat: `stock:<product>:<version>`, `order:<order>:<status>`,
+    /// `product:<product>`. Built from the fact, not from the sequence, so that it is stable
+    /// even across a restore of the database.
+    #[must_use]
+    pub fn id(&self) -> String {
+        match &self.body {
+            EventBody::Stock(stock) => {
+                format!("stock:{}:{}", stock.movement.product_id, stock.movement.version.get())
+            }
+            EventBody::Order(order) => {
+                format!("order:{}:{}", order.id(), order.record().status.as_str())
+            }
+            EventBody::Product(product) => format!("product:{}", product.id),
+        }
+    }
+}
+
+/// `order` as it was when it reached `status`: an order read now may have moved on (a
+/// reservation since paid), and its `order.reserved` event must still show the reservation.
+/// Extensions move `expires_at` without an event, so a reservation shows its latest expiry.
+///
+/// # Errors
+/// [`OrderError`] when the stored order does not restore (it did once, so only on corruption).
+pub fn order_as_of(order: &Order, status: OrderStatus) -> Result<Order, OrderError> {
+    let mut record = order.record().clone();
+    if record.status == status {
+        return Ok(order.clone());
+    }
+    record.status = status;
+    if status == OrderStatus::Reserved {
+        record.paid_at = None;
+        record.cancelled_at = None;
+        record.expired_at = None;
+        record.settled_by = None;
+    }
+    Order::restore(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequences_start_at_zero_and_only_grow() {
+        assert_eq!(Sequence::new(-1), None);
+        assert_eq!(Sequence::new(0), Some(Sequence::START));
+        assert_eq!(Sequence::START.plus(3).get(), 3);
+        assert_eq!(Sequence::START.plus(-3), Sequence::START);
+        assert_eq!(Sequence::new(i64::MAX).unwrap().plus(1).get(), i64::MAX);
+    }
+
+    #[test]
+    fn every_order_status_has_its_event_type() {
+        let names: Vec<_> =
+            OrderStatus::ALL.iter().map(|s| EventType::of_order(*s).as_str()).collect();
+        assert_eq!(names, ["order.reserved", "order.paid", "order.cancelled", "order.expired"]);
+        assert_eq!(EventType::ALL.len(), 6);
+    }
+}

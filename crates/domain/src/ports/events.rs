@@ -1,0 +1,28 @@
+//! [`EventFeed`]: the events the store recorded with each change, read in commit order.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::event::{Event, Sequence};
+
+/// Reads the feed. Events are written by the commits that make the changes (the
+/// [`UnitOfWork`](super::UnitOfWork) and [`ProductRepository::create`](super::ProductRepository)),
+/// each given the next [`Sequence`] in the same transaction, so that a reader who follows the
+/// sequence never misses one.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// The sequence of the last event committed ([`Sequence::START`] when there is none).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn head(&self) -> Result<Sequence, StoreError>;
+
+    /// The events after `after`, at most `limit` of them, in sequence order. Every event up to
+    /// the last one returned MUST be committed and returned: a later call from the last
+    /// sequence returned may never find an earlier one appear.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn after(&self, after: Sequence, limit: u32) -> Result<Vec<Event>, StoreError>;
+}

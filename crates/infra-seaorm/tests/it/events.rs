@@ -1,0 +1,131 @@
+//! The event feed: every change's event, numbered in commit order with no gaps, read back in
+//! pages; and, from the race tests, the same under concurrent commits of several "processes".
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use domain::access::Actor;
+use domain::event::{Event, EventBody, EventType, Sequence};
+use domain::ports::{Changeset, EventFeed, StockRepository, UnitOfWork};
+use domain::{OrderStatus, ProductId, StockCount};
+
+use crate::fixtures::{checkout, product, qty, stock, t0};
+use crate::support::{TestDb, on_every_backend};
+
+on_every_backend!(every_change_is_an_event_in_commit_order, a_rolled_back_commit_takes_no_sequence,);
+
+/// The whole feed read in small pages: sequences 1, 2, 3… up to the head, each product's
+/// stock versions consecutive from 1 to its stored version. Returns the events.
+pub async fn assert_feed_is_whole(db: &TestDb, products: &[ProductId]) -> Vec<Event> {
+    let feed = &db.adapters.events;
+    let head = feed.head().await.expect("head");
+    let (mut events, mut after) = (Vec::new(), Sequence::START);
+    loop {
+        let page = feed.after(after, 7).await.expect("a page");
+        let Some(last) = page.last() else { break };
+        after = last.sequence;
+        events.extend(page);
+    }
+    let sequences: Vec<i64> = events.iter().map(|e| e.sequence.get()).collect();
+    assert_eq!(sequences, (1..=head.get()).collect::<Vec<_>>(), "dense, in order, to the head");
+    let mut versions: BTreeMap<ProductId, Vec<i64>> = BTreeMap::new();
+    for event in &events {
+        if let EventBody::Stock(stock) = &event.body {
+            versions
+                .entry(stock.movement.product_id)
+                .or_default()
+                .push(stock.movement.version.get());
+        }
+    }
+    for product in products {
+        let stored = stock(db, *product).await;
+        let seen = versions.remove(product).unwrap_or_default();
+        assert_eq!(seen, (1..=stored.version().get()).collect::<Vec<_>>(), "versions of {product}");
+    }
+    events
+}
+
+async fn every_change_is_an_event_in_commit_order(db: &TestDb) {
+    let (product, _) = product(db, "EV-1", 10).await;
+    let later = |minutes| t0() + TimeDelta::minutes(minutes);
+    let mut to_pay = checkout(db, &[(product.id, 3)], later(1)).await;
+    let mut to_cancel = checkout(db, &[(product.id, 2)], later(2)).await;
+    let mut read = stock(db, product.id).await;
+    let sale = read.sell(qty(3)).expect("sell");
+    let pay = to_pay.pay(later(4), Actor::Admin).expect("payable").expect("a change");
+    db.adapters
+        .unit_of_work
+        .commit(Changeset::new(vec![sale], Some(pay), later(4)))
+        .await
+        .expect("pay");
+    let release = read.release(qty(2)).expect("release");
+    let cancel = to_cancel.cancel(later(5), Actor::Admin).expect("cancellable").expect("a change");
+    db.adapters
+        .unit_of_work
+        .commit(Changeset::new(vec![release], Some(cancel), later(5)))
+        .await
+        .expect("cancel");
+    let mut read = stock(db, product.id).await;
+    let count = read.set_on_hand(StockCount::new(9).expect("count")).expect("set");
+    db.adapters.stock.save(count, None, Actor::Admin, None, later(6)).await.expect("set");
+
+    let events = assert_feed_is_whole(db, &[product.id]).await;
+    let types: Vec<_> = events.iter().map(|e| e.event_type().as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "product.created",
+            "stock.changed", // restock, version 1
+            "stock.changed", // reserve 3
+            "order.reserved",
+            "stock.changed", // reserve 2
+            "order.reserved",
+            "stock.changed", // sell 3
+            "order.paid",
+            "stock.changed", // release 2
+            "order.cancelled",
+            "stock.changed", // set to 9
+        ]
+    );
+    // Each stock event carries the counters its change left.
+    let counters: Vec<_> = (events.iter())
+        .filter_map(|e| match &e.body {
+            EventBody::Stock(s) => Some((s.on_hand.get(), s.reserved.get(), s.available())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counters, [(10, 0, 10), (10, 3, 7), (10, 5, 5), (7, 2, 5), (7, 0, 7), (9, 0, 9)]);
+    // The paid order's reservation event shows it as it was reserved; its payment, as paid.
+    let of_paid: Vec<_> = (events.iter())
+        .filter_map(|e| match &e.body {
+            EventBody::Order(o) if o.id() == to_pay.id() => Some((e.event_type(), o.record())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(of_paid.len(), 2);
+    assert_eq!(of_paid[0].0, EventType::OrderReserved);
+    assert_eq!((of_paid[0].1.status, of_paid[0].1.paid_at), (OrderStatus::Reserved, None));
+    assert_eq!((of_paid[1].0, of_paid[1].1.paid_at), (EventType::OrderPaid, Some(later(4))));
+    assert_eq!(events[7].time, later(4), "an order event's time is its transition's");
+    assert_eq!(events[7].id(), format!("order:{}:paid", to_pay.id()));
+    // A page from the middle, and past the head.
+    let page = db.adapters.events.after(Sequence::new(3).unwrap(), 2).await.expect("page");
+    assert_eq!(page.iter().map(|e| e.sequence.get()).collect::<Vec<_>>(), [4, 5]);
+    let past = db.adapters.events.after(Sequence::new(11).unwrap(), 100).await.expect("page");
+    assert!(past.is_empty());
+}
+
+async fn a_rolled_back_commit_takes_no_sequence(db: &TestDb) {
+    let (product, _) = product(db, "EV-2", 5).await;
+    let order = checkout(db, &[(product.id, 1)], t0()).await;
+    // A stale count (over the version read before it was first written) is refused and rolled
+    // back: counts are compare-and-swap whatever the strategy.
+    let (_, mut other) = crate::fixtures::product(db, "EV-3", 1).await;
+    let count = other.set_on_hand(StockCount::new(4).expect("count")).expect("set");
+    db.adapters.stock.save(count, None, Actor::Admin, None, t0()).await.expect("first");
+    let again = db.adapters.stock.save(count, None, Actor::Admin, None, t0()).await;
+    assert!(again.is_err(), "the same version twice conflicts");
+    let events = assert_feed_is_whole(db, &[product.id]).await;
+    assert_eq!(events.len(), 2 + 2 + 2 + 1, "two creations, a checkout and one count");
+    assert!(events.iter().any(|e| e.id() == format!("order:{}:reserved", order.id())));
+}
