@@ -5,13 +5,16 @@
 # loadgen in /tmp/new), e.g. with a `git worktree` of the old commit built in release.
 # WITH_KEY=1 adds a third arm: the new build with an API client's key on every checkout and
 # payment (`--api-key … --key-on-checkout`), the price of the key's lookup. THIRD=<dir> adds a
-# third build's checkout-api as a third arm (labelled THIRD_LABEL).
+# third build's checkout-api as a third arm (labelled THIRD_LABEL). WITH_NATS=<url> adds the new
+# build with the event relay publishing to that NATS server (stream BENCH, subjects bench.>).
 set -euo pipefail
 export PGHOST=127.0.0.1 PGUSER=postgres
 PORT=18099; TOKEN=bench
 run() { # bin_dir label scenario [keyed]
   psql -qc "DROP DATABASE IF EXISTS bench_ab WITH (FORCE)" postgres; psql -qc "CREATE DATABASE bench_ab" postgres
-  RUST_LOG=warn "$1/checkout-api" --database-url postgres://postgres@127.0.0.1:5432/bench_ab --bind 127.0.0.1:$PORT --admin-token $TOKEN --log-format json >/tmp/ab-server.log 2>&1 &
+  local relay=()
+  [ "${5:-}" = nats ] && relay=(--nats-url "$WITH_NATS" --nats-stream BENCH --nats-subject-prefix bench)
+  RUST_LOG=warn "$1/checkout-api" "${relay[@]}" --database-url postgres://postgres@127.0.0.1:5432/bench_ab --bind 127.0.0.1:$PORT --admin-token $TOKEN --log-format json >/tmp/ab-server.log 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf http://127.0.0.1:$PORT/readyz >/dev/null && break; sleep 0.1; done
   local extra=(--products 1000 --lines 3 --initial-stock 100000000)
@@ -33,6 +36,7 @@ for round in $(seq "${ROUNDS:-2}"); do
     run /tmp/new after "$scenario"
     if [ -n "${WITH_KEY:-}" ]; then run /tmp/new after+key "$scenario" keyed; fi
     if [ -n "${THIRD:-}" ]; then run "$THIRD" "${THIRD_LABEL:-third}" "$scenario"; fi
+    if [ -n "${WITH_NATS:-}" ]; then run /tmp/new after+nats "$scenario" "" nats; fi
   done
 done
 psql -qc "DROP DATABASE IF EXISTS bench_ab WITH (FORCE)" postgres

@@ -11,8 +11,11 @@
 //!   `orders.settled_sequence` (`order.reserved`, and `order.paid|cancelled|expired`: an order
 //!   settles once), `products.created_sequence` (`product.created`). Rows written before this
 //!   migration have none: the feed begins here.
+//! - `event_cursors`: how far each relay (NATS, …) has sent the feed, one row per relay.
 
 use sea_orm_migration::prelude::*;
+
+use crate::instant;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -67,10 +70,23 @@ impl MigrationTrait for Migration {
         for column in COUNTERS {
             add_big_integer(manager, "stock_movements", column).await?;
         }
-        Ok(())
+        manager
+            .create_table(crate::same_strings_everywhere(
+                manager,
+                Table::create()
+                    .table(EventCursors::Table)
+                    .col(
+                        ColumnDef::new(EventCursors::Name).string_len(100).not_null().primary_key(),
+                    )
+                    .col(ColumnDef::new(EventCursors::Position).big_integer().not_null())
+                    .col(instant(manager, EventCursors::UpdatedAt).not_null())
+                    .to_owned(),
+            ))
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table(EventCursors::Table).to_owned()).await?;
         for column in COUNTERS {
             drop_column(manager, "stock_movements", column).await?;
         }
@@ -112,4 +128,12 @@ enum EventSequence {
     Table,
     Id,
     Last,
+}
+
+#[derive(DeriveIden)]
+enum EventCursors {
+    Table,
+    Name,
+    Position,
+    UpdatedAt,
 }

@@ -22,10 +22,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Config, StockWritesArg, sqlite_dir};
+use crate::nats::NatsSettings;
 use crate::rate_limit::RateLimits;
 use crate::router::router;
 use crate::state::{AppState, Readiness};
-use crate::{metrics, sweeper};
+use crate::{metrics, relay, sweeper};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +180,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         clients: Arc::new(adapters.clients),
         purchases: Arc::new(adapters.purchases),
         events: Arc::new(adapters.events),
+        cursors: Arc::new(adapters.cursors),
     }
 }
 
@@ -191,6 +193,10 @@ pub struct Application {
     replica: Option<DatabaseConnection>,
     sweep_interval: Duration,
     leadership: Leadership,
+    /// The primary's ports, for the event relay.
+    ports: Ports,
+    /// Where the relay sends events, when `--nats-url` is set.
+    nats: Option<NatsSettings>,
 }
 
 impl Application {
@@ -227,7 +233,12 @@ impl Application {
         metrics::handle();
         let sweep_interval = Duration::from_millis(u64::from(config.sweep_interval_ms));
         let leadership = sweeper::leadership(&ports, sweep_interval);
-        Ok(Self { listener, state, db, replica, sweep_interval, leadership })
+        let nats = config.nats_url.clone().map(|url| NatsSettings {
+            url,
+            stream: config.nats_stream.clone(),
+            subject_prefix: config.nats_subject_prefix.clone(),
+        });
+        Ok(Self { listener, state, db, replica, sweep_interval, leadership, ports, nats })
     }
 
     /// Where it listens.
@@ -254,6 +265,8 @@ impl Application {
         let sweep =
             sweeper::run(self.state.clone(), self.leadership, self.sweep_interval, stop.clone());
         let sweeper = tokio::spawn(sweep);
+        let relay =
+            (self.nats).map(|nats| tokio::spawn(relay::run(self.ports, nats, stop.clone())));
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
         if let Some(limits) = self.state.rate_limits.clone() {
             tokio::spawn(forget_idle_buckets(limits, stop.clone()));
@@ -264,6 +277,11 @@ impl Application {
         stop.cancel();
         if let Err(err) = sweeper.await {
             tracing::warn!(%err, "the sweeper ended abnormally");
+        }
+        if let Some(relay) = relay
+            && let Err(err) = relay.await
+        {
+            tracing::warn!(%err, "the event relay ended abnormally");
         }
         for db in std::iter::once(self.db).chain(self.replica) {
             if let Err(err) = db.close().await {

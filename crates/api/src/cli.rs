@@ -102,6 +102,17 @@ pub struct Config {
     /// Orders, and every decision a write takes, stay on the primary. See docs/scaling.md.
     #[arg(long, env = "DATABASE_READ_URL", global = true, hide_env_values = true)]
     pub database_read_url: Option<String>,
+    /// A NATS server with JetStream: every event of the feed is published there, on
+    /// `<prefix>.<type>.<subject id>` with `Nats-Msg-Id` = the event's id, by one server
+    /// process at a time (a lease), from where the last one stopped. Unset: no relay.
+    #[arg(long, env = "CHECKOUT_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+    /// The JetStream stream the events are stored in, created when missing.
+    #[arg(long, env = "CHECKOUT_NATS_STREAM", global = true, default_value = "CHECKOUT")]
+    pub nats_stream: String,
+    /// The first token of every event subject; the stream takes `<prefix>.>`.
+    #[arg(long, env = "CHECKOUT_NATS_SUBJECT_PREFIX", global = true, default_value = "checkout")]
+    pub nats_subject_prefix: String,
     /// Connections in the database pool. Default: the backend's (10 for PostgreSQL and
     /// MariaDB, 4 for a SQLite file).
     #[arg(long, env = "DATABASE_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..=1000))]

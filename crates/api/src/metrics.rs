@@ -102,6 +102,23 @@ pub fn record_sweeper_leading(leading: bool) {
     gauge!("sweeper_leading").set(if leading { 1.0 } else { 0.0 });
 }
 
+/// Counts events a relay sent, and how old the oldest of them was when sent (its lag).
+pub fn record_relayed(relay: &str, events: usize, oldest_age: std::time::Duration) {
+    counter!("events_relayed_total", "relay" => relay.to_owned()).increment(events as u64);
+    record_relay_lag(relay, oldest_age);
+}
+
+/// How far behind the feed a relay is: the age of the oldest event it had not sent yet when it
+/// last sent a page (0 when it last found nothing new).
+pub fn record_relay_lag(relay: &str, lag: std::time::Duration) {
+    gauge!("events_relay_lag_seconds", "relay" => relay.to_owned()).set(lag.as_secs_f64());
+}
+
+/// Counts a relay's failed steps (the broker or the store failed; the page is sent again).
+pub fn record_relay_failure(relay: &str) {
+    counter!("events_relay_failures_total", "relay" => relay.to_owned()).increment(1);
+}
+
 /// Counts checkouts refused by an abuse limit (429 `rate-limited`).
 pub fn rate_limited() {
     counter!("checkouts_total", "outcome" => "rate_limited").increment(1);

@@ -24,6 +24,7 @@ pub mod pay;
 mod ports;
 pub mod queries;
 pub mod reconcile;
+pub mod relay;
 mod retry;
 pub mod set_limits;
 pub mod set_stock;

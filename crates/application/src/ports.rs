@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::ports::{
     ApiClientStore, Clock, EventFeed, IdGenerator, IdempotencyStore, Lease, OrderRepository,
-    ProductRepository, PurchaseCounters, Reconciliation, StockRepository, UnitOfWork,
+    ProductRepository, PurchaseCounters, Reconciliation, RelayCursors, StockRepository, UnitOfWork,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -34,4 +34,6 @@ pub struct Ports {
     pub purchases: Arc<dyn PurchaseCounters>,
     /// The event feed's reads.
     pub events: Arc<dyn EventFeed>,
+    /// How far each relay has sent the feed.
+    pub cursors: Arc<dyn RelayCursors>,
 }

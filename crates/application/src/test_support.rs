@@ -7,7 +7,7 @@ use domain::ports::Changeset;
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockStockRepository, MockUnitOfWork,
+    MockRelayCursors, MockStockRepository, MockUnitOfWork,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -152,6 +152,7 @@ pub(crate) struct Mocks {
     pub(crate) clients: MockApiClientStore,
     pub(crate) purchases: MockPurchaseCounters,
     pub(crate) events: MockEventFeed,
+    pub(crate) cursors: MockRelayCursors,
 }
 
 impl Mocks {
@@ -172,6 +173,7 @@ impl Mocks {
             clients: MockApiClientStore::new(),
             purchases: MockPurchaseCounters::new(),
             events: MockEventFeed::new(),
+            cursors: MockRelayCursors::new(),
         }
     }
 
@@ -189,6 +191,7 @@ impl Mocks {
             clients: Arc::new(self.clients),
             purchases: Arc::new(self.purchases),
             events: Arc::new(self.events),
+            cursors: Arc::new(self.cursors),
         }
     }
 }

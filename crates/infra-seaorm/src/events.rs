@@ -1,7 +1,11 @@
-//! [`SeaOrmEventFeed`]: the event feed, read from the rows that hold the facts, and the taking
-//! of sequences by the transactions that write them ([`sequence`]).
+//! [`SeaOrmEventFeed`]: the event feed, read from the rows that hold the facts; the taking of
+//! sequences by the transactions that write them ([`sequence`]); the relays' positions
+//! ([`SeaOrmRelayCursors`]).
 
+mod cursors;
 pub(crate) mod sequence;
+
+pub use cursors::SeaOrmRelayCursors;
 
 use async_trait::async_trait;
 use domain::event::{Event, EventBody, Sequence, StockEvent, order_as_of};

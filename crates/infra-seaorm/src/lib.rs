@@ -28,7 +28,7 @@ mod write;
 
 pub use clients::SeaOrmClients;
 pub use connect::{PoolOptions, SetupError, Waits, connect, connect_with_pool, migrate};
-pub use events::SeaOrmEventFeed;
+pub use events::{SeaOrmEventFeed, SeaOrmRelayCursors};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;
@@ -66,6 +66,8 @@ pub struct SeaOrmAdapters {
     pub purchases: SeaOrmPurchaseCounters,
     /// The event feed's reads.
     pub events: SeaOrmEventFeed,
+    /// The relays' positions in the feed.
+    pub cursors: SeaOrmRelayCursors,
 }
 
 impl SeaOrmAdapters {
@@ -89,6 +91,7 @@ impl SeaOrmAdapters {
             clients: SeaOrmClients::new(db.clone()),
             purchases: SeaOrmPurchaseCounters::new(db.clone()),
             events: SeaOrmEventFeed::new(db.clone()),
+            cursors: SeaOrmRelayCursors::new(db.clone()),
         }
     }
 }

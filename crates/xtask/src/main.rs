@@ -6,8 +6,9 @@
 //! without those servers the backend tests run on SQLite only and say what they skipped; under
 //! CI (`CI` set) a missing server is an error, because the race proofs must run on all three.
 //! It also starts PgBouncer in transaction-pooling mode in front of PostgreSQL (installing
-//! Debian's package when missing) and a PostgreSQL primary with a streaming replica, and
-//! exports their URLs (`TEST_PGBOUNCER_URL`, `TEST_REPLICA_PRIMARY_URL`, `TEST_REPLICA_URL`).
+//! Debian's package when missing), a PostgreSQL primary with a streaming replica, and NATS with
+//! JetStream when none answers (installing Debian's nats-server), and exports their URLs
+//! (`TEST_PGBOUNCER_URL`, `TEST_REPLICA_PRIMARY_URL`, `TEST_REPLICA_URL`, `TEST_NATS_URL`).
 //! Last, schemathesis fuzzes the running server against its OpenAPI document
 //! (`tests/schemathesis/run.sh`); without python3 it is skipped, except under CI.
 
@@ -124,7 +125,7 @@ struct Helper {
     fronts_postgres: bool,
 }
 
-const HELPERS: [Helper; 2] = [
+const HELPERS: [Helper; 3] = [
     // In front of the machine's PostgreSQL: the `pooled:` end-to-end tests.
     Helper {
         label: "PgBouncer (transaction pooling) on 127.0.0.1:6433",
@@ -140,6 +141,13 @@ const HELPERS: [Helper; 2] = [
             ("TEST_REPLICA_PRIMARY_URL", "postgres://postgres@127.0.0.1:5434/postgres"),
             ("TEST_REPLICA_URL", "postgres://postgres@127.0.0.1:5435/postgres"),
         ],
+        fronts_postgres: false,
+    },
+    // The broker of the event relay (`--nats-url`).
+    Helper {
+        label: "NATS with JetStream on 127.0.0.1:4222",
+        script: "tests/nats/start.sh",
+        env: &[("TEST_NATS_URL", "nats://127.0.0.1:4222")],
         fronts_postgres: false,
     },
 ];

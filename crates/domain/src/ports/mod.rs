@@ -54,6 +54,7 @@ mod order;
 mod product;
 mod purchases;
 mod reconciliation;
+mod relay;
 mod stock;
 mod unit_of_work;
 
@@ -70,6 +71,7 @@ pub use order::OrderRepository;
 pub use product::ProductRepository;
 pub use purchases::PurchaseCounters;
 pub use reconciliation::Reconciliation;
+pub use relay::{EventSink, RelayCursors};
 pub use stock::StockRepository;
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 
@@ -91,6 +93,8 @@ pub use product::MockProductRepository;
 pub use purchases::MockPurchaseCounters;
 #[cfg(any(test, feature = "mocks"))]
 pub use reconciliation::MockReconciliation;
+#[cfg(any(test, feature = "mocks"))]
+pub use relay::{MockEventSink, MockRelayCursors};
 #[cfg(any(test, feature = "mocks"))]
 pub use stock::MockStockRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -6,6 +6,7 @@
 
 pub(crate) mod api_clients;
 pub(crate) mod customer_purchases;
+pub(crate) mod event_cursors;
 pub(crate) mod idempotency_keys;
 pub(crate) mod leases;
 pub(crate) mod order_lines;

@@ -6,13 +6,17 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use domain::access::Actor;
 use domain::event::{Event, EventBody, EventType, Sequence};
-use domain::ports::{Changeset, EventFeed, StockRepository, UnitOfWork};
+use domain::ports::{Changeset, EventFeed, RelayCursors, StockRepository, UnitOfWork};
 use domain::{OrderStatus, ProductId, StockCount};
 
 use crate::fixtures::{checkout, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
-on_every_backend!(every_change_is_an_event_in_commit_order, a_rolled_back_commit_takes_no_sequence,);
+on_every_backend!(
+    every_change_is_an_event_in_commit_order,
+    a_rolled_back_commit_takes_no_sequence,
+    relay_positions_move_by_compare_and_swap,
+);
 
 /// The whole feed read in small pages: sequences 1, 2, 3… up to the head, each product's
 /// stock versions consecutive from 1 to its stored version. Returns the events.
@@ -128,4 +132,26 @@ async fn a_rolled_back_commit_takes_no_sequence(db: &TestDb) {
     let events = assert_feed_is_whole(db, &[product.id]).await;
     assert_eq!(events.len(), 2 + 2 + 2 + 1, "two creations, a checkout and one count");
     assert!(events.iter().any(|e| e.id() == format!("order:{}:reserved", order.id())));
+}
+
+async fn relay_positions_move_by_compare_and_swap(db: &TestDb) {
+    let cursors = &db.adapters.cursors;
+    let at = |n| Sequence::new(n).unwrap();
+    assert_eq!(cursors.position("nats").await.expect("position"), Sequence::START);
+    assert!(cursors.advance("nats", Sequence::START, at(5)).await.expect("first advance"));
+    assert!(!cursors.advance("nats", Sequence::START, at(6)).await.expect("stale first"));
+    assert!(!cursors.advance("nats", at(4), at(6)).await.expect("stale"));
+    assert_eq!(cursors.position("nats").await.expect("position"), at(5));
+    assert_eq!(cursors.position("other").await.expect("another relay"), Sequence::START);
+    // Several processes moving from one position at once: exactly one does.
+    let moves = (0..6).map(|n| {
+        let cursors = cursors.clone();
+        tokio::spawn(async move { cursors.advance("nats", at(5), at(10 + n)).await })
+    });
+    let mut won = 0;
+    for handle in moves {
+        won += usize::from(handle.await.expect("a task").expect("an answer"));
+    }
+    assert_eq!(won, 1);
+    assert!(cursors.position("nats").await.expect("position").get() >= 10);
 }

@@ -88,6 +88,7 @@ pub(crate) fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         clients: Arc::new(a.clients.clone()),
         purchases: Arc::new(a.purchases.clone()),
         events: Arc::new(a.events.clone()),
+        cursors: Arc::new(a.cursors.clone()),
     }
 }
 

@@ -24,6 +24,7 @@ mod idempotency;
 mod if_match;
 mod limits;
 mod malformed_input;
+mod nats;
 mod operations;
 mod order_lifecycle;
 mod overload;

@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockStockRepository, MockUnitOfWork,
+    MockRelayCursors, MockStockRepository, MockUnitOfWork,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -100,6 +100,7 @@ impl Mocks {
             clients: Arc::new(self.clients),
             purchases: Arc::new(MockPurchaseCounters::new()),
             events: Arc::new(MockEventFeed::new()),
+            cursors: Arc::new(MockRelayCursors::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, None, Settings::default(), TOKEN, readiness);
