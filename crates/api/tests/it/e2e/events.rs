@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::client::Api;
-use super::harness::Server;
+use super::harness::with_processes;
 
 const PROCESSES: usize = 3;
 const HOT_UNITS: i64 = 60;
@@ -66,22 +66,7 @@ async fn bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit(api: A
 }
 
 async fn a_feed_followed_during_three_processes_writes_skips_nothing(database: &TestDatabase) {
-    let logs = tempfile::tempdir().expect("a directory for the servers' logs");
-    let mut servers = Vec::new();
-    for n in 0..PROCESSES {
-        let log = logs.path().join(format!("server-{n}.log"));
-        servers.push(Server::start(database, &log, &[]).await);
-    }
-    let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
-    let outcome = tokio::spawn(scenario(apis)).await;
-    drop(servers);
-    if let Err(failure) = outcome {
-        for n in 0..PROCESSES {
-            let log = std::fs::read_to_string(logs.path().join(format!("server-{n}.log")));
-            eprintln!("--- server {n}'s log:\n{}", log.unwrap_or_default());
-        }
-        std::panic::resume_unwind(failure.into_panic());
-    }
+    with_processes(database, PROCESSES, scenario).await;
 }
 
 /// Follows the feed on `api` from the beginning until `done` is set and a page comes back

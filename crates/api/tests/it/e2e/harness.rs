@@ -143,6 +143,33 @@ impl Server {
     }
 }
 
+/// Starts `count` server processes over `database`, one after the other (the first migrates
+/// the fresh database, the others find it current), runs `scenario` with their clients, then
+/// kills them; when the scenario panics, every server's log is printed before the panic goes
+/// on.
+pub async fn with_processes<F, Fut>(database: &TestDatabase, count: usize, scenario: F)
+where
+    F: FnOnce(Vec<Api>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let logs = tempfile::tempdir().expect("a directory for the servers' logs");
+    let log = |n: usize| logs.path().join(format!("server-{n}.log"));
+    let mut servers = Vec::new();
+    for n in 0..count {
+        servers.push(Server::start(database, &log(n), &[]).await);
+    }
+    let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
+    let outcome = tokio::spawn(scenario(apis)).await;
+    drop(servers);
+    if let Err(failure) = outcome {
+        for n in 0..count {
+            let text = std::fs::read_to_string(log(n)).unwrap_or_default();
+            eprintln!("--- server {n}'s log:\n{text}");
+        }
+        resume(failure);
+    }
+}
+
 /// A running server and the way to stop it.
 pub struct TestServer {
     pub api: Api,

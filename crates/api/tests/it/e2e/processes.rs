@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::client::Api;
-use super::harness::Server;
+use super::harness::with_processes;
 
 const PROCESSES: usize = 3;
 const HOT_UNITS: i64 = 100;
@@ -23,25 +23,7 @@ const MIXED_CARTS: usize = 150;
 on_both_backends!(pooled: database: three_processes_share_one_database);
 
 async fn three_processes_share_one_database(database: &TestDatabase) {
-    let logs = tempfile::tempdir().expect("a directory for the servers' logs");
-    let mut servers = Vec::new();
-    // One after the other: the first migrates the fresh database, the others find it current.
-    for n in 0..PROCESSES {
-        let log = logs.path().join(format!("server-{n}.log"));
-        servers.push(Server::start(database, &log, &[]).await);
-    }
-    let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
-
-    let outcome = tokio::spawn(scenario(apis)).await;
-
-    drop(servers);
-    if let Err(failure) = outcome {
-        for n in 0..PROCESSES {
-            let log = std::fs::read_to_string(logs.path().join(format!("server-{n}.log")));
-            eprintln!("--- server {n}'s log:\n{}", log.unwrap_or_default());
-        }
-        std::panic::resume_unwind(failure.into_panic());
-    }
+    with_processes(database, PROCESSES, scenario).await;
 }
 
 async fn scenario(apis: Vec<Api>) {
