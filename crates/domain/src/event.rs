@@ -62,17 +62,23 @@ pub enum EventType {
     OrderExpired,
     /// A product was created.
     ProductCreated,
+    /// A change left a product with nothing available that had some before.
+    StockOut,
+    /// A change made units available again of a product that had none.
+    StockBackIn,
 }
 
 impl EventType {
     /// Every type, in the contract's order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::StockChanged,
         Self::OrderReserved,
         Self::OrderPaid,
         Self::OrderCancelled,
         Self::OrderExpired,
         Self::ProductCreated,
+        Self::StockOut,
+        Self::StockBackIn,
     ];
 
     /// The type's name: `stock.changed`, `order.paid`, …
@@ -85,6 +91,8 @@ impl EventType {
             Self::OrderCancelled => "order.cancelled",
             Self::OrderExpired => "order.expired",
             Self::ProductCreated => "product.created",
+            Self::StockOut => "stock.out",
+            Self::StockBackIn => "stock.back_in",
         }
     }
 
@@ -126,6 +134,26 @@ impl StockEvent {
         self.on_hand.get() - self.reserved.get()
     }
 
+    /// Units that could be sold before the change.
+    #[must_use]
+    pub fn available_before(&self) -> i64 {
+        let delta = self.movement.on_hand_delta - self.movement.reserved_delta;
+        self.available() - delta
+    }
+
+    /// The level this change crossed, if any: [`StockLevel::Out`] when it took the last
+    /// available units, [`StockLevel::BackIn`] when it made units available where there were
+    /// none. A function of the change alone, so the feed derives it from the ledger row
+    /// without storing it twice.
+    #[must_use]
+    pub fn crossing(&self) -> Option<StockLevel> {
+        match (self.available_before() > 0, self.available() > 0) {
+            (true, false) => Some(StockLevel::Out),
+            (false, true) if self.movement.version.get() > 1 => Some(StockLevel::BackIn),
+            _ => None,
+        }
+    }
+
     /// The movement's kind.
     #[must_use]
     pub fn kind(&self) -> MovementKind {
@@ -133,11 +161,23 @@ impl StockEvent {
     }
 }
 
+/// A level of a product's available units that other systems act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StockLevel {
+    /// None left (`stock.out`).
+    Out,
+    /// Some again after none (`stock.back_in`).
+    BackIn,
+}
+
 /// What an event reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventBody {
     /// `stock.changed`.
     Stock(StockEvent),
+    /// `stock.out` or `stock.back_in`: the change that crossed the level. It shares that
+    /// change's sequence and follows it in the feed.
+    StockLevel(StockLevel, StockEvent),
     /// `order.*`: the order as the transition left it (see [`order_as_of`]).
     Order(Order),
     /// `product.created`.
@@ -161,6 +201,8 @@ impl Event {
     pub fn event_type(&self) -> EventType {
         match &self.body {
             EventBody::Stock(_) => EventType::StockChanged,
+            EventBody::StockLevel(StockLevel::Out, _) => EventType::StockOut,
+            EventBody::StockLevel(StockLevel::BackIn, _) => EventType::StockBackIn,
             EventBody::Order(order) => EventType::of_order(order.record().status),
             EventBody::Product(_) => EventType::ProductCreated,
         }
@@ -170,15 +212,17 @@ impl Event {
     #[must_use]
     pub fn subject(&self) -> uuid::Uuid {
         match &self.body {
-            EventBody::Stock(stock) => stock.movement.product_id.as_uuid(),
+            EventBody::Stock(stock) | EventBody::StockLevel(_, stock) => {
+                stock.movement.product_id.as_uuid()
+            }
             EventBody::Order(order) => order.id().as_uuid(),
             EventBody::Product(product) => product.id.as_uuid(),
         }
     }
 
     /// Its identity, the same however often and by whichever process it is sent, so that a
-    /// receiver can drop a repeat: `stock:<product>:<version>`, `order:<order>:<status>`,
-    /// `product:<product>`. Built from the fact, not from the sequence, so that it is stable
+    /// receiver can drop a repeat: `stock:<product>:<version>`, `stock.out:<product>:<version>`
+    /// (and `stock.back_in:…`), `order:<order>:<status>`, `product:<product>`. Built from the fact, not from the sequence, so that it is stable
     /// even across a restore of the database.
     #[must_use]
     pub fn id(&self) -> String {
@@ -186,6 +230,12 @@ impl Event {
             EventBody::Stock(stock) => {
                 format!("stock:{}:{}", stock.movement.product_id, stock.movement.version.get())
             }
+            EventBody::StockLevel(_, stock) => format!(
+                "{}:{}:{}",
+                self.event_type(),
+                stock.movement.product_id,
+                stock.movement.version.get()
+            ),
             EventBody::Order(order) => {
                 format!("order:{}:{}", order.id(), order.record().status.as_str())
             }
@@ -233,6 +283,37 @@ mod tests {
         let names: Vec<_> =
             OrderStatus::ALL.iter().map(|s| EventType::of_order(*s).as_str()).collect();
         assert_eq!(names, ["order.reserved", "order.paid", "order.cancelled", "order.expired"]);
-        assert_eq!(EventType::ALL.len(), 6);
+        assert_eq!(EventType::ALL.len(), 8);
+    }
+
+    fn change(on_hand: i64, reserved: i64, on_hand_delta: i64, reserved_delta: i64) -> StockEvent {
+        let product_id = crate::ProductId::new(uuid::Uuid::from_u128(7)).unwrap();
+        StockEvent {
+            movement: StockMovement {
+                product_id,
+                kind: MovementKind::Reserve,
+                on_hand_delta,
+                reserved_delta,
+                version: crate::Version::new(5).unwrap(),
+                order_id: None,
+                reason: None,
+                actor: None,
+                at: Timestamp::default(),
+            },
+            location_id: None,
+            on_hand: StockCount::new(on_hand).unwrap(),
+            reserved: StockCount::new(reserved).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_last_units_taken_is_out_and_the_first_units_back_are_back_in() {
+        assert_eq!(change(5, 5, 0, 2).crossing(), Some(StockLevel::Out), "reserve the last 2");
+        assert_eq!(change(5, 3, 0, 2).crossing(), None, "2 still available");
+        assert_eq!(change(5, 4, 0, -1).crossing(), Some(StockLevel::BackIn), "a release");
+        assert_eq!(change(3, 3, -2, -2).crossing(), None, "a sale changes nothing available");
+        assert_eq!(change(10, 0, 10, 0).crossing(), Some(StockLevel::BackIn), "a delivery");
+        assert_eq!(change(0, 0, -4, 0).crossing(), Some(StockLevel::Out), "a count to zero");
+        assert_eq!(change(0, 0, 0, 0).crossing(), None);
     }
 }

@@ -38,7 +38,22 @@ impl SeaOrmEventFeed {
             .all(&self.db)
             .await
             .map_err(store_error)?;
-        rows.into_iter().map(stock_event).collect()
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            let event = stock_event(row)?;
+            // A change that crossed a level is followed by its `stock.out` or `stock.back_in`,
+            // derived from the same row (and sharing its sequence): nothing more is written.
+            let level = match &event.body {
+                EventBody::Stock(stock) => stock.crossing().map(|l| (l, stock.clone())),
+                _ => None,
+            };
+            let (sequence, time) = (event.sequence, event.time);
+            events.push(event);
+            if let Some((level, stock)) = level {
+                events.push(Event { sequence, time, body: EventBody::StockLevel(level, stock) });
+            }
+        }
+        Ok(events)
     }
 
     async fn order_events(&self, after: i64, upto: i64) -> Result<Vec<Event>, StoreError> {
@@ -156,6 +171,7 @@ impl EventFeed for SeaOrmEventFeed {
         let mut events = self.stock_events(after, upto).await?;
         events.extend(self.order_events(after, upto).await?);
         events.extend(self.product_events(after, upto).await?);
+        // Stable: a derived stock event stays after the change it shares its sequence with.
         events.sort_by_key(|event| event.sequence);
         Ok(events)
     }

@@ -23,7 +23,8 @@ pub struct EventsQuery {
     /// The last sequence already read (`next` of the previous page); default 0, the beginning.
     #[param(minimum = 0)]
     after: Option<i64>,
-    /// 1 to 1000; default 100.
+    /// Sequences per page, 1 to 1000; default 100 (a `stock.out` or `stock.back_in` shares its
+    /// change's sequence, so a page may hold a few more events).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
     /// Seconds to wait for the first new event when there is none yet (a long poll), 0 to 30;

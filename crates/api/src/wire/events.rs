@@ -24,8 +24,8 @@ pub struct CloudEvent {
     pub id: String,
     #[schema(example = "/checkout-api")]
     pub source: String,
-    /// `stock.changed`, `order.reserved`, `order.paid`, `order.cancelled`, `order.expired` or
-    /// `product.created`.
+    /// `stock.changed`, `stock.out`, `stock.back_in`, `order.reserved`, `order.paid`,
+    /// `order.cancelled`, `order.expired` or `product.created`.
     #[serde(rename = "type")]
     #[schema(example = "stock.changed")]
     pub event_type: String,
@@ -34,9 +34,11 @@ pub struct CloudEvent {
     pub subject: String,
     #[schema(example = "application/json")]
     pub datacontenttype: String,
-    /// The event's position in the feed: dense, in commit order.
+    /// The event's position in the feed: dense, in commit order. A `stock.out` or
+    /// `stock.back_in` shares the sequence of the `stock.changed` it follows.
     pub sequence: i64,
-    /// `stock.changed`: [`StockChangedData`]; `order.*`: the order view as the transition left
+    /// `stock.*`: [`StockChangedData`] (of the change that crossed the level, for the derived
+    /// ones); `order.*`: the order view as the transition left
     /// it; `product.created`: [`ProductCreatedData`].
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -46,7 +48,9 @@ impl CloudEvent {
     /// The wire form of `event`.
     pub fn new(event: &Event) -> Self {
         let data = match &event.body {
-            EventBody::Stock(stock) => serde_json::to_value(StockChangedData::from(stock)),
+            EventBody::Stock(stock) | EventBody::StockLevel(_, stock) => {
+                serde_json::to_value(StockChangedData::from(stock))
+            }
             EventBody::Order(order) => {
                 serde_json::to_value(OrderView::new(order, order.record().status))
             }
@@ -67,7 +71,8 @@ impl CloudEvent {
     }
 }
 
-/// `data` of `stock.changed`: one ledger entry and the counters it left.
+/// `data` of `stock.changed` (and of `stock.out` and `stock.back_in`, the change that crossed
+/// the level): one ledger entry and the counters it left.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StockChangedData {
     pub product_id: Uuid,

@@ -18,9 +18,10 @@ pub trait EventFeed: Send + Sync {
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn head(&self) -> Result<Sequence, StoreError>;
 
-    /// The events after `after`, at most `limit` of them, in sequence order. Every event up to
-    /// the last one returned MUST be committed and returned: a later call from the last
-    /// sequence returned may never find an earlier one appear.
+    /// The events of the next `limit` sequences after `after`, in sequence order (a derived
+    /// stock event shares its change's sequence, so there may be more events than sequences).
+    /// Every event up to the last one returned MUST be committed and returned: a later call
+    /// from the last sequence returned may never find an earlier one appear.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.

@@ -16,10 +16,12 @@ on_every_backend!(
     every_change_is_an_event_in_commit_order,
     a_rolled_back_commit_takes_no_sequence,
     relay_positions_move_by_compare_and_swap,
+    taking_the_last_units_is_stock_out_and_giving_them_back_is_back_in,
 );
 
-/// The whole feed read in small pages: sequences 1, 2, 3… up to the head, each product's
-/// stock versions consecutive from 1 to its stored version. Returns the events.
+/// The whole feed read in small pages: sequences 1, 2, 3… up to the head (a derived stock
+/// event repeating the sequence of the change it follows), each product's stock versions
+/// consecutive from 1 to its stored version. Returns the events.
 pub async fn assert_feed_is_whole(db: &TestDb, products: &[ProductId]) -> Vec<Event> {
     let feed = &db.adapters.events;
     let head = feed.head().await.expect("head");
@@ -30,7 +32,18 @@ pub async fn assert_feed_is_whole(db: &TestDb, products: &[ProductId]) -> Vec<Ev
         after = last.sequence;
         events.extend(page);
     }
-    let sequences: Vec<i64> = events.iter().map(|e| e.sequence.get()).collect();
+    let mut sequences: Vec<i64> = Vec::new();
+    for (n, event) in events.iter().enumerate() {
+        if let EventBody::StockLevel(_, stock) = &event.body {
+            let before = n.checked_sub(1).map(|p| &events[p]);
+            let follows = before.is_some_and(|b| {
+                b.sequence == event.sequence && matches!(&b.body, EventBody::Stock(s) if s == stock)
+            });
+            assert!(follows, "a derived event follows its change: {event:?}");
+        } else {
+            sequences.push(event.sequence.get());
+        }
+    }
     assert_eq!(sequences, (1..=head.get()).collect::<Vec<_>>(), "dense, in order, to the head");
     let mut versions: BTreeMap<ProductId, Vec<i64>> = BTreeMap::new();
     for event in &events {
@@ -117,6 +130,40 @@ async fn every_change_is_an_event_in_commit_order(db: &TestDb) {
     assert_eq!(page.iter().map(|e| e.sequence.get()).collect::<Vec<_>>(), [4, 5]);
     let past = db.adapters.events.after(Sequence::new(11).unwrap(), 100).await.expect("page");
     assert!(past.is_empty());
+}
+
+async fn taking_the_last_units_is_stock_out_and_giving_them_back_is_back_in(db: &TestDb) {
+    let (product, _) = product(db, "EV-4", 2).await;
+    let mut order = checkout(db, &[(product.id, 2)], t0()).await;
+    let mut read = stock(db, product.id).await;
+    let released = read.release(qty(2)).expect("release");
+    let cancel = order.cancel(t0(), Actor::Admin).expect("cancellable").expect("a change");
+    db.adapters
+        .unit_of_work
+        .commit(Changeset::new(vec![released], Some(cancel), t0()))
+        .await
+        .expect("cancel");
+
+    let events = assert_feed_is_whole(db, &[product.id]).await;
+    let seen: Vec<_> = events.iter().map(|e| (e.sequence.get(), e.event_type().as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "product.created"),
+            (2, "stock.changed"),
+            (3, "stock.changed"),
+            (3, "stock.out"),
+            (4, "order.reserved"),
+            (5, "stock.changed"),
+            (5, "stock.back_in"),
+            (6, "order.cancelled"),
+        ]
+    );
+    assert_eq!(events[3].id(), format!("stock.out:{}:2", product.id));
+    assert_eq!(events[6].id(), format!("stock.back_in:{}:3", product.id));
+    // A page of one sequence holds the change and its derived event.
+    let page = db.adapters.events.after(Sequence::new(2).unwrap(), 1).await.expect("page");
+    assert_eq!(page.len(), 2);
 }
 
 async fn a_rolled_back_commit_takes_no_sequence(db: &TestDb) {

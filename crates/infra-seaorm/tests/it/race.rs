@@ -178,7 +178,11 @@ async fn flash_sale(db: &TestDb, writes: StockWrites, commits: Commits) {
     assert_eq!(stored.version().get(), 1 + 50, "one version per sale, none lost");
     assert_ledger_matches(db, product.id).await;
     let events = assert_feed_is_whole(db, &[product.id]).await;
-    assert_eq!(events.len(), 2 + 2 * 50, "the product, its stock, and a reservation per order");
+    assert_eq!(
+        events.len(),
+        2 + 2 * 50 + 1,
+        "the product, its stock, a reservation per order, and stock.out at the fiftieth"
+    );
     for won in winners {
         let order = db.adapters.orders.get(won.order.id()).await.expect("read");
         assert_eq!(order.as_ref(), Some(&won.order), "every order is stored as answered");

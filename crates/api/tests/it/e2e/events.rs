@@ -136,9 +136,26 @@ async fn scenario(apis: Vec<Api>) {
     done.store(true, Ordering::SeqCst);
     let followed = reader.await.expect("the reader");
 
-    // Assert: dense sequences from 1, each event once.
-    let sequences: Vec<i64> = followed.iter().map(|e| e.sequence).collect();
-    assert_eq!(sequences, (1..=followed.len() as i64).collect::<Vec<_>>(), "dense, in order");
+    // Assert: dense sequences from 1, each event once; a stock.out or stock.back_in repeats the
+    // sequence of the stock.changed it follows.
+    let derived = |e: &CloudEvent| matches!(e.event_type.as_str(), "stock.out" | "stock.back_in");
+    let sequences: Vec<i64> = followed.iter().filter(|e| !derived(e)).map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=sequences.len() as i64).collect::<Vec<_>>(), "dense, in order");
+    for pair in followed.windows(2).filter(|pair| derived(&pair[1])) {
+        assert_eq!(
+            (pair[0].event_type.as_str(), pair[0].sequence),
+            ("stock.changed", pair[1].sequence)
+        );
+        assert_eq!(pair[0].data, pair[1].data, "the change that crossed the level");
+    }
+    // The hot product sold out: its last unit's reservation is stock.out, and a cancellation
+    // after it brings it back in.
+    let hot_levels: Vec<(&str, i64)> = (followed.iter())
+        .filter(|e| derived(e) && e.subject == hot.to_string())
+        .map(|e| (e.event_type.as_str(), e.data["available"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(hot_levels.first(), Some(&("stock.out", 0)), "{hot_levels:?}");
+    assert!(hot_levels.iter().any(|(t, a)| *t == "stock.back_in" && *a > 0), "{hot_levels:?}");
     let ids: HashSet<&str> = followed.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids.len(), followed.len(), "every event id once");
 
