@@ -1,9 +1,13 @@
 //! Migrations over data: a database filled by the previous schema is migrated, and what it
 //! held reads back as it was.
 
-use domain::ports::{OrderRepository, ProductRepository};
+use domain::access::Actor;
+use domain::event::{EventBody, Sequence};
+use domain::ports::{EventFeed, OrderRepository, ProductRepository, StockRepository};
 use domain::{OrderId, ProductId};
-use infra_seaorm::{SeaOrmOrderRepository, SeaOrmProductRepository};
+use infra_seaorm::{
+    SeaOrmEventFeed, SeaOrmOrderRepository, SeaOrmProductRepository, SeaOrmStockRepository,
+};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use testkit::{Backend, TestDatabase};
@@ -87,5 +91,22 @@ async fn customer_ids_survive_the_move_to_text(database: &TestDatabase) {
     let products = SeaOrmProductRepository::new(db.clone());
     let old = products.get(ProductId::new(product).expect("an id")).await.expect("read");
     assert_eq!(old.expect("the product").limits, domain::limits::PurchaseLimits::default());
+
+    // Migration 11: the feed begins with it (the old rows carry no sequence); the first change
+    // made afterwards is its first event, with the counters it left.
+    let feed = SeaOrmEventFeed::new(db.clone());
+    assert_eq!(feed.head().await.expect("head"), Sequence::START);
+    assert!(feed.after(Sequence::START, 100).await.expect("feed").is_empty());
+    let stock = SeaOrmStockRepository::new(db.clone());
+    let product = ProductId::new(product).expect("an id");
+    let mut read = stock.get(product).await.expect("read").expect("the stock");
+    let delivery = read.adjust(5).expect("a delivery");
+    stock.save(delivery, None, Actor::Admin, None, t0()).await.expect("the delivery");
+    let events = feed.after(Sequence::START, 100).await.expect("feed");
+    let [event] = events.as_slice() else { panic!("one event: {events:?}") };
+    let EventBody::Stock(change) = &event.body else { panic!("a stock event: {event:?}") };
+    assert_eq!(event.sequence.get(), 1);
+    let seen = (change.movement.version.get(), change.on_hand.get(), change.reserved.get());
+    assert_eq!(seen, (3, 15, 2));
     db.close().await.expect("close");
 }
