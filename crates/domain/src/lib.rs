@@ -79,6 +79,7 @@ mod reconciliation;
 mod sku;
 pub mod stock;
 mod version;
+pub mod webhook;
 
 pub use customer::{Customer, CustomerId, CustomerIdError};
 pub use ids::{ClientId, IdError, LocationId, OrderId, ProductId};
