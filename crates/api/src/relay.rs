@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics;
 use crate::nats::{NatsSettings, NatsSink};
+use crate::sweeper::holder;
 
 /// The relay's name: its lease is `relay:<name>`, its position the row `<name>`.
 const NAME: &str = "nats";
@@ -41,9 +42,8 @@ pub async fn run(ports: Ports, settings: NatsSettings, stop: CancellationToken) 
             }
         }
     };
-    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let term = chrono::TimeDelta::from_std(TERM).unwrap_or(chrono::TimeDelta::MAX);
-    let leadership = Leadership::new(ports.clone(), format!("relay:{NAME}"), holder, term);
+    let leadership = Leadership::new(ports.clone(), format!("relay:{NAME}"), holder(), term);
     let relay = Relay::new(NAME, &ports, leadership, Arc::new(sink));
     relay_until(&relay, &stop).await;
     if let Err(err) = relay.leadership().step_down().await {

@@ -31,10 +31,16 @@ const MIN_TERM: Duration = Duration::from_secs(5);
 /// intervals (at least [`MIN_TERM`]), so that a holder that misses a few passes keeps it and a
 /// dead one is replaced within seconds.
 pub fn leadership(ports: &Ports, interval: Duration) -> Leadership {
-    let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let holder = holder();
     let term = (interval * 10).max(MIN_TERM);
     let term = chrono::TimeDelta::from_std(term).unwrap_or(chrono::TimeDelta::MAX);
     Leadership::new(ports.clone(), LEASE, holder, term)
+}
+
+/// A lease holder id of this process alone (two processes under one id would both lead): its
+/// pid, for the logs, and a random part, since pids repeat across machines and restarts.
+pub(crate) fn holder() -> String {
+    format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple())
 }
 
 /// Runs until `stop` is cancelled, one pass every `interval` while this process holds the

@@ -62,21 +62,35 @@ impl Events {
     #[tracing::instrument(skip_all, fields(after = %request.after, limit = request.limit))]
     pub async fn read(&self, request: EventRequest) -> Result<EventPage, QueryError> {
         let limit = request.limit.clamp(1, Self::MAX_LIMIT);
-        let mut waited = Duration::ZERO;
         let wait = request.wait.min(Self::MAX_WAIT);
+        let mut waited = Duration::ZERO;
         loop {
-            // The head first: reading a page when nothing is new costs one row.
-            if self.feed.head().await? > request.after || waited >= wait {
-                let items = self.feed.after(request.after, limit).await?;
-                if !items.is_empty() || waited >= wait {
-                    let next = items.last().map_or(request.after, |event| event.sequence);
-                    return Ok(EventPage { items, next });
-                }
+            let items = self.feed.after(request.after, limit).await?;
+            if !items.is_empty() || waited >= wait || !self.head_moves(request, &mut waited).await?
+            {
+                let next = items.last().map_or(request.after, |event| event.sequence);
+                return Ok(EventPage { items, next });
             }
-            let nap = self.poll.min(wait - waited);
-            self.clock.sleep(nap).await;
-            waited += nap;
         }
+    }
+
+    /// Waits, looking at the head every [`Events::POLL`] (one row: cheaper than a page), until
+    /// it passes `request.after` (`true`) or the wait is over (`false`).
+    async fn head_moves(
+        &self,
+        request: EventRequest,
+        waited: &mut Duration,
+    ) -> Result<bool, QueryError> {
+        let wait = request.wait.min(Self::MAX_WAIT);
+        while *waited < wait {
+            let nap = self.poll.min(wait - *waited);
+            self.clock.sleep(nap).await;
+            *waited += nap;
+            if self.feed.head().await? > request.after {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
@@ -98,7 +112,7 @@ mod tests {
     #[tokio::test]
     async fn nothing_new_and_no_wait_answers_at_once_with_the_same_position() {
         let mut feed = MockEventFeed::new();
-        feed.expect_head().returning(|| Ok(Sequence::new(5).unwrap()));
+        feed.expect_head().never();
         feed.expect_after().times(1).returning(|_, _| Ok(Vec::new()));
         let mut clock = MockClock::new();
         clock.expect_sleep().never();
@@ -110,7 +124,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_reader_polls_the_head_until_the_wait_is_over() {
         let mut feed = MockEventFeed::new();
-        feed.expect_head().times(6).returning(|| Ok(Sequence::new(5).unwrap()));
+        feed.expect_head().times(5).returning(|| Ok(Sequence::new(5).unwrap()));
         feed.expect_after().times(1).returning(|_, _| Ok(Vec::new()));
         let mut clock = MockClock::new();
         clock.expect_sleep().times(5).returning(|_| ());
@@ -120,9 +134,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_waiting_reader_reads_the_page_once_the_head_has_moved() {
+        use domain::event::{Event, EventBody};
+        let mut feed = MockEventFeed::new();
+        let mut pages = vec![
+            Vec::new(),
+            vec![Event {
+                sequence: Sequence::new(6).unwrap(),
+                time: crate::test_support::t0(),
+                body: EventBody::Product(crate::test_support::product(1)),
+            }],
+        ]
+        .into_iter();
+        feed.expect_after().times(2).returning(move |_, _| Ok(pages.next().unwrap_or_default()));
+        let mut heads = [5, 5, 6].into_iter();
+        feed.expect_head()
+            .times(3)
+            .returning(move || Ok(Sequence::new(heads.next().unwrap()).unwrap()));
+        let mut clock = MockClock::new();
+        clock.expect_sleep().times(3).returning(|_| ());
+        let page = reader(feed, clock).read(request(5, Duration::from_secs(5))).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(page.next.get(), 6);
+    }
+
+    #[tokio::test]
     async fn store_failures_reach_the_reader() {
         let mut feed = MockEventFeed::new();
-        feed.expect_head().returning(|| Err(domain::ports::StoreError::unavailable("down")));
+        feed.expect_after().returning(|_, _| Err(domain::ports::StoreError::unavailable("down")));
         let clock = MockClock::new();
         let read = reader(feed, clock).read(request(0, Duration::ZERO)).await;
         assert!(matches!(read, Err(QueryError::Unavailable(_))));

@@ -21,13 +21,15 @@ use crate::order::SeaOrmOrderRepository;
 #[derive(Debug, Clone)]
 pub struct SeaOrmEventFeed {
     db: DatabaseConnection,
+    /// Reads orders with their lines, as the order port does.
+    orders: SeaOrmOrderRepository,
 }
 
 impl SeaOrmEventFeed {
     /// An adapter sharing `db`'s pool.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { orders: SeaOrmOrderRepository::new(db.clone()), db }
     }
 
     async fn stock_events(&self, after: i64, upto: i64) -> Result<Vec<Event>, StoreError> {
@@ -70,7 +72,7 @@ impl SeaOrmEventFeed {
             .map_err(store_error)?;
         let placed: Vec<_> =
             rows.iter().map(|row| (row.reserved_sequence, row.settled_sequence)).collect();
-        let orders = SeaOrmOrderRepository::new(self.db.clone()).with_lines(rows).await?;
+        let orders = self.orders.with_lines(rows).await?;
         let mut events = Vec::new();
         for (order, (reserved, settled)) in orders.into_iter().zip(placed) {
             let record = order.record();
