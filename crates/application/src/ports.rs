@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::ports::{
     ApiClientStore, Clock, EventFeed, IdGenerator, IdempotencyStore, Lease, OrderRepository,
     ProductRepository, PurchaseCounters, Reconciliation, RelayCursors, StockRepository, UnitOfWork,
+    WebhookStore,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -36,4 +37,6 @@ pub struct Ports {
     pub events: Arc<dyn EventFeed>,
     /// How far each relay has sent the feed.
     pub cursors: Arc<dyn RelayCursors>,
+    /// Webhook subscriptions and their delivery log.
+    pub webhooks: Arc<dyn WebhookStore>,
 }

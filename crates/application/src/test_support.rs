@@ -7,7 +7,7 @@ use domain::ports::Changeset;
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockRelayCursors, MockStockRepository, MockUnitOfWork,
+    MockRelayCursors, MockStockRepository, MockUnitOfWork, MockWebhookStore,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -153,6 +153,7 @@ pub(crate) struct Mocks {
     pub(crate) purchases: MockPurchaseCounters,
     pub(crate) events: MockEventFeed,
     pub(crate) cursors: MockRelayCursors,
+    pub(crate) webhooks: MockWebhookStore,
 }
 
 impl Mocks {
@@ -174,6 +175,7 @@ impl Mocks {
             purchases: MockPurchaseCounters::new(),
             events: MockEventFeed::new(),
             cursors: MockRelayCursors::new(),
+            webhooks: MockWebhookStore::new(),
         }
     }
 
@@ -192,6 +194,7 @@ impl Mocks {
             purchases: Arc::new(self.purchases),
             events: Arc::new(self.events),
             cursors: Arc::new(self.cursors),
+            webhooks: Arc::new(self.webhooks),
         }
     }
 }

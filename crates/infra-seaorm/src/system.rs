@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::SubsecRound;
 use domain::ports::{Clock, IdGenerator};
+use domain::webhook::WebhookId;
 use domain::{ClientId, OrderId, ProductId, Timestamp};
 use uuid::Uuid;
 
@@ -45,6 +46,10 @@ impl IdGenerator for UuidV7Ids {
 
     fn client_id(&self) -> ClientId {
         ClientId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+
+    fn webhook_id(&self) -> WebhookId {
+        WebhookId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
     }
 
     fn secret(&self) -> [u8; 32] {

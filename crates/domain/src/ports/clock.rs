@@ -34,6 +34,9 @@ pub trait IdGenerator: Send + Sync {
     /// A new API client id, never handed out before.
     fn client_id(&self) -> ClientId;
 
+    /// A new webhook subscription id, never handed out before.
+    fn webhook_id(&self) -> crate::webhook::WebhookId;
+
     /// 256 bits from a cryptographically secure random source: the secret of a new API key.
     /// Production adapters read the operating system's generator.
     fn secret(&self) -> [u8; 32];

@@ -57,6 +57,7 @@ mod reconciliation;
 mod relay;
 mod stock;
 mod unit_of_work;
+mod webhooks;
 
 pub use clients::{ApiClientStore, KeyDigest};
 pub use clock::{Clock, IdGenerator};
@@ -74,6 +75,7 @@ pub use reconciliation::Reconciliation;
 pub use relay::{EventSink, RelayCursors};
 pub use stock::StockRepository;
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
+pub use webhooks::{WebhookSender, WebhookStore};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use clients::MockApiClientStore;

@@ -12,7 +12,7 @@ use chrono::{TimeZone, Utc};
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
     MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockRelayCursors, MockStockRepository, MockUnitOfWork,
+    MockRelayCursors, MockStockRepository, MockUnitOfWork, MockWebhookStore,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -101,6 +101,7 @@ impl Mocks {
             purchases: Arc::new(MockPurchaseCounters::new()),
             events: Arc::new(MockEventFeed::new()),
             cursors: Arc::new(MockRelayCursors::new()),
+            webhooks: Arc::new(MockWebhookStore::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
         let (state, workers) = AppState::new(&ports, None, Settings::default(), TOKEN, readiness);

@@ -1,5 +1,4 @@
-//! Webhook subscriptions' rules, pure: which targets may be called, and which events a
-//! subscription wants. Groundwork for the webhook relay (issue "events"); not wired yet.
+//! Which targets a webhook may call.
 //!
 //! A target must not let a client of the API reach into the network the service runs in
 //! (SSRF): only `http` and `https`, no credentials in the URL, and no loopback, private,
@@ -10,8 +9,6 @@
 use std::net::IpAddr;
 
 use url::{Host, Url};
-
-use crate::event::EventType;
 
 /// Why a URL is not a webhook target.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,65 +110,6 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Why a list of event types is not a subscription's filter.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TypeFilterError {
-    /// No pattern at all.
-    #[error("name at least one event type")]
-    Empty,
-    /// A pattern that names no event type.
-    #[error("{0:?} names no event type (a type such as order.paid, or a family such as stock.*)")]
-    Unknown(String),
-}
-
-/// The events a subscription wants: exact types (`order.paid`) and families (`stock.*`: every
-/// type that starts with `stock.`), as the contract spells them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TypeFilter {
-    patterns: Vec<String>,
-}
-
-impl TypeFilter {
-    /// The filter of `patterns`, each of which must name at least one type.
-    ///
-    /// # Errors
-    /// [`TypeFilterError::Empty`], or [`TypeFilterError::Unknown`] naming the first pattern
-    /// that matches no type.
-    pub fn parse<S: AsRef<str>>(patterns: &[S]) -> Result<Self, TypeFilterError> {
-        if patterns.is_empty() {
-            return Err(TypeFilterError::Empty);
-        }
-        let patterns: Vec<String> = patterns.iter().map(|p| p.as_ref().to_owned()).collect();
-        if let Some(unknown) =
-            patterns.iter().find(|p| !EventType::ALL.iter().any(|t| matches(p, *t)))
-        {
-            return Err(TypeFilterError::Unknown(unknown.clone()));
-        }
-        Ok(Self { patterns })
-    }
-
-    /// Whether the subscription wants events of `event_type`.
-    #[must_use]
-    pub fn wants(&self, event_type: EventType) -> bool {
-        self.patterns.iter().any(|p| matches(p, event_type))
-    }
-
-    /// The patterns, as given.
-    #[must_use]
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
-    }
-}
-
-fn matches(pattern: &str, event_type: EventType) -> bool {
-    match pattern.strip_suffix(".*") {
-        Some(family) => {
-            event_type.as_str().strip_prefix(family).is_some_and(|r| r.starts_with('.'))
-        }
-        None => pattern == event_type.as_str(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,22 +159,5 @@ mod tests {
         for other in ["224.0.0.1", "255.255.255.255", "198.18.0.1", "240.0.0.1", "2001:db8::1"] {
             assert!(!is_public(other.parse().unwrap()), "{other}");
         }
-    }
-
-    #[test]
-    fn filters_take_exact_types_and_families() {
-        let filter = TypeFilter::parse(&["stock.*", "order.paid"]).unwrap();
-        assert!(filter.wants(EventType::StockChanged));
-        assert!(filter.wants(EventType::StockOut));
-        assert!(filter.wants(EventType::OrderPaid));
-        assert!(!filter.wants(EventType::OrderReserved));
-        assert!(!filter.wants(EventType::ProductCreated));
-        assert_eq!(TypeFilter::parse::<&str>(&[]), Err(TypeFilterError::Empty));
-        assert_eq!(
-            TypeFilter::parse(&["order.*", "stok.*"]),
-            Err(TypeFilterError::Unknown("stok.*".into()))
-        );
-        assert!(TypeFilter::parse(&["order"]).is_err(), "a family needs its .*");
-        assert!(TypeFilter::parse(&["stock.changed.*"]).is_err());
     }
 }
