@@ -101,3 +101,5 @@ pub use relay::{MockEventSink, MockRelayCursors};
 pub use stock::MockStockRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use unit_of_work::MockUnitOfWork;
+#[cfg(any(test, feature = "mocks"))]
+pub use webhooks::{MockWebhookSender, MockWebhookStore};
