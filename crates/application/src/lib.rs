@@ -29,6 +29,8 @@ mod retry;
 pub mod set_limits;
 pub mod set_stock;
 mod settle;
+pub mod webhook_relay;
+pub mod webhooks;
 
 pub use cart::CartLine;
 pub use ports::Ports;

@@ -61,9 +61,11 @@ pub trait WebhookStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
-    /// Up to `limit` pending deliveries due at `now`, oldest first, each the first undelivered
-    /// one of its subject (a pending or failed earlier delivery of the same subject holds the
-    /// later ones back): so at most one per subject, and they may be sent all at once.
+    /// Up to `limit` pending deliveries due at `now`, oldest first, none of them held back: a
+    /// delivery is held back by an earlier one of the same subject that failed for good, or
+    /// that is pending but not yet due. So for each subject the answer holds the first
+    /// undelivered delivery and the due ones after it, up to the first held back: a chain the
+    /// relay sends in order, stopping at its first failure.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
