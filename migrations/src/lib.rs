@@ -1,5 +1,6 @@
 //! Schema history of the checkout service: the ordered list of migrations that build the
-//! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases and API clients.
+//! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases, API clients,
+//! the event feed and webhooks.
 //!
 //! A migration is a historical fact, so no file here names an entity of the application: each
 //! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
@@ -19,6 +20,7 @@ mod m20261201_000008_sweeper_lease;
 mod m20261201_000009_api_clients;
 mod m20261202_000010_purchase_limits;
 mod m20261204_000011_event_feed;
+mod m20261204_000012_webhooks;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -40,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_api_clients::Migration),
             Box::new(m20261202_000010_purchase_limits::Migration),
             Box::new(m20261204_000011_event_feed::Migration),
+            Box::new(m20261204_000012_webhooks::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ use crate::nats::NatsSettings;
 use crate::rate_limit::RateLimits;
 use crate::router::router;
 use crate::state::{AppState, Readiness};
+use crate::webhooks::{self, WebhookSettings};
 use crate::{metrics, relay, sweeper};
 
 /// Why the service could not start.
@@ -181,6 +182,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         purchases: Arc::new(adapters.purchases),
         events: Arc::new(adapters.events),
         cursors: Arc::new(adapters.cursors),
+        webhooks: Arc::new(adapters.webhooks),
     }
 }
 
@@ -197,6 +199,8 @@ pub struct Application {
     ports: Ports,
     /// Where the relay sends events, when `--nats-url` is set.
     nats: Option<NatsSettings>,
+    /// How webhooks are delivered.
+    webhooks: WebhookSettings,
 }
 
 impl Application {
@@ -238,7 +242,8 @@ impl Application {
             stream: config.nats_stream.clone(),
             subject_prefix: config.nats_subject_prefix.clone(),
         });
-        Ok(Self { listener, state, db, replica, sweep_interval, leadership, ports, nats })
+        let webhooks = config.webhooks();
+        Ok(Self { listener, state, db, replica, sweep_interval, leadership, ports, nats, webhooks })
     }
 
     /// Where it listens.
@@ -265,6 +270,7 @@ impl Application {
         let sweep =
             sweeper::run(self.state.clone(), self.leadership, self.sweep_interval, stop.clone());
         let sweeper = tokio::spawn(sweep);
+        let webhooks = tokio::spawn(webhooks::run(self.ports.clone(), self.webhooks, stop.clone()));
         let relay =
             (self.nats).map(|nats| tokio::spawn(relay::run(self.ports, nats, stop.clone())));
         tracing::info!(addr = %self.listener.local_addr()?, "serving");
@@ -282,6 +288,9 @@ impl Application {
             && let Err(err) = relay.await
         {
             tracing::warn!(%err, "the event relay ended abnormally");
+        }
+        if let Err(err) = webhooks.await {
+            tracing::warn!(%err, "the webhook relay ended abnormally");
         }
         for db in std::iter::once(self.db).chain(self.replica) {
             if let Err(err) = db.close().await {

@@ -12,9 +12,12 @@ use application::extend::HoldConfig;
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 
+use domain::webhook::RetryPolicy as WebhookRetry;
+
 use crate::rate_limit::{Budget, RateLimitSettings};
 use crate::state::Settings;
 use crate::telemetry::LogFormat;
+use crate::webhooks::{SenderSettings, WebhookSettings};
 
 /// A checkout service that never oversells.
 #[derive(Debug, Parser)]
@@ -147,6 +150,34 @@ pub struct Config {
           default_value_t = seconds(Some(Events::MAX_WAIT)),
           value_parser = clap::value_parser!(u32).range(0..=30))]
     pub events_max_wait: u32,
+    /// Let webhook subscriptions target loopback and private addresses (a receiver on this host
+    /// or inside your network). Off by default: a client of the API could otherwise make the
+    /// service call into the network it runs in.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_ALLOW_PRIVATE", global = true)]
+    pub webhooks_allow_private: bool,
+    /// Seconds one webhook delivery may take (connecting included) before it counts as failed.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_TIMEOUT", global = true, default_value = "10",
+          value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub webhooks_timeout: u32,
+    /// The most webhook deliveries in flight at once in one server process.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_CONCURRENCY", global = true, default_value = "16",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub webhooks_concurrency: u32,
+    /// Attempts per webhook delivery (the first included) before it fails for good.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_ATTEMPTS", global = true,
+          default_value_t = WebhookRetry::default().attempts,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub webhooks_attempts: u32,
+    /// Milliseconds before a failed webhook delivery is first retried; each later wait doubles
+    /// (up to an hour), less up to half of it at random.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_FIRST_RETRY_MS", global = true,
+          default_value_t = u32::try_from(WebhookRetry::default().first.as_millis()).unwrap_or(u32::MAX),
+          value_parser = clap::value_parser!(u32).range(10..))]
+    pub webhooks_first_retry_ms: u32,
+    /// Seconds delivered webhook deliveries stay in the delivery log.
+    #[arg(long, env = "CHECKOUT_WEBHOOKS_RETENTION", global = true, default_value = "604800",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhooks_retention: u32,
     /// Seconds a request may run before it is stopped.
     #[arg(long, env = "CHECKOUT_REQUEST_TIMEOUT", global = true,
           default_value_t = seconds(Some(Settings::DEFAULT_REQUEST_TIMEOUT)),
@@ -220,6 +251,24 @@ pub struct Config {
 }
 
 impl Config {
+    /// The webhook relay's settings these flags ask for.
+    #[must_use]
+    pub fn webhooks(&self) -> WebhookSettings {
+        WebhookSettings {
+            sender: SenderSettings {
+                allow_private: self.webhooks_allow_private,
+                timeout: Duration::from_secs(u64::from(self.webhooks_timeout)),
+                concurrency: self.webhooks_concurrency as usize,
+            },
+            retry: WebhookRetry {
+                first: Duration::from_millis(u64::from(self.webhooks_first_retry_ms)),
+                attempts: self.webhooks_attempts,
+                ..WebhookRetry::default()
+            },
+            retention: Duration::from_secs(u64::from(self.webhooks_retention)),
+        }
+    }
+
     /// The group-commit lanes in force: the setting, or the backend's default.
     #[must_use]
     pub fn group_commit_lanes(&self) -> u32 {
@@ -244,6 +293,7 @@ impl Config {
             }),
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
             events_max_wait: Duration::from_secs(u64::from(self.events_max_wait)),
+            webhooks_allow_private: self.webhooks_allow_private,
             rate_limits: RateLimitSettings {
                 per_client: self.checkout_rate_per_client.map(|per_second| Budget {
                     per_second,

@@ -119,6 +119,19 @@ pub fn client_id(raw: &str) -> Result<ClientId, ApiError> {
     raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
 }
 
+/// Parses a path segment as a webhook subscription id (400 `invalid-id` otherwise).
+pub fn webhook_id(raw: &str) -> Result<domain::webhook::WebhookId, ApiError> {
+    raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
+}
+
+/// Parses a path segment as a delivery id (400 `invalid-id` otherwise).
+pub fn delivery_id(raw: &str) -> Result<domain::webhook::DeliveryId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(domain::webhook::DeliveryId::new)
+        .ok_or_else(|| ApiError::InvalidId(truncated(raw)))
+}
+
 /// Echoing a client's text back is fine; echoing 10 KiB of it is not.
 fn truncated(raw: &str) -> String {
     raw.chars().take(64).collect()

@@ -28,6 +28,7 @@ mod run;
 pub mod state;
 mod sweeper;
 mod telemetry;
+mod webhooks;
 pub mod wire;
 
 pub use bootstrap::{Application, BootError};

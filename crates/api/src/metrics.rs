@@ -123,3 +123,20 @@ pub fn record_relay_failure(relay: &str) {
 pub fn rate_limited() {
     counter!("checkouts_total", "outcome" => "rate_limited").increment(1);
 }
+
+/// Counts a webhook step's attempts by outcome (`delivered`, `retry`: failed and to be tried
+/// again, `failed`: the last attempt failed) and records its lag: how long the oldest due
+/// delivery had waited since its event was committed (the outbox lag of that subscription).
+pub fn record_webhook_round(webhook: &str, round: &application::webhook_relay::Round) {
+    for (outcome, count) in
+        [("delivered", round.delivered), ("retry", round.retrying), ("failed", round.failed)]
+    {
+        if count > 0 {
+            counter!("webhook_deliveries_total", "webhook" => webhook.to_owned(), "outcome" => outcome)
+                .increment(count as u64);
+        }
+    }
+    if let Some(lag) = round.lag {
+        gauge!("webhook_lag_seconds", "webhook" => webhook.to_owned()).set(lag.as_secs_f64());
+    }
+}

@@ -33,6 +33,7 @@ pub const SCHEME: &str = "bearer";
         (name = "admin", description = "Audits of the whole store"),
         (name = "clients", description = "API clients: who may call, with which scopes"),
         (name = "events", description = "The event feed: every change, in commit order"),
+        (name = "webhooks", description = "Webhook subscriptions: events POSTed, signed, to your URL"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]

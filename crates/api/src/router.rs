@@ -21,7 +21,9 @@ use crate::middleware::{
 };
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
-use crate::routes::{checkout, clients, events, ops, orders, products, reconciliation, stock};
+use crate::routes::{
+    checkout, clients, events, ops, orders, products, reconciliation, stock, webhooks,
+};
 use crate::state::AppState;
 use crate::{metrics, telemetry};
 
@@ -70,6 +72,13 @@ pub fn router(state: AppState) -> Router {
         .routes(scoped(Scope::ClientsManage, routes!(clients::create_client)))
         .routes(scoped(Scope::ClientsManage, routes!(clients::list_clients)))
         .routes(scoped(Scope::ClientsManage, routes!(clients::revoke_client)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::create_webhook)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::list_webhooks)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::get_webhook)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::delete_webhook)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::deliveries)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::redrive_all)))
+        .routes(scoped(Scope::WebhooksManage, routes!(webhooks::redrive_one)))
         .split_for_parts();
     openapi::links_replace_bodies(&mut openapi);
 

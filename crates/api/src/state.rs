@@ -19,6 +19,7 @@ use application::queries::Queries;
 use application::reconcile::Reconcile;
 use application::set_limits::SetLimits;
 use application::set_stock::SetStock;
+use application::webhooks::Webhooks;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
 
@@ -55,6 +56,9 @@ pub struct Settings {
     /// The longest a feed reader's `wait` is honoured (a proxy in front may cut idle requests
     /// sooner); a longer `wait` answers an empty page at this bound.
     pub events_max_wait: Duration,
+    /// Whether webhook subscriptions may target loopback and private addresses
+    /// (`--webhooks-allow-private`).
+    pub webhooks_allow_private: bool,
 }
 
 impl Settings {
@@ -80,6 +84,7 @@ impl Default for Settings {
             idempotency_retention: Self::DEFAULT_IDEMPOTENCY_RETENTION,
             rate_limits: RateLimitSettings::default(),
             events_max_wait: Events::MAX_WAIT,
+            webhooks_allow_private: false,
         }
     }
 }
@@ -119,6 +124,8 @@ pub struct Services {
     /// `GET /v1/events`: the event feed, from the read replica when one is configured (its
     /// sequences replay in commit order there too, so a reader still skips nothing).
     pub events: Events,
+    /// `/v1/webhooks`: subscriptions, their delivery log, re-drives.
+    pub webhooks: Webhooks,
     /// Claims and answers of `Idempotency-Key`s, used by the idempotency middleware.
     pub idempotency: Idempotency,
     /// `GET /v1/admin/reconciliation`: stock against ledger and orders.
@@ -161,6 +168,7 @@ impl Services {
             queries: Queries::new(ports.clone()),
             reads: Queries::new(replica.unwrap_or(ports).clone()),
             events: Events::new(replica.unwrap_or(ports)),
+            webhooks: Webhooks::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),
             access: Access::new(ports.clone(), admin_token),

@@ -53,7 +53,8 @@ pub struct Round {
     pub retrying: usize,
     /// Failed attempts that were the last.
     pub failed: usize,
-    /// How long after its commit the oldest delivered event was accepted: the lag.
+    /// The lag: how long the oldest due delivery had waited since its event was committed,
+    /// when the step began (zero when none was due; `None` when the step did not look).
     pub lag: Option<Duration>,
 }
 
@@ -163,6 +164,8 @@ impl WebhookRelay {
     ) -> Result<Round, BoxError> {
         let now = self.ports.clock.now();
         let due = self.ports.webhooks.due(subscription.id, now, Self::BATCH).await?;
+        let lag =
+            due.iter().map(|d| (now - d.event.occurred_at).to_std().unwrap_or_default()).max();
         let mut chains: Vec<Vec<Delivery>> = Vec::new();
         let mut chain_of = HashMap::new();
         for delivery in due {
@@ -176,13 +179,12 @@ impl WebhookRelay {
             chains.iter().map(|chain| self.deliver_chain(subscription, chain, started, budget)),
         )
         .await;
-        let mut total = Round::default();
+        let mut total = Round { lag: Some(lag.unwrap_or_default()), ..Round::default() };
         for round in rounds {
             let round = round?;
             total.delivered += round.delivered;
             total.retrying += round.retrying;
             total.failed += round.failed;
-            total.lag = total.lag.max(round.lag);
         }
         Ok(total)
     }
@@ -213,8 +215,6 @@ impl WebhookRelay {
             self.ports.webhooks.record(delivery.id, &attempt).await?;
             if attempt.outcome.delivered() {
                 round.delivered += 1;
-                let age = (at - delivery.event.occurred_at).to_std().unwrap_or_default();
-                round.lag = round.lag.max(Some(age));
                 continue;
             }
             if retry_at.is_some() {

@@ -175,10 +175,7 @@ mod tests {
         let webhooks = Webhooks::new(mocks.into_ports());
         assert!(matches!(webhooks.unsubscribe(wid()).await, Err(WebhookError::NotFound(_))));
         let query = DeliveryQuery { status: None, before: None, limit: 10 };
-        assert!(matches!(
-            webhooks.deliveries(wid(), query).await,
-            Err(WebhookError::NotFound(_))
-        ));
+        assert!(matches!(webhooks.deliveries(wid(), query).await, Err(WebhookError::NotFound(_))));
     }
 
     #[tokio::test]

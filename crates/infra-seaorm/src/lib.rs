@@ -24,6 +24,7 @@ mod stock;
 pub mod system;
 mod transaction;
 mod unit_of_work;
+mod webhooks;
 mod write;
 
 pub use clients::SeaOrmClients;
@@ -38,6 +39,7 @@ pub use reconciliation::SeaOrmReconciliation;
 pub use sea_orm::DatabaseConnection;
 pub use stock::SeaOrmStockRepository;
 pub use unit_of_work::SeaOrmUnitOfWork;
+pub use webhooks::SeaOrmWebhookStore;
 pub use write::StockWrites;
 
 /// The most ids one `IN (…)` list binds: a group-commit batch may involve up to
@@ -68,6 +70,8 @@ pub struct SeaOrmAdapters {
     pub events: SeaOrmEventFeed,
     /// The relays' positions in the feed.
     pub cursors: SeaOrmRelayCursors,
+    /// Webhook subscriptions and their delivery log.
+    pub webhooks: SeaOrmWebhookStore,
 }
 
 impl SeaOrmAdapters {
@@ -92,6 +96,7 @@ impl SeaOrmAdapters {
             purchases: SeaOrmPurchaseCounters::new(db.clone()),
             events: SeaOrmEventFeed::new(db.clone()),
             cursors: SeaOrmRelayCursors::new(db.clone()),
+            webhooks: SeaOrmWebhookStore::new(db.clone()),
         }
     }
 }

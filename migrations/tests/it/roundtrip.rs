@@ -7,7 +7,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 use crate::support::{Backend, with_db};
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 9] = [
     "products",
     "product_stock",
     "orders",
@@ -15,16 +15,22 @@ const TABLES: [&str; 7] = [
     "stock_movements",
     "idempotency_keys",
     "leases",
+    "webhook_subscriptions",
+    "webhook_deliveries",
 ];
 
 // Named indexes the adapter and the queries rely on, by (table, index).
-const INDEXES: [(&str, &str); 6] = [
+const INDEXES: [(&str, &str); 10] = [
     ("products", "ux_products_sku"),
     ("orders", "ix_orders_status_expires_at"),
     ("order_lines", "ix_order_lines_product_id"),
     ("stock_movements", "ix_stock_movements_product_id_id"),
     ("stock_movements", "ix_stock_movements_order_id"),
     ("idempotency_keys", "ix_idempotency_keys_created_at"),
+    ("webhook_deliveries", "ux_webhook_deliveries_subscription_id_event_id"),
+    ("webhook_deliveries", "ix_webhook_deliveries_subscription_id_status_subject_id"),
+    ("webhook_deliveries", "ix_webhook_deliveries_subscription_id_id"),
+    ("webhook_deliveries", "ix_webhook_deliveries_status_delivered_at"),
 ];
 
 async fn up_down_up(db: DatabaseConnection) {

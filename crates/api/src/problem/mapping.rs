@@ -15,6 +15,7 @@ use application::queries::QueryError;
 use application::reconcile::ReconcileError;
 use application::set_limits::SetLimitsError;
 use application::set_stock::SetStockError;
+use application::webhooks::WebhookError;
 
 use super::ApiError;
 use crate::wire::{FieldError, Invalid};
@@ -30,6 +31,16 @@ impl From<AccessError> for ApiError {
         match err {
             AccessError::NotFound(id) => Self::ClientNotFound(id.to_string()),
             AccessError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(err: WebhookError) -> Self {
+        match err {
+            WebhookError::NotFound(id) => Self::WebhookNotFound(id.to_string()),
+            WebhookError::NotFailed(id) => Self::DeliveryNotFailed(id.get()),
+            WebhookError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

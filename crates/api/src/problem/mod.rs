@@ -106,6 +106,13 @@ pub enum ApiError {
     /// 404 `client-not-found`.
     #[error("client not found")]
     ClientNotFound(String),
+    /// 404 `webhook-not-found`.
+    #[error("webhook not found")]
+    WebhookNotFound(String),
+    /// 409 `delivery-not-failed`: a re-drive of a delivery that is not a failed one of the
+    /// subscription.
+    #[error("delivery not failed")]
+    DeliveryNotFailed(i64),
     /// 429 `rate-limited`: the caller's request budget is spent; retry after `Retry-After`
     /// seconds.
     #[error("rate limited")]
@@ -240,6 +247,10 @@ impl ApiError {
                 (S::UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request")
             }
             Self::ClientNotFound(_) => (S::NOT_FOUND, "client-not-found", "Client not found"),
+            Self::WebhookNotFound(_) => (S::NOT_FOUND, "webhook-not-found", "Webhook not found"),
+            Self::DeliveryNotFailed(_) => {
+                (S::CONFLICT, "delivery-not-failed", "Delivery not failed")
+            }
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate-limited", "Rate limited"),
             Self::ProductNotFound(_) => (S::NOT_FOUND, "product-not-found", "Product not found"),
             Self::OrderNotFound(_) => (S::NOT_FOUND, "order-not-found", "Order not found"),
@@ -331,6 +342,11 @@ impl ApiError {
                 format!("the cart exceeds {} purchase limit(s)", limits.len())
             }
             Self::ClientNotFound(id) => format!("API client {id} does not exist"),
+            Self::WebhookNotFound(id) => format!("webhook subscription {id} does not exist"),
+            Self::DeliveryNotFailed(id) => format!(
+                "delivery {id} is not a failed delivery of this subscription; only failed \
+                 deliveries are re-driven"
+            ),
             Self::RateLimited { retry_after } => {
                 format!("too many requests from this caller; retry in {retry_after} s")
             }

@@ -9,6 +9,7 @@ pub mod orders;
 pub mod products;
 pub mod reconciliation;
 pub mod stock;
+pub mod webhooks;
 
 use axum::http::HeaderValue;
 

@@ -12,6 +12,7 @@ mod clients;
 mod events;
 mod order;
 mod reconciliation;
+mod webhooks;
 
 use std::fmt::{self, Display};
 
@@ -34,6 +35,10 @@ pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView
 pub use events::{CloudEvent, EventsPage, ProductCreatedData, StockChangedData};
 pub use order::{OrderLineView, OrderView};
 pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
+pub use webhooks::{
+    CreateWebhookRequest, DeliveriesPage, DeliveriesQuery, DeliveryView, IssuedWebhookView,
+    RedriveView, WebhookView, WebhooksPage,
+};
 
 /// The `Idempotency-Key` request header as OpenAPI declares it, once for every route that
 /// honours it (`params(KeyHeader)`); the idempotency middleware reads the header itself.

@@ -58,9 +58,12 @@ fn delivery(n: i64, subject: u128, attempts: u32) -> Delivery {
     }
 }
 
+/// The attempts recorded, by delivery id.
+type Recorded = Arc<Mutex<Vec<(i64, Attempt)>>>;
+
 /// Mocks that lead, have nothing new on the feed, and hand out `due`; the attempts recorded
 /// are collected.
-fn leading(due: Vec<Delivery>) -> (Mocks, Arc<Mutex<Vec<(i64, Attempt)>>>) {
+fn leading(due: Vec<Delivery>) -> (Mocks, Recorded) {
     let mut mocks = Mocks::new();
     mocks.lease.expect_try_acquire().returning(|_, _, _, _| Ok(true));
     mocks.webhooks.expect_position().returning(|_| Ok(Some(Sequence::new(10).unwrap())));
@@ -86,10 +89,9 @@ async fn step(mocks: Mocks, sender: MockWebhookSender, types: &[&str]) -> Webhoo
 #[tokio::test]
 async fn a_subjects_chain_stops_at_its_first_failure_and_other_subjects_go_on() {
     // Subject 1: deliveries 1, 2, 4; subject 2: deliveries 3, 5.
-    let due =
-        vec![delivery(1, 1, 0), delivery(2, 1, 0), delivery(3, 2, 1), delivery(4, 1, 0), {
-            delivery(5, 2, 0)
-        }];
+    let due = vec![delivery(1, 1, 0), delivery(2, 1, 0), delivery(3, 2, 1), delivery(4, 1, 0), {
+        delivery(5, 2, 0)
+    }];
     let (mocks, recorded) = leading(due);
     let sent = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&sent);
@@ -192,10 +194,7 @@ async fn a_removed_subscription_is_gone_and_a_follower_does_nothing() {
     let mut mocks = Mocks::new();
     mocks.lease.expect_try_acquire().returning(|_, _, _, _| Ok(true));
     mocks.webhooks.expect_position().returning(|_| Ok(None));
-    assert!(matches!(
-        step(mocks, MockWebhookSender::new(), &["stock.*"]).await,
-        WebhookStep::Gone
-    ));
+    assert!(matches!(step(mocks, MockWebhookSender::new(), &["stock.*"]).await, WebhookStep::Gone));
 
     let mut mocks = Mocks::new();
     mocks.lease.expect_try_acquire().returning(|_, _, _, _| Ok(false));

@@ -153,9 +153,7 @@ impl AttemptOutcome {
         match self {
             Self::Delivered { .. } => None,
             Self::Refused { status } => Some(format!("the receiver answered {status}")),
-            Self::Unreachable { error } => {
-                Some(error.chars().take(Attempt::MAX_ERROR).collect())
-            }
+            Self::Unreachable { error } => Some(error.chars().take(Attempt::MAX_ERROR).collect()),
         }
     }
 }

@@ -14,6 +14,8 @@ pub(crate) mod orders;
 pub(crate) mod product_stock;
 pub(crate) mod products;
 pub(crate) mod stock_movements;
+pub(crate) mod webhook_deliveries;
+pub(crate) mod webhook_subscriptions;
 
 use domain::ports::{BoxError, StoreError};
 

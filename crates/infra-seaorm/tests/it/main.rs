@@ -24,3 +24,4 @@ mod roundtrip;
 mod setup;
 mod stock;
 mod upgrade;
+mod webhooks;

@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 23] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 30] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -41,6 +41,14 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 23] = [
     ("POST", "/v1/clients", Some("clients:manage"), 201),
     ("GET", "/v1/clients", Some("clients:manage"), 200),
     ("DELETE", "/v1/clients/{id}", Some("clients:manage"), 204),
+    ("POST", "/v1/webhooks", Some("webhooks:manage"), 201),
+    ("GET", "/v1/webhooks", Some("webhooks:manage"), 200),
+    ("GET", "/v1/webhooks/{id}", Some("webhooks:manage"), 200),
+    ("DELETE", "/v1/webhooks/{id}", Some("webhooks:manage"), 204),
+    ("GET", "/v1/webhooks/{id}/deliveries", Some("webhooks:manage"), 200),
+    ("POST", "/v1/webhooks/{id}/deliveries/retry", Some("webhooks:manage"), 200),
+    // No failed delivery to re-drive: the allowed caller hears 409, past the guard.
+    ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", Some("webhooks:manage"), 409),
 ];
 
 /// Served outside the OpenAPI document, and open.
@@ -168,6 +176,11 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         path.replace("{id}", &api.reserve(&[(product, 1)]).await.id.to_string())
     } else if path.starts_with("/v1/clients/{id}") {
         path.replace("{id}", &api.create_client("to revoke", &[]).await.id.to_string())
+    } else if path.starts_with("/v1/webhooks/{id}") {
+        let made = api.admin(Method::POST, "/v1/webhooks").json(&webhook());
+        let made: Value = api.send(made).await.json();
+        let id = made["id"].as_str().expect("a webhook id").to_owned();
+        path.replace("{id}", &id).replace("{delivery_id}", "1")
     } else {
         path.replace("{id}", &product.to_string())
     };
@@ -183,6 +196,7 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         ("POST", "/v1/products/{id}/stock/adjustments") => Some(json!({"delta": 1})),
         ("POST", "/v1/stock/check" | "/v1/checkout") => Some(cart(&[(product, 1)])),
         ("POST", "/v1/clients") => Some(json!({"name": "made in the table", "scopes": []})),
+        ("POST", "/v1/webhooks") => Some(webhook()),
         _ => None,
     };
     let request = if method == Method::PUT { request.header("if-match", "*") } else { request };
@@ -190,6 +204,11 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         Some(body) => request.json(&body),
         None => request,
     }
+}
+
+/// A subscription no delivery will reach (nothing resolves here), to a public-looking URL.
+fn webhook() -> Value {
+    json!({"url": "https://hooks.example.com/table", "types": ["order.paid"]})
 }
 
 fn check(reply: &Reply, want: u16, scope: Option<&str>) -> Result<(), String> {

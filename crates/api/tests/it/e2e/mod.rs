@@ -34,3 +34,5 @@ mod processes;
 mod reconciliation;
 mod replica;
 mod stock_views;
+mod webhook_receiver;
+mod webhooks;
