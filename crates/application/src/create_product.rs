@@ -20,6 +20,8 @@ pub struct CreateProductCommand {
     pub initial_stock: StockCount,
     /// How many units one order, and one customer, may hold.
     pub limits: PurchaseLimits,
+    /// At or below this many available units, a change is followed by `stock.low`.
+    pub low_stock_threshold: Option<StockCount>,
     /// Who creates it, on record in the initial stock's ledger entry.
     pub actor: Actor,
 }
@@ -62,6 +64,7 @@ impl CreateProduct {
             name: command.name,
             price: command.price,
             limits: command.limits,
+            low_stock_threshold: command.low_stock_threshold,
             created_at: self.ports.clock.now(),
         };
         let stock = ProductStock::new(product.id, command.initial_stock);
@@ -85,6 +88,7 @@ mod tests {
             price: eur(1999),
             initial_stock: count(50),
             limits: PurchaseLimits::default(),
+            low_stock_threshold: None,
             actor: Actor::Admin,
         }
     }

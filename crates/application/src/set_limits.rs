@@ -1,12 +1,12 @@
-//! Set limits: change how many units of a product one order, and one customer, may hold.
+//! Set limits: change how many units of a product one order, and one customer, may hold, and
+//! the level at which it is running low (`stock.low`).
 //!
 //! The next checkout reads the new limits. A per-customer limit counts what customers already
 //! hold (every asserted purchase is counted, limited or not; see [`domain::limits`]), so a
 //! limit set during a sale applies at once to those who bought before it.
 
-use domain::limits::LimitsPatch;
 use domain::ports::BoxError;
-use domain::{Product, ProductId};
+use domain::{Product, ProductId, ProductPatch};
 
 use crate::Ports;
 
@@ -33,7 +33,7 @@ impl SetLimits {
         Self { ports }
     }
 
-    /// Changes the limits `patch` names; returns the product as stored.
+    /// Changes the settings `patch` names; returns the product as stored.
     ///
     /// # Errors
     /// See [`SetLimitsError`].
@@ -41,9 +41,9 @@ impl SetLimits {
     pub async fn execute(
         &self,
         product_id: ProductId,
-        patch: LimitsPatch,
+        patch: ProductPatch,
     ) -> Result<Product, SetLimitsError> {
-        match self.ports.products.update_limits(product_id, patch).await {
+        match self.ports.products.update(product_id, patch).await {
             Ok(Some(product)) => Ok(product),
             Ok(None) => Err(SetLimitsError::NotFound(product_id)),
             Err(err) => Err(SetLimitsError::Unavailable(err.into())),
@@ -53,7 +53,7 @@ impl SetLimits {
 
 #[cfg(test)]
 mod tests {
-    use domain::limits::PurchaseLimit;
+    use domain::limits::{LimitsPatch, PurchaseLimit};
 
     use super::*;
     use crate::test_support::{Mocks, pid, product};
@@ -61,11 +61,12 @@ mod tests {
     #[tokio::test]
     async fn the_patch_goes_to_the_store_and_an_unknown_product_is_not_found() {
         let two = PurchaseLimit::new(2).expect("limit");
-        let patch = LimitsPatch { per_order: None, per_customer: Some(Some(two)) };
+        let limits = LimitsPatch { per_order: None, per_customer: Some(Some(two)) };
+        let patch = ProductPatch { limits, low_stock_threshold: None };
         let mut mocks = Mocks::new();
-        mocks.products.expect_update_limits().returning(move |id, got| {
+        mocks.products.expect_update().returning(move |id, got| {
             Ok((id == pid(1))
-                .then(|| Product { limits: got.apply(product(1).limits), ..product(1) }))
+                .then(|| Product { limits: got.limits.apply(product(1).limits), ..product(1) }))
         });
         let use_case = SetLimits::new(mocks.into_ports());
 

@@ -112,6 +112,7 @@ pub(crate) fn product(n: u128) -> Product {
         name: ProductName::new("Thing").expect("name"),
         price: eur(100 * i64::try_from(n).expect("small")),
         limits: PurchaseLimits::default(),
+        low_stock_threshold: None,
         created_at: t0(),
     }
 }

@@ -62,6 +62,9 @@ pub enum EventType {
     OrderExpired,
     /// A product was created.
     ProductCreated,
+    /// A change brought a product's available units to its low-stock threshold or below,
+    /// from above it.
+    StockLow,
     /// A change left a product with nothing available that had some before.
     StockOut,
     /// A change made units available again of a product that had none.
@@ -70,13 +73,14 @@ pub enum EventType {
 
 impl EventType {
     /// Every type, in the contract's order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::StockChanged,
         Self::OrderReserved,
         Self::OrderPaid,
         Self::OrderCancelled,
         Self::OrderExpired,
         Self::ProductCreated,
+        Self::StockLow,
         Self::StockOut,
         Self::StockBackIn,
     ];
@@ -91,6 +95,7 @@ impl EventType {
             Self::OrderCancelled => "order.cancelled",
             Self::OrderExpired => "order.expired",
             Self::ProductCreated => "product.created",
+            Self::StockLow => "stock.low",
             Self::StockOut => "stock.out",
             Self::StockBackIn => "stock.back_in",
         }
@@ -125,6 +130,8 @@ pub struct StockEvent {
     pub on_hand: StockCount,
     /// Units reserved after the change.
     pub reserved: StockCount,
+    /// The product's low-stock threshold in effect when the change was committed.
+    pub low_stock_threshold: Option<StockCount>,
 }
 
 impl StockEvent {
@@ -141,17 +148,30 @@ impl StockEvent {
         self.available() - delta
     }
 
-    /// The level this change crossed, if any: [`StockLevel::Out`] when it took the last
-    /// available units, [`StockLevel::BackIn`] when it made units available where there were
-    /// none. A function of the change alone, so the feed derives it from the ledger row
-    /// without storing it twice.
+    /// The levels this change crossed, in the order they were crossed:
+    /// [`StockLevel::Low`] when it brought the available units from above the product's
+    /// threshold to it or below, [`StockLevel::Out`] when it took the last available units
+    /// (a change from above the threshold to zero crosses both), [`StockLevel::BackIn`] when
+    /// it made units available where there were none (not for a product's first version). A
+    /// function of the change alone, so the feed derives them from the ledger row without
+    /// storing them twice.
     #[must_use]
-    pub fn crossing(&self) -> Option<StockLevel> {
-        match (self.available_before() > 0, self.available() > 0) {
-            (true, false) => Some(StockLevel::Out),
-            (false, true) if self.movement.version.get() > 1 => Some(StockLevel::BackIn),
-            _ => None,
+    pub fn crossings(&self) -> Vec<StockLevel> {
+        let (before, after) = (self.available_before(), self.available());
+        let mut levels = Vec::new();
+        if let Some(threshold) = self.low_stock_threshold.map(StockCount::get)
+            && before > threshold
+            && after <= threshold
+        {
+            levels.push(StockLevel::Low);
         }
+        if before > 0 && after <= 0 {
+            levels.push(StockLevel::Out);
+        }
+        if before <= 0 && after > 0 && self.movement.version.get() > 1 {
+            levels.push(StockLevel::BackIn);
+        }
+        levels
     }
 
     /// The movement's kind.
@@ -164,6 +184,8 @@ impl StockEvent {
 /// A level of a product's available units that other systems act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StockLevel {
+    /// At the threshold or below (`stock.low`).
+    Low,
     /// None left (`stock.out`).
     Out,
     /// Some again after none (`stock.back_in`).
@@ -175,7 +197,7 @@ pub enum StockLevel {
 pub enum EventBody {
     /// `stock.changed`.
     Stock(StockEvent),
-    /// `stock.out` or `stock.back_in`: the change that crossed the level. It shares that
+    /// `stock.low`, `stock.out` or `stock.back_in`: the change that crossed the level. It shares that
     /// change's sequence and follows it in the feed.
     StockLevel(StockLevel, StockEvent),
     /// `order.*`: the order as the transition left it (see [`order_as_of`]).
@@ -201,6 +223,7 @@ impl Event {
     pub fn event_type(&self) -> EventType {
         match &self.body {
             EventBody::Stock(_) => EventType::StockChanged,
+            EventBody::StockLevel(StockLevel::Low, _) => EventType::StockLow,
             EventBody::StockLevel(StockLevel::Out, _) => EventType::StockOut,
             EventBody::StockLevel(StockLevel::BackIn, _) => EventType::StockBackIn,
             EventBody::Order(order) => EventType::of_order(order.record().status),
@@ -283,7 +306,9 @@ mod tests {
         let names: Vec<_> =
             OrderStatus::ALL.iter().map(|s| EventType::of_order(*s).as_str()).collect();
         assert_eq!(names, ["order.reserved", "order.paid", "order.cancelled", "order.expired"]);
-        assert_eq!(EventType::ALL.len(), 8);
+        let all: std::collections::HashSet<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(all.len(), 9, "the contract's nine types, each named once");
+        assert!(all.contains("stock.low"));
     }
 
     fn change(on_hand: i64, reserved: i64, on_hand_delta: i64, reserved_delta: i64) -> StockEvent {
@@ -303,17 +328,40 @@ mod tests {
             location_id: None,
             on_hand: StockCount::new(on_hand).unwrap(),
             reserved: StockCount::new(reserved).unwrap(),
+            low_stock_threshold: None,
         }
+    }
+
+    fn with_threshold(threshold: i64, change: StockEvent) -> StockEvent {
+        StockEvent { low_stock_threshold: Some(StockCount::new(threshold).unwrap()), ..change }
     }
 
     #[test]
     fn the_last_units_taken_is_out_and_the_first_units_back_are_back_in() {
-        assert_eq!(change(5, 5, 0, 2).crossing(), Some(StockLevel::Out), "reserve the last 2");
-        assert_eq!(change(5, 3, 0, 2).crossing(), None, "2 still available");
-        assert_eq!(change(5, 4, 0, -1).crossing(), Some(StockLevel::BackIn), "a release");
-        assert_eq!(change(3, 3, -2, -2).crossing(), None, "a sale changes nothing available");
-        assert_eq!(change(10, 0, 10, 0).crossing(), Some(StockLevel::BackIn), "a delivery");
-        assert_eq!(change(0, 0, -4, 0).crossing(), Some(StockLevel::Out), "a count to zero");
-        assert_eq!(change(0, 0, 0, 0).crossing(), None);
+        use StockLevel::{BackIn, Out};
+        assert_eq!(change(5, 5, 0, 2).crossings(), vec![Out], "reserve the last 2");
+        assert_eq!(change(5, 3, 0, 2).crossings(), vec![], "2 still available");
+        assert_eq!(change(5, 4, 0, -1).crossings(), vec![BackIn], "a release");
+        assert_eq!(change(3, 3, -2, -2).crossings(), vec![], "a sale changes nothing available");
+        assert_eq!(change(10, 0, 10, 0).crossings(), vec![BackIn], "a delivery");
+        assert_eq!(change(0, 0, -4, 0).crossings(), vec![Out], "a count to zero");
+        assert_eq!(change(0, 0, 0, 0).crossings(), vec![]);
+    }
+
+    #[test]
+    fn running_low_is_crossing_the_threshold_from_above() {
+        use StockLevel::{BackIn, Low, Out};
+        // 10 on hand, threshold 3.
+        assert_eq!(with_threshold(3, change(10, 7, 0, 2)).crossings(), vec![Low], "5 → 3");
+        assert_eq!(
+            with_threshold(3, change(10, 8, 0, 1)).crossings(),
+            vec![],
+            "3 → 2: low already"
+        );
+        assert_eq!(with_threshold(3, change(10, 6, 0, 1)).crossings(), vec![], "5 → 4: above");
+        assert_eq!(with_threshold(3, change(10, 10, 0, 10)).crossings(), vec![Low, Out], "10 → 0");
+        assert_eq!(with_threshold(3, change(10, 9, 0, -1)).crossings(), vec![BackIn], "0 → 1");
+        assert_eq!(with_threshold(3, change(10, 5, 0, -4)).crossings(), vec![], "1 → 5: not low");
+        assert_eq!(with_threshold(0, change(10, 10, 0, 1)).crossings(), vec![Low, Out], "at zero");
     }
 }

@@ -90,7 +90,7 @@ pub use order::{
     Cart, CartError, Order, OrderChange, OrderError, OrderLine, OrderRecord, OrderStatus,
     TransitionError,
 };
-pub use product::{Product, ProductError, ProductName};
+pub use product::{Product, ProductError, ProductName, ProductPatch};
 pub use quantity::{Quantity, QuantityError, StockCount};
 pub use reconciliation::{Discrepancy, Drift, LedgerTotals, StockFigures, StoredStock};
 pub use sku::{Sku, SkuError};

@@ -1,8 +1,8 @@
 //! [`Product`]: what the shop sells and at what price. Its stock lives in
 //! [`crate::ProductStock`], which changes far more often.
 
-use crate::limits::PurchaseLimits;
-use crate::{Money, ProductId, Sku, Timestamp};
+use crate::limits::{LimitsPatch, PurchaseLimits};
+use crate::{Money, ProductId, Sku, StockCount, Timestamp};
 
 /// Why a product's fields are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -122,8 +122,31 @@ pub struct Product {
     pub price: Money,
     /// How many units one order, and one customer, may hold.
     pub limits: PurchaseLimits,
+    /// At or below this many available units the product is running low: a change that brings
+    /// it there from above is followed by a `stock.low` event. `None`: no such alert.
+    pub low_stock_threshold: Option<StockCount>,
     /// When it was created.
     pub created_at: Timestamp,
+}
+
+/// A change of a product's sales settings (a `PATCH`): each field is left as it is (`None`),
+/// removed (`Some(None)`) or set (`Some(Some(…))`); stores write the named fields only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(clippy::option_option)] // three states: keep, remove, set
+pub struct ProductPatch {
+    /// The purchase limits that change.
+    pub limits: LimitsPatch,
+    /// The new low-stock threshold, if it changes. It applies to the changes committed after
+    /// it: the feed's events of earlier changes stay as they were.
+    pub low_stock_threshold: Option<Option<StockCount>>,
+}
+
+impl ProductPatch {
+    /// Whether it changes nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[cfg(test)]

@@ -143,6 +143,7 @@ async fn new_product(adapters: &SeaOrmAdapters) -> Result<ProductId, BoxError> {
         name: ProductName::new("Kaos Merah")?,
         price: Money::new(1999, Currency::new("EUR")?)?,
         limits: domain::limits::PurchaseLimits::default(),
+        low_stock_threshold: None,
         created_at: SystemClock.now(),
     };
     let stock = ProductStock::new(id, StockCount::new(UNITS)?);

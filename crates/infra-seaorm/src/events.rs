@@ -7,13 +7,19 @@ pub(crate) mod sequence;
 
 pub use cursors::SeaOrmRelayCursors;
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 use domain::event::{Event, EventBody, Sequence, StockEvent, order_as_of};
 use domain::ports::{EventFeed, StoreError};
 use domain::{OrderStatus, StockCount};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::prelude::Uuid;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+};
 
-use crate::entities::{corrupt, orders, products, stock_movements};
+use crate::IDS_PER_QUERY;
+use crate::entities::{corrupt, low_stock_thresholds, orders, products, stock_movements};
 use crate::error::store_error;
 use crate::order::SeaOrmOrderRepository;
 
@@ -40,22 +46,60 @@ impl SeaOrmEventFeed {
             .all(&self.db)
             .await
             .map_err(store_error)?;
+        let thresholds = self.thresholds(&rows, upto).await?;
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
-            let event = stock_event(row)?;
-            // A change that crossed a level is followed by its `stock.out` or `stock.back_in`,
-            // derived from the same row (and sharing its sequence): nothing more is written.
-            let level = match &event.body {
-                EventBody::Stock(stock) => stock.crossing().map(|l| (l, stock.clone())),
-                _ => None,
-            };
+            let threshold = thresholds.at(row.product_id, row.sequence.unwrap_or(0));
+            let event = stock_event(row, threshold)?;
+            // A change that crossed levels is followed by its `stock.low`, `stock.out` or
+            // `stock.back_in`, derived from the same row (and sharing its sequence): nothing
+            // more is written.
             let (sequence, time) = (event.sequence, event.time);
+            let crossed = match &event.body {
+                EventBody::Stock(stock) => {
+                    stock.crossings().into_iter().map(|level| (level, stock.clone())).collect()
+                }
+                _ => Vec::new(),
+            };
             events.push(event);
-            if let Some((level, stock)) = level {
-                events.push(Event { sequence, time, body: EventBody::StockLevel(level, stock) });
-            }
+            events.extend(crossed.into_iter().map(|(level, stock)| Event {
+                sequence,
+                time,
+                body: EventBody::StockLevel(level, stock),
+            }));
         }
         Ok(events)
+    }
+
+    /// The low-stock threshold settings of the products of `rows` made before `upto`.
+    async fn thresholds(
+        &self,
+        rows: &[stock_movements::Model],
+        upto: i64,
+    ) -> Result<Thresholds, StoreError> {
+        use low_stock_thresholds::{Column, Entity};
+        let products: Vec<Uuid> =
+            rows.iter().map(|row| row.product_id).collect::<HashSet<_>>().into_iter().collect();
+        let mut thresholds = Thresholds::default();
+        for slice in products.chunks(IDS_PER_QUERY) {
+            let settings = Entity::find()
+                .filter(Column::ProductId.is_in(slice.iter().copied()))
+                .filter(Column::FromSequence.lt(upto))
+                .order_by_asc(Column::FromSequence)
+                .all(&self.db)
+                .await
+                .map_err(store_error)?;
+            for setting in settings {
+                let threshold = setting
+                    .threshold
+                    .map(StockCount::new)
+                    .transpose()
+                    .map_err(|e| corrupt("low_stock_thresholds", setting.product_id, e))?;
+                let history = thresholds.0.entry(setting.product_id).or_default();
+                history.push((setting.from_sequence, threshold));
+            }
+        }
+        Ok(thresholds)
     }
 
     async fn order_events(&self, after: i64, upto: i64) -> Result<Vec<Event>, StoreError> {
@@ -125,7 +169,28 @@ impl SeaOrmEventFeed {
     }
 }
 
-fn stock_event(row: stock_movements::Model) -> Result<Event, StoreError> {
+/// Each product's low-stock threshold settings, oldest first, with the position each applies
+/// after.
+#[derive(Default)]
+struct Thresholds(HashMap<Uuid, Vec<(i64, Option<StockCount>)>>);
+
+impl Thresholds {
+    /// The threshold in force for `product`'s change at `sequence`: the latest setting made
+    /// before it.
+    fn at(&self, product: Uuid, sequence: i64) -> Option<StockCount> {
+        let history = self.0.get(&product)?;
+        history
+            .iter()
+            .rev()
+            .find(|(from, _)| *from < sequence)
+            .and_then(|(_, threshold)| *threshold)
+    }
+}
+
+fn stock_event(
+    row: stock_movements::Model,
+    low_stock_threshold: Option<StockCount>,
+) -> Result<Event, StoreError> {
     let id = row.id;
     let count = |value: Option<i64>| {
         let value =
@@ -138,7 +203,13 @@ fn stock_event(row: stock_movements::Model) -> Result<Event, StoreError> {
     Ok(Event {
         sequence,
         time: movement.at,
-        body: EventBody::Stock(StockEvent { movement, location_id: None, on_hand, reserved }),
+        body: EventBody::Stock(StockEvent {
+            movement,
+            location_id: None,
+            on_hand,
+            reserved,
+            low_stock_threshold,
+        }),
     })
 }
 

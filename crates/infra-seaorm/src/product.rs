@@ -8,14 +8,14 @@ use async_trait::async_trait;
 use domain::access::Actor;
 use domain::limits::{LimitsPatch, PurchaseLimit};
 use domain::ports::{ProductRepository, StoreError};
-use domain::{Product, ProductId, ProductStock};
+use domain::{Product, ProductId, ProductPatch, ProductStock, StockCount};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
 };
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{product_stock, products, stock_movements};
+use crate::entities::{low_stock_thresholds, product_stock, products, stock_movements};
 use crate::error::{is_duplicate_sku, store_error};
 use crate::events::sequence;
 use crate::transaction::{begin_write, finish};
@@ -86,12 +86,72 @@ async fn insert_all(
     .exec_without_returning(txn)
     .await
     .map_err(store_error)?;
+    if let Some(threshold) = product.low_stock_threshold {
+        // In force from the initial stock change on (the one at `first + 1`).
+        let setting =
+            low_stock_thresholds::setting(product.id.as_uuid(), first, Some(threshold.get()));
+        low_stock_thresholds::Entity::insert(setting)
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
     let initial = stock_movements::initial(stock, actor, product.created_at);
     let counters = (stock.on_hand().get(), stock.reserved().get());
     stock_movements::Entity::insert(stock_movements::in_feed(initial, first + 1, counters))
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;
+    Ok(())
+}
+
+/// Writes `patch` in `txn`: the product's columns, the stock row's copy of the limits, and a
+/// new threshold's place in the feed.
+async fn write_patch(
+    txn: &impl ConnectionTrait,
+    product_id: ProductId,
+    patch: ProductPatch,
+) -> Result<(), StoreError> {
+    let as_column = |limit: Option<PurchaseLimit>| Expr::value(limit.map(|l| i64::from(l.get())));
+    let id = product_id.as_uuid();
+    let mut product = products::Entity::update_many().filter(products::Column::Id.eq(id));
+    let mut stock =
+        product_stock::Entity::update_many().filter(product_stock::Column::ProductId.eq(id));
+    let LimitsPatch { per_order, per_customer } = patch.limits;
+    if let Some(per_order) = per_order {
+        product = product.col_expr(products::Column::MaxPerOrder, as_column(per_order));
+        stock = stock.col_expr(product_stock::Column::MaxPerOrder, as_column(per_order));
+    }
+    if let Some(per_customer) = per_customer {
+        product = product.col_expr(products::Column::MaxPerCustomer, as_column(per_customer));
+        stock = stock.col_expr(product_stock::Column::MaxPerCustomer, as_column(per_customer));
+    }
+    let threshold = patch.low_stock_threshold.map(|t| t.map(StockCount::get));
+    if let Some(threshold) = threshold {
+        product = product.col_expr(products::Column::LowStockThreshold, Expr::value(threshold));
+    }
+    let updated = product.exec(txn).await.map_err(store_error)?;
+    if patch.limits != LimitsPatch::default() {
+        stock.exec(txn).await.map_err(store_error)?;
+    }
+    if let Some(threshold) = threshold
+        && updated.rows_affected == 1
+    {
+        // Taken after the product and stock rows, like every writer of events: no lock cycle.
+        // The changes committed after this one are judged by the new threshold, the earlier
+        // ones keep theirs. Two settings with no event between share a position: the later
+        // one replaces the earlier.
+        let from = sequence::hold(txn).await?;
+        low_stock_thresholds::Entity::delete_many()
+            .filter(low_stock_thresholds::Column::ProductId.eq(id))
+            .filter(low_stock_thresholds::Column::FromSequence.eq(from))
+            .exec(txn)
+            .await
+            .map_err(store_error)?;
+        low_stock_thresholds::Entity::insert(low_stock_thresholds::setting(id, from, threshold))
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
     Ok(())
 }
 
@@ -112,38 +172,16 @@ impl ProductRepository for SeaOrmProductRepository {
     }
 
     #[tracing::instrument(skip_all, fields(%product_id))]
-    async fn update_limits(
+    async fn update(
         &self,
         product_id: ProductId,
-        patch: LimitsPatch,
+        patch: ProductPatch,
     ) -> Result<Option<Product>, StoreError> {
-        let as_column =
-            |limit: Option<PurchaseLimit>| Expr::value(limit.map(|l| i64::from(l.get())));
-        // The product and its stock row's copy, together; an empty patch writes nothing (an
-        // UPDATE without SET is no SQL).
-        if patch != LimitsPatch::default() {
+        // The product and its stock row's copy of the limits, and the threshold's history,
+        // together; an empty patch writes nothing (an UPDATE without SET is no SQL).
+        if !patch.is_empty() {
             let txn = begin_write(&self.db).await?;
-            let outcome = async {
-                let mut product = products::Entity::update_many()
-                    .filter(products::Column::Id.eq(product_id.as_uuid()));
-                let mut stock = product_stock::Entity::update_many()
-                    .filter(product_stock::Column::ProductId.eq(product_id.as_uuid()));
-                if let Some(per_order) = patch.per_order {
-                    product = product.col_expr(products::Column::MaxPerOrder, as_column(per_order));
-                    stock =
-                        stock.col_expr(product_stock::Column::MaxPerOrder, as_column(per_order));
-                }
-                if let Some(per_customer) = patch.per_customer {
-                    product =
-                        product.col_expr(products::Column::MaxPerCustomer, as_column(per_customer));
-                    stock = stock
-                        .col_expr(product_stock::Column::MaxPerCustomer, as_column(per_customer));
-                }
-                product.exec(&txn).await.map_err(store_error)?;
-                stock.exec(&txn).await.map_err(store_error)?;
-                Ok(())
-            }
-            .await;
+            let outcome = write_patch(&txn, product_id, patch).await;
             finish(txn, outcome).await?;
         }
         let product = self.get(product_id).await?;

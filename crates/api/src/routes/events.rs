@@ -23,7 +23,7 @@ pub struct EventsQuery {
     /// The last sequence already read (`next` of the previous page); default 0, the beginning.
     #[param(minimum = 0)]
     after: Option<i64>,
-    /// Sequences per page, 1 to 1000; default 100 (a `stock.out` or `stock.back_in` shares its
+    /// Sequences per page, 1 to 1000; default 100 (a `stock.low`, `stock.out` or `stock.back_in` shares its
     /// change's sequence, so a page may hold a few more events).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,

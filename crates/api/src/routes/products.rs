@@ -120,8 +120,9 @@ pub async fn get_product(
     Ok(Json(ProductView::from(&found)))
 }
 
-/// Change a product's purchase limits: a field left out stays as it is, `null` removes the
-/// limit. The next checkout applies them, in every server process.
+/// Change a product's purchase limits and low-stock threshold: a field left out stays as it
+/// is, `null` removes it. The next checkout applies the limits, in every server process; the
+/// threshold judges the stock changes made from now on.
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products",
     params(("id" = String, Path, format = Uuid)),
     request_body = UpdateProductRequest,
@@ -130,7 +131,7 @@ pub async fn get_product(
         (status = 400, description = "invalid-id, invalid-json"),
         (status = 404, description = "product-not-found"),
         (status = 415, description = "unsupported-media-type"),
-        (status = 422, description = "invalid-request: a limit that is not a whole number from 1 to 1,000,000,000"),
+        (status = 422, description = "invalid-request: a limit that is not a whole number from 1 to 1,000,000,000, a threshold that is not a whole number from 0"),
     ))]
 pub async fn update_product(
     State(state): State<AppState>,

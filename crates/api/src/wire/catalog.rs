@@ -5,7 +5,7 @@ use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
 use domain::access::Actor;
 use domain::limits::{LimitsPatch, PurchaseLimit, PurchaseLimits};
-use domain::{Product, ProductName, ProductStock, Sku, StockCount, StockMovement};
+use domain::{Product, ProductName, ProductPatch, ProductStock, Sku, StockCount, StockMovement};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{
@@ -56,6 +56,12 @@ pub struct CreateProductRequest {
     #[serde(default, deserialize_with = "nullable_whole_number")]
     #[allow(clippy::option_option)]
     pub max_per_customer: Option<Option<i64>>,
+    /// At or below this many available units the product is running low: a change that brings
+    /// it there from above is followed by a `stock.low` event. Absent or null: no such event.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64, example = 5)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    #[allow(clippy::option_option)]
+    pub low_stock_threshold: Option<Option<i64>>,
 }
 
 /// `PATCH /v1/products/{id}`: a field left out stays as it is; `null` removes the limit.
@@ -71,6 +77,21 @@ pub struct UpdateProductRequest {
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 2)]
     #[serde(default, deserialize_with = "nullable_whole_number")]
     pub max_per_customer: Option<Option<i64>>,
+    /// The low-stock threshold (`stock.low`); null for none. It judges the stock changes made
+    /// after this request; the feed's earlier events stay as they were.
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64, example = 5)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    pub low_stock_threshold: Option<Option<i64>>,
+}
+
+/// A threshold field's value (`None`: none) checked into a count of units: `None` when it is
+/// invalid, which is reported to `v`.
+#[allow(clippy::option_option)]
+fn threshold(v: &mut Validator, value: Option<i64>) -> Option<Option<StockCount>> {
+    match value {
+        None => Some(None),
+        Some(n) => v.check("low_stock_threshold", StockCount::new(n)).map(Some),
+    }
 }
 
 /// A limit field's value (`None`: no limit) checked into a [`PurchaseLimit`]: `None` when it
@@ -88,7 +109,7 @@ impl UpdateProductRequest {
     ///
     /// # Errors
     /// [`Invalid`] listing every limit that is not a whole number from 1 to a billion.
-    pub fn into_patch(self) -> Result<LimitsPatch, Invalid> {
+    pub fn into_patch(self) -> Result<ProductPatch, Invalid> {
         let mut v = Validator::default();
         // Outer `None`: invalid; then the patch's own keep / set states.
         let mut field = |name, value: Option<Option<i64>>| match value {
@@ -97,7 +118,16 @@ impl UpdateProductRequest {
         };
         let per_order = field("max_per_order", self.max_per_order);
         let per_customer = field("max_per_customer", self.max_per_customer);
-        let patch = (|| Some(LimitsPatch { per_order: per_order?, per_customer: per_customer? }))();
+        let low_stock_threshold = match self.low_stock_threshold {
+            None => Some(None),
+            Some(value) => threshold(&mut v, value).map(Some),
+        };
+        let patch = (|| {
+            Some(ProductPatch {
+                limits: LimitsPatch { per_order: per_order?, per_customer: per_customer? },
+                low_stock_threshold: low_stock_threshold?,
+            })
+        })();
         v.finish(patch)
     }
 }
@@ -115,6 +145,7 @@ impl CreateProductRequest {
         let initial_stock = v.check("initial_stock", StockCount::new(self.initial_stock));
         let per_order = limit(&mut v, "max_per_order", self.max_per_order.flatten());
         let per_customer = limit(&mut v, "max_per_customer", self.max_per_customer.flatten());
+        let low_stock_threshold = threshold(&mut v, self.low_stock_threshold.flatten());
         let command = (|| {
             Some(CreateProductCommand {
                 sku: sku?,
@@ -122,6 +153,7 @@ impl CreateProductRequest {
                 price: price?,
                 initial_stock: initial_stock?,
                 limits: PurchaseLimits { per_order: per_order?, per_customer: per_customer? },
+                low_stock_threshold: low_stock_threshold?,
                 actor,
             })
         })();
@@ -220,6 +252,9 @@ pub struct ProductView {
     /// Units one customer may hold reserved or paid, over all their orders; null for no limit.
     #[serde(default)]
     pub max_per_customer: Option<u32>,
+    /// Available units at or below which a change is followed by `stock.low`; null for none.
+    #[serde(default)]
+    pub low_stock_threshold: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -233,6 +268,7 @@ impl ProductView {
             stock: stock.into(),
             max_per_order: product.limits.per_order.map(PurchaseLimit::get),
             max_per_customer: product.limits.per_customer.map(PurchaseLimit::get),
+            low_stock_threshold: product.low_stock_threshold.map(StockCount::get),
             created_at: product.created_at,
         }
     }

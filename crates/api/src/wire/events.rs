@@ -1,9 +1,9 @@
 //! The event feed's JSON: CloudEvents 1.0 in structured mode, one object per event.
 
 use chrono::{DateTime, Utc};
-use domain::Product;
 use domain::event::{Event, EventBody, StockEvent};
 use domain::limits::PurchaseLimit;
+use domain::{Product, StockCount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,7 +24,7 @@ pub struct CloudEvent {
     pub id: String,
     #[schema(example = "/checkout-api")]
     pub source: String,
-    /// `stock.changed`, `stock.out`, `stock.back_in`, `order.reserved`, `order.paid`,
+    /// `stock.changed`, `stock.low`, `stock.out`, `stock.back_in`, `order.reserved`, `order.paid`,
     /// `order.cancelled`, `order.expired` or `product.created`.
     #[serde(rename = "type")]
     #[schema(example = "stock.changed")]
@@ -34,7 +34,7 @@ pub struct CloudEvent {
     pub subject: String,
     #[schema(example = "application/json")]
     pub datacontenttype: String,
-    /// The event's position in the feed: dense, in commit order. A `stock.out` or
+    /// The event's position in the feed: dense, in commit order. A `stock.low`, `stock.out` or
     /// `stock.back_in` shares the sequence of the `stock.changed` it follows.
     pub sequence: i64,
     /// `stock.*`: [`StockChangedData`] (of the change that crossed the level, for the derived
@@ -71,8 +71,8 @@ impl CloudEvent {
     }
 }
 
-/// `data` of `stock.changed` (and of `stock.out` and `stock.back_in`, the change that crossed
-/// the level): one ledger entry and the counters it left.
+/// `data` of `stock.changed` (and of `stock.low`, `stock.out` and `stock.back_in`: the change
+/// that crossed the level): one ledger entry and the counters it left.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StockChangedData {
     pub product_id: Uuid,
@@ -88,6 +88,9 @@ pub struct StockChangedData {
     pub on_hand_delta: i64,
     pub reserved_delta: i64,
     pub order_id: Option<Uuid>,
+    /// The product's low-stock threshold when the change was made (null: none); `stock.low`
+    /// means `available` fell to it or below from above it.
+    pub low_stock_threshold: Option<i64>,
 }
 
 impl From<&StockEvent> for StockChangedData {
@@ -104,6 +107,7 @@ impl From<&StockEvent> for StockChangedData {
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             order_id: m.order_id.map(|id| id.as_uuid()),
+            low_stock_threshold: stock.low_stock_threshold.map(StockCount::get),
         }
     }
 }

@@ -4,8 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::access::Actor;
-use crate::limits::LimitsPatch;
-use crate::{Product, ProductId, ProductStock};
+use crate::{Product, ProductId, ProductPatch, ProductStock};
 
 /// The products the shop sells.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -25,15 +24,17 @@ pub trait ProductRepository: Send + Sync {
         actor: Actor,
     ) -> Result<(), StoreError>;
 
-    /// Changes the limits `patch` names, and only those, in one write; returns the product as
-    /// stored, `None` when there is no such product. The next checkout reads them.
+    /// Changes the settings `patch` names, and only those, in one write; returns the product
+    /// as stored, `None` when there is no such product. The next checkout reads the limits; a
+    /// new low-stock threshold applies to the stock changes committed after this write (the
+    /// feed's events of earlier changes MUST NOT change).
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
-    async fn update_limits(
+    async fn update(
         &self,
         product_id: ProductId,
-        patch: LimitsPatch,
+        patch: ProductPatch,
     ) -> Result<Option<Product>, StoreError>;
 
     /// One product; `None` when there is none.

@@ -9,6 +9,7 @@ pub(crate) mod customer_purchases;
 pub(crate) mod event_cursors;
 pub(crate) mod idempotency_keys;
 pub(crate) mod leases;
+pub(crate) mod low_stock_thresholds;
 pub(crate) mod order_lines;
 pub(crate) mod orders;
 pub(crate) mod product_stock;

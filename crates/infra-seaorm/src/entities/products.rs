@@ -2,7 +2,7 @@
 
 use domain::limits::{PurchaseLimit, PurchaseLimits};
 use domain::ports::StoreError;
-use domain::{Currency, Money, Product, ProductId, ProductName, Sku};
+use domain::{Currency, Money, Product, ProductId, ProductName, Sku, StockCount};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
@@ -22,6 +22,8 @@ pub struct Model {
     pub max_per_order: Option<i64>,
     /// Units one asserted customer may hold reserved or paid; NULL is no limit.
     pub max_per_customer: Option<i64>,
+    /// Available units at or below which a change is followed by `stock.low`; NULL: none.
+    pub low_stock_threshold: Option<i64>,
     pub created_at: DateTimeUtc,
     /// Its `product.created` event's place in the feed; NULL on products created before it.
     pub created_sequence: Option<i64>,
@@ -50,6 +52,11 @@ impl Model {
             name: ProductName::new(&self.name).map_err(|e| corrupt("products", id, e))?,
             price,
             limits,
+            low_stock_threshold: self
+                .low_stock_threshold
+                .map(StockCount::new)
+                .transpose()
+                .map_err(|e| corrupt("products", id, e))?,
             created_at: self.created_at,
         })
     }
@@ -77,6 +84,7 @@ pub(crate) fn active_model(product: &Product, sequence: i64) -> ActiveModel {
         currency: Set(product.price.currency().code().to_owned()),
         max_per_order: Set(product.limits.per_order.map(|l| i64::from(l.get()))),
         max_per_customer: Set(product.limits.per_customer.map(|l| i64::from(l.get()))),
+        low_stock_threshold: Set(product.low_stock_threshold.map(StockCount::get)),
         created_at: Set(product.created_at),
         created_sequence: Set(Some(sequence)),
     }

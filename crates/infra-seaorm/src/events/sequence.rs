@@ -20,6 +20,18 @@ pub(crate) async fn take(txn: &impl ConnectionTrait, count: usize) -> Result<i64
         return Ok(0);
     }
     let count = i64::try_from(count).map_err(StoreError::unavailable)?;
+    Ok(advance(txn, count).await? - count + 1)
+}
+
+/// Locks the row in `txn` without taking a sequence; returns the last one committed. Every
+/// event committed after `txn` gets a larger sequence, every one committed before a smaller or
+/// equal one: a position that cuts the feed exactly where `txn` commits.
+pub(crate) async fn hold(txn: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    advance(txn, 0).await
+}
+
+/// Adds `count` (0 or more) to the row in `txn`, locking it to the commit; returns the new last.
+async fn advance(txn: &impl ConnectionTrait, count: i64) -> Result<i64, StoreError> {
     let backend = txn.get_database_backend();
     let last: i64 = match backend {
         DbBackend::MySql => {
@@ -46,7 +58,7 @@ pub(crate) async fn take(txn: &impl ConnectionTrait, count: usize) -> Result<i64
             row.ok_or_else(missing)?.try_get("", "last").map_err(store_error)?
         }
     };
-    Ok(last - count + 1)
+    Ok(last)
 }
 
 /// The last sequence committed, read outside any transaction.

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use chrono::TimeDelta;
 use domain::access::Actor;
 use domain::event::{Event, EventBody, EventType, Sequence};
-use domain::ports::{Changeset, EventFeed, RelayCursors, StockRepository, UnitOfWork};
-use domain::{OrderStatus, ProductId, StockCount};
+use domain::ports::{
+    Changeset, EventFeed, ProductRepository, RelayCursors, StockRepository, UnitOfWork,
+};
+use domain::{OrderStatus, ProductId, ProductPatch, StockCount};
 
-use crate::fixtures::{checkout, product, qty, stock, t0};
+use crate::fixtures::{checkout, product, product_with_threshold, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -17,6 +19,7 @@ on_every_backend!(
     a_rolled_back_commit_takes_no_sequence,
     relay_positions_move_by_compare_and_swap,
     taking_the_last_units_is_stock_out_and_giving_them_back_is_back_in,
+    stock_low_is_judged_by_the_threshold_in_force_when_the_change_committed,
 );
 
 /// The whole feed read in small pages: sequences 1, 2, 3… up to the head (a derived stock
@@ -164,6 +167,58 @@ async fn taking_the_last_units_is_stock_out_and_giving_them_back_is_back_in(db: 
     // A page of one sequence holds the change and its derived event.
     let page = db.adapters.events.after(Sequence::new(2).unwrap(), 1).await.expect("page");
     assert_eq!(page.len(), 2);
+}
+
+async fn stock_low_is_judged_by_the_threshold_in_force_when_the_change_committed(db: &TestDb) {
+    // 10 units, low at 3: 10 → 4 is not low, 4 → 3 is.
+    let (product, _) = product_with_threshold(db, "EV-5", 10, Some(3)).await;
+    checkout(db, &[(product.id, 6)], t0()).await;
+    checkout(db, &[(product.id, 1)], t0()).await;
+    let lows = |events: &[Event]| -> Vec<(i64, Option<i64>)> {
+        events
+            .iter()
+            .filter(|e| e.event_type() == EventType::StockLow)
+            .map(|e| match &e.body {
+                EventBody::StockLevel(_, stock) => {
+                    (stock.available(), stock.low_stock_threshold.map(StockCount::get))
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // The stock and order events: `product.created` renders the product as it is now (its
+    // settings change; the stock events must not).
+    let facts = |events: Vec<Event>| -> Vec<Event> {
+        events.into_iter().filter(|e| e.event_type() != EventType::ProductCreated).collect()
+    };
+    let before = facts(assert_feed_is_whole(db, &[product.id]).await);
+    assert_eq!(lows(&before), [(3, Some(3))]);
+    let low = before.iter().find(|e| e.event_type() == EventType::StockLow).expect("stock.low");
+    assert_eq!(low.id(), format!("stock.low:{}:3", product.id));
+
+    // Raised to 8, then at once lowered to 2 (no change between: the later setting replaces
+    // the earlier): the feed so far does not change.
+    let set = |threshold: i64| ProductPatch {
+        low_stock_threshold: Some(Some(StockCount::new(threshold).expect("a count"))),
+        ..ProductPatch::default()
+    };
+    for threshold in [8, 2] {
+        let stored = db.adapters.products.update(product.id, set(threshold)).await.expect("patch");
+        let stored = stored.expect("the product");
+        assert_eq!(stored.low_stock_threshold.map(StockCount::get), Some(threshold));
+    }
+    assert_eq!(facts(assert_feed_is_whole(db, &[product.id]).await), before, "history stays");
+
+    // 3 → 2 crosses 2; after a raise to 8, 2 → 1 crosses nothing (it was below already).
+    checkout(db, &[(product.id, 1)], t0()).await;
+    db.adapters.products.update(product.id, set(8)).await.expect("patch");
+    checkout(db, &[(product.id, 1)], t0()).await;
+    let after = facts(assert_feed_is_whole(db, &[product.id]).await);
+    assert_eq!(lows(&after), [(3, Some(3)), (2, Some(2))]);
+    assert_eq!(after[..before.len()], before[..]);
+    let last = after.iter().rev().find(|e| e.event_type() == EventType::StockChanged).unwrap();
+    let EventBody::Stock(stock) = &last.body else { panic!("{last:?}") };
+    assert_eq!(stock.low_stock_threshold.map(StockCount::get), Some(8));
 }
 
 async fn a_rolled_back_commit_takes_no_sequence(db: &TestDb) {

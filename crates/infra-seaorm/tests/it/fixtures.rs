@@ -34,12 +34,24 @@ pub fn price() -> Money {
 
 /// A product with `on_hand` units, stored through the product port.
 pub async fn product(db: &TestDb, sku: &str, on_hand: i64) -> (Product, ProductStock) {
+    product_with_threshold(db, sku, on_hand, None).await
+}
+
+/// A product with `on_hand` units and a low-stock threshold, stored through the product port.
+pub async fn product_with_threshold(
+    db: &TestDb,
+    sku: &str,
+    on_hand: i64,
+    low_stock_threshold: Option<i64>,
+) -> (Product, ProductStock) {
+    let low_stock_threshold = low_stock_threshold.map(|t| StockCount::new(t).expect("a count"));
     let product = Product {
         id: new_product_id(),
         sku: Sku::new(sku).expect("a SKU"),
         name: ProductName::new("Kaos Merah").expect("a name"),
         price: price(),
         limits: domain::limits::PurchaseLimits::default(),
+        low_stock_threshold,
         created_at: t0(),
     };
     let stock = ProductStock::new(product.id, StockCount::new(on_hand).expect("a count"));

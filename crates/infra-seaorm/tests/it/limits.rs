@@ -13,7 +13,7 @@ use chrono::TimeDelta;
 use domain::access::Actor;
 use domain::limits::{LimitsPatch, PurchaseKey, PurchaseLimit};
 use domain::ports::{ProductRepository, PurchaseCounters};
-use domain::{CustomerId, ProductId};
+use domain::{CustomerId, ProductId, ProductPatch};
 use infra_seaorm::StockWrites;
 
 use crate::fixtures::{product, qty, stock};
@@ -29,8 +29,9 @@ fn customer(name: &str) -> CustomerId {
 async fn limited(db: &TestDb, sku: &str, on_hand: i64, per_customer: i64) -> ProductId {
     let id = product(db, sku, on_hand).await.0.id;
     let limit = PurchaseLimit::new(per_customer).expect("a limit");
-    let patch = LimitsPatch { per_order: None, per_customer: Some(Some(limit)) };
-    db.adapters.products.update_limits(id, patch).await.expect("set the limit").expect("found");
+    let limits = LimitsPatch { per_order: None, per_customer: Some(Some(limit)) };
+    let patch = ProductPatch { limits, low_stock_threshold: None };
+    db.adapters.products.update(id, patch).await.expect("set the limit").expect("found");
     id
 }
 

@@ -26,6 +26,54 @@ const PAGE: u32 = 25;
 
 on_both_backends!(pooled: database: a_feed_followed_during_three_processes_writes_skips_nothing);
 on_both_backends!(bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit);
+on_both_backends!(a_product_running_low_is_a_stock_low_event_at_its_threshold);
+
+async fn a_product_running_low_is_a_stock_low_event_at_its_threshold(api: Api) {
+    use api::wire::ProductView;
+    use reqwest::Method;
+    use serde_json::json;
+    let body = json!({
+        "sku": "LOW-1", "name": "Running low", "price": {"amount": 100, "currency": "EUR"},
+        "initial_stock": 5, "low_stock_threshold": 2,
+    });
+    let made = api.send(api.admin(Method::POST, "/v1/products").json(&body)).await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let product: ProductView = made.json();
+    assert_eq!(product.low_stock_threshold, Some(2));
+    let path = format!("/v1/products/{}", product.id);
+    for bad in [json!({"low_stock_threshold": -1}), json!({"low_stock_threshold": "2"})] {
+        let reply = api.send(api.admin(Method::PATCH, &path).json(&bad)).await;
+        assert_eq!(reply.status, 422, "{bad}: {}", reply.text());
+    }
+
+    // 5 → 3: not low; 3 → 2: low; 2 → 0: out (not low again).
+    for quantity in [2, 1, 2] {
+        assert_eq!(api.checkout(&[(product.id, quantity)]).await.status, 201);
+    }
+    let levels: Vec<(String, i64, Option<i64>)> = api
+        .events(0, 1000, 0)
+        .await
+        .items
+        .into_iter()
+        .filter(|e| e.event_type == "stock.low" || e.event_type == "stock.out")
+        .map(|e| {
+            (
+                e.event_type,
+                e.data["available"].as_i64().unwrap(),
+                e.data["low_stock_threshold"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        levels,
+        [("stock.low".to_owned(), 2, Some(2)), ("stock.out".to_owned(), 0, Some(2))]
+    );
+
+    // Removed: no more stock.low after a delivery and a new fall.
+    let removed =
+        api.send(api.admin(Method::PATCH, &path).json(&json!({"low_stock_threshold": null}))).await;
+    assert_eq!(removed.json::<ProductView>().low_stock_threshold, None);
+}
 
 async fn bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit(api: Api) {
     use reqwest::Method;

@@ -129,6 +129,7 @@ async fn backlog(db: &DatabaseConnection) -> Vec<ProductId> {
             name: ProductName::new("Backlog").expect("a name"),
             price,
             limits: domain::limits::PurchaseLimits::default(),
+            low_stock_threshold: None,
             created_at: placed,
         };
         let stock = ProductStock::new(id, StockCount::new(units).expect("a count"));

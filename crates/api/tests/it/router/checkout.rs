@@ -22,6 +22,7 @@ fn product(n: u128) -> Product {
         name: ProductName::new("Thing").expect("a name"),
         price: Money::new(250, Currency::new("EUR").expect("EUR")).expect("money"),
         limits: domain::limits::PurchaseLimits::default(),
+        low_stock_threshold: None,
         created_at: now(),
     }
 }

@@ -56,6 +56,7 @@ fn product(id: ProductId) -> Product {
         name: ProductName::new("Kaos merah, M").expect("a name"),
         price: Money::new(amount, Currency::new("EUR").expect("EUR")).expect("a price"),
         limits: domain::limits::PurchaseLimits::default(),
+        low_stock_threshold: None,
         created_at: chrono::Utc.timestamp_opt(1_764_072_000, 0).single().expect("a time"),
     }
 }
@@ -98,8 +99,8 @@ fn quiet() -> Mocks {
         .stock
         .expect_get_many_for_sale()
         .returning(|ids| Ok(ids.iter().map(|&id| (all_reserved(id), limits(id))).collect()));
-    mocks.products.expect_update_limits().returning(|id, patch| {
-        Ok(Some(Product { limits: patch.apply(limits(id)), ..product(id) }))
+    mocks.products.expect_update().returning(|id, patch| {
+        Ok(Some(Product { limits: patch.limits.apply(limits(id)), ..product(id) }))
     });
     mocks.stock.expect_movements().returning(|_, _| Ok(vec![]));
     mocks.orders.expect_get().returning(|_| Ok(None));
