@@ -22,6 +22,7 @@ mod m20261202_000010_purchase_limits;
 mod m20261204_000011_event_feed;
 mod m20261204_000012_webhooks;
 mod m20261204_000013_low_stock;
+mod m20261204_000014_event_retention;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_event_feed::Migration),
             Box::new(m20261204_000012_webhooks::Migration),
             Box::new(m20261204_000013_low_stock::Migration),
+            Box::new(m20261204_000014_event_retention::Migration),
         ]
     }
 }

@@ -182,6 +182,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
         purchases: Arc::new(adapters.purchases),
         events: Arc::new(adapters.events),
         cursors: Arc::new(adapters.cursors),
+        retention: Arc::new(adapters.retention),
         webhooks: Arc::new(adapters.webhooks),
     }
 }

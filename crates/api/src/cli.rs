@@ -150,6 +150,12 @@ pub struct Config {
           default_value_t = seconds(Some(Events::MAX_WAIT)),
           value_parser = clap::value_parser!(u32).range(0..=30))]
     pub events_max_wait: u32,
+    /// Seconds events stay in the event feed (`GET /v1/events`, the relays, the webhooks); older
+    /// ones are purged once every relay and subscription has taken them (the ledger and the
+    /// orders stay). A reader behind the purge gets 410 `cursor-expired`. 0 keeps them all.
+    #[arg(long, env = "CHECKOUT_EVENTS_RETENTION", global = true,
+          default_value_t = seconds(Some(Settings::DEFAULT_EVENTS_RETENTION)))]
+    pub events_retention: u32,
     /// Let webhook subscriptions target loopback and private addresses (a receiver on this host
     /// or inside your network). Off by default: a client of the API could otherwise make the
     /// service call into the network it runs in.
@@ -294,6 +300,8 @@ impl Config {
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
             events_max_wait: Duration::from_secs(u64::from(self.events_max_wait)),
             webhooks_allow_private: self.webhooks_allow_private,
+            events_retention: (self.events_retention > 0)
+                .then(|| Duration::from_secs(u64::from(self.events_retention))),
             rate_limits: RateLimitSettings {
                 per_client: self.checkout_rate_per_client.map(|per_second| Budget {
                     per_second,

@@ -10,7 +10,7 @@ use application::bulk_stock::BulkStock;
 use application::cancel::Cancel;
 use application::checkout::{BatchWorker, Batching, Checkout, CheckoutConfig};
 use application::create_product::CreateProduct;
-use application::events::Events;
+use application::events::{Events, Retention};
 use application::expire::ExpireDue;
 use application::extend::{Extend, HoldConfig};
 use application::idempotency::Idempotency;
@@ -59,6 +59,8 @@ pub struct Settings {
     /// Whether webhook subscriptions may target loopback and private addresses
     /// (`--webhooks-allow-private`).
     pub webhooks_allow_private: bool,
+    /// How long events stay in the feed; `None` keeps them all.
+    pub events_retention: Option<Duration>,
 }
 
 impl Settings {
@@ -70,6 +72,11 @@ impl Settings {
     /// How long idempotency keys are kept unless configured otherwise: the contract's 24 hours,
     /// long enough for a client's retries across a day's outage (Stripe keeps them as long).
     pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+    /// How long events stay in the feed unless configured otherwise: 30 days, long enough for
+    /// a consumer to come back from a long outage, short enough that the feed's columns do not
+    /// grow without end.
+    pub const DEFAULT_EVENTS_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 }
 
 impl Default for Settings {
@@ -85,6 +92,7 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             events_max_wait: Events::MAX_WAIT,
             webhooks_allow_private: false,
+            events_retention: Some(Self::DEFAULT_EVENTS_RETENTION),
         }
     }
 }
@@ -124,6 +132,8 @@ pub struct Services {
     /// `GET /v1/events`: the event feed, from the read replica when one is configured (its
     /// sequences replay in commit order there too, so a reader still skips nothing).
     pub events: Events,
+    /// The sweeper's purge of old events from the feed (on the primary).
+    pub event_retention: Retention,
     /// `/v1/webhooks`: subscriptions, their delivery log, re-drives.
     pub webhooks: Webhooks,
     /// Claims and answers of `Idempotency-Key`s, used by the idempotency middleware.
@@ -168,6 +178,7 @@ impl Services {
             queries: Queries::new(ports.clone()),
             reads: Queries::new(replica.unwrap_or(ports).clone()),
             events: Events::new(replica.unwrap_or(ports)),
+            event_retention: Retention::new(ports),
             webhooks: Webhooks::new(ports.clone()),
             idempotency: Idempotency::new(ports.clone(), settings.request_timeout * 2),
             reconcile: Reconcile::new(ports.clone()),

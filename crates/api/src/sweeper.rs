@@ -71,6 +71,7 @@ pub async fn run(
             // Only the holder purges: one DELETE per cluster is enough, and keys are shared.
             if passes.is_multiple_of(PURGE_EVERY) {
                 purge_keys(&state).await;
+                purge_events(&state).await;
             }
             passes = passes.wrapping_add(1);
         }
@@ -121,6 +122,15 @@ async fn drain_further(state: &AppState) -> bool {
             tracing::warn!(error = &err as &dyn std::error::Error, "sweep failed");
             false
         }
+    }
+}
+
+/// Purges the events older than the retention from the feed (none when it is off).
+async fn purge_events(state: &AppState) {
+    let Some(keep) = state.settings.events_retention else { return };
+    let keep = chrono::TimeDelta::from_std(keep).unwrap_or(chrono::TimeDelta::MAX);
+    if let Err(err) = state.services.event_retention.purge(keep).await {
+        tracing::warn!(error = &err as &dyn std::error::Error, "event purge failed");
     }
 }
 

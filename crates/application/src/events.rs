@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::event::{Event, Sequence};
-use domain::ports::{Clock, EventFeed};
+use domain::ports::{BoxError, Clock, EventFeed, EventRetention, StoreError};
 
 use crate::Ports;
-use crate::queries::QueryError;
 
 /// One page of the feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +17,54 @@ pub struct EventPage {
     /// Where to continue: the last item's sequence, or the position asked for when there is
     /// none.
     pub next: Sequence,
+    /// How far back the feed reaches: the first sequence it still holds (older events were
+    /// purged by the retention).
+    pub earliest: Sequence,
+}
+
+/// Why a page of the feed was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum EventsError {
+    /// The position asked for is before what the feed still holds: events after it were
+    /// purged, so a page from there would miss them. Resume from `earliest` (or re-read the
+    /// state the events describe).
+    #[error("the feed no longer holds the events after this position; it begins at {earliest}")]
+    CursorExpired {
+        /// The first sequence the feed still holds.
+        earliest: Sequence,
+    },
+    /// The store failed.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] BoxError),
+}
+
+impl From<StoreError> for EventsError {
+    fn from(err: StoreError) -> Self {
+        Self::Unavailable(err.into())
+    }
+}
+
+/// Retention: purges the events older than a given age from the feed (the sweeper's work).
+pub struct Retention {
+    retention: Arc<dyn EventRetention>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Retention {
+    /// Over `ports` (the primary's: it writes).
+    #[must_use]
+    pub fn new(ports: &Ports) -> Self {
+        Self { retention: Arc::clone(&ports.retention), clock: Arc::clone(&ports.clock) }
+    }
+
+    /// Purges the events committed more than `keep` ago that every relay and webhook
+    /// subscription has taken; returns the position purged through.
+    ///
+    /// # Errors
+    /// [`EventsError::Unavailable`] when the store fails.
+    pub async fn purge(&self, keep: chrono::TimeDelta) -> Result<Sequence, EventsError> {
+        Ok(self.retention.purge(self.clock.now() - keep).await?)
+    }
 }
 
 /// What a reader asks for.
@@ -58,9 +105,10 @@ impl Events {
     /// The events after `request.after`, waiting up to `request.wait` for the first one.
     ///
     /// # Errors
-    /// [`QueryError::Unavailable`] when the store fails.
+    /// [`EventsError::CursorExpired`] when `request.after` is before what the feed still
+    /// holds; [`EventsError::Unavailable`] when the store fails.
     #[tracing::instrument(skip_all, fields(after = %request.after, limit = request.limit))]
-    pub async fn read(&self, request: EventRequest) -> Result<EventPage, QueryError> {
+    pub async fn read(&self, request: EventRequest) -> Result<EventPage, EventsError> {
         let limit = request.limit.clamp(1, Self::MAX_LIMIT);
         let wait = request.wait.min(Self::MAX_WAIT);
         let mut waited = Duration::ZERO;
@@ -68,8 +116,15 @@ impl Events {
             let items = self.feed.after(request.after, limit).await?;
             if !items.is_empty() || waited >= wait || !self.head_moves(request, &mut waited).await?
             {
+                // Asked after the page: a purge moves the mark before it removes events, so a
+                // page that lost some to a purge under way is caught here.
+                let purged = self.feed.purged_through().await?;
+                let earliest = purged.plus(1);
+                if request.after < purged {
+                    return Err(EventsError::CursorExpired { earliest });
+                }
                 let next = items.last().map_or(request.after, |event| event.sequence);
-                return Ok(EventPage { items, next });
+                return Ok(EventPage { items, next, earliest });
             }
         }
     }
@@ -80,7 +135,7 @@ impl Events {
         &self,
         request: EventRequest,
         waited: &mut Duration,
-    ) -> Result<bool, QueryError> {
+    ) -> Result<bool, EventsError> {
         let wait = request.wait.min(Self::MAX_WAIT);
         while *waited < wait {
             let nap = self.poll.min(wait - *waited);
@@ -105,8 +160,24 @@ mod tests {
         EventRequest { after: Sequence::new(after).unwrap(), limit: 10, wait }
     }
 
-    fn reader(events: MockEventFeed, clock: MockClock) -> Events {
+    fn reader(mut events: MockEventFeed, clock: MockClock) -> Events {
+        events.expect_purged_through().returning(|| Ok(Sequence::START));
         Events::new(&Mocks { events, clock, ..Mocks::new() }.into_ports())
+    }
+
+    #[tokio::test]
+    async fn a_reader_behind_the_retention_is_told_where_the_feed_begins() {
+        let mut feed = MockEventFeed::new();
+        feed.expect_after().returning(|_, _| Ok(Vec::new()));
+        feed.expect_purged_through().returning(|| Ok(Sequence::new(40).unwrap()));
+        let events = Events::new(&Mocks { events: feed, ..Mocks::new() }.into_ports());
+        let read = events.read(request(39, Duration::ZERO)).await;
+        assert!(
+            matches!(read, Err(EventsError::CursorExpired { earliest }) if earliest.get() == 41),
+            "{read:?}"
+        );
+        let page = events.read(request(40, Duration::ZERO)).await.expect("at the mark");
+        assert_eq!((page.next.get(), page.earliest.get()), (40, 41));
     }
 
     #[tokio::test]
@@ -164,6 +235,6 @@ mod tests {
         feed.expect_after().returning(|_, _| Err(domain::ports::StoreError::unavailable("down")));
         let clock = MockClock::new();
         let read = reader(feed, clock).read(request(0, Duration::ZERO)).await;
-        assert!(matches!(read, Err(QueryError::Unavailable(_))));
+        assert!(matches!(read, Err(EventsError::Unavailable(_))));
     }
 }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use domain::ports::{
-    ApiClientStore, Clock, EventFeed, IdGenerator, IdempotencyStore, Lease, OrderRepository,
-    ProductRepository, PurchaseCounters, Reconciliation, RelayCursors, StockRepository, UnitOfWork,
-    WebhookStore,
+    ApiClientStore, Clock, EventFeed, EventRetention, IdGenerator, IdempotencyStore, Lease,
+    OrderRepository, ProductRepository, PurchaseCounters, Reconciliation, RelayCursors,
+    StockRepository, UnitOfWork, WebhookStore,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -35,6 +35,8 @@ pub struct Ports {
     pub purchases: Arc<dyn PurchaseCounters>,
     /// The event feed's reads.
     pub events: Arc<dyn EventFeed>,
+    /// Old events leaving the feed.
+    pub retention: Arc<dyn EventRetention>,
     /// How far each relay has sent the feed.
     pub cursors: Arc<dyn RelayCursors>,
     /// Webhook subscriptions and their delivery log.

@@ -150,6 +150,7 @@ mod tests {
         let head = events.last().map_or(at, |e| e.sequence.get());
         mocks.events.expect_head().returning(move || Ok(Sequence::new(head).unwrap()));
         mocks.events.expect_after().times(1).returning(move |_, _| Ok(events.clone()));
+        mocks.events.expect_purged_through().returning(|| Ok(Sequence::START));
     }
 
     #[tokio::test]

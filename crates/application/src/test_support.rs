@@ -5,9 +5,10 @@ use domain::access::Actor;
 use domain::limits::PurchaseLimits;
 use domain::ports::Changeset;
 use domain::ports::{
-    MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
-    MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockRelayCursors, MockStockRepository, MockUnitOfWork, MockWebhookStore,
+    MockApiClientStore, MockClock, MockEventFeed, MockEventRetention, MockIdGenerator,
+    MockIdempotencyStore, MockLease, MockOrderRepository, MockProductRepository,
+    MockPurchaseCounters, MockReconciliation, MockRelayCursors, MockStockRepository,
+    MockUnitOfWork, MockWebhookStore,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -153,6 +154,7 @@ pub(crate) struct Mocks {
     pub(crate) clients: MockApiClientStore,
     pub(crate) purchases: MockPurchaseCounters,
     pub(crate) events: MockEventFeed,
+    pub(crate) retention: MockEventRetention,
     pub(crate) cursors: MockRelayCursors,
     pub(crate) webhooks: MockWebhookStore,
 }
@@ -175,6 +177,7 @@ impl Mocks {
             clients: MockApiClientStore::new(),
             purchases: MockPurchaseCounters::new(),
             events: MockEventFeed::new(),
+            retention: MockEventRetention::new(),
             cursors: MockRelayCursors::new(),
             webhooks: MockWebhookStore::new(),
         }
@@ -194,6 +197,7 @@ impl Mocks {
             clients: Arc::new(self.clients),
             purchases: Arc::new(self.purchases),
             events: Arc::new(self.events),
+            retention: Arc::new(self.retention),
             cursors: Arc::new(self.cursors),
             webhooks: Arc::new(self.webhooks),
         }

@@ -3,9 +3,11 @@
 //! ([`SeaOrmRelayCursors`]).
 
 mod cursors;
+mod retention;
 pub(crate) mod sequence;
 
 pub use cursors::SeaOrmRelayCursors;
+pub use retention::SeaOrmEventRetention;
 
 use std::collections::{HashMap, HashSet};
 
@@ -228,6 +230,12 @@ impl EventFeed for SeaOrmEventFeed {
     async fn head(&self) -> Result<Sequence, StoreError> {
         let last = sequence::head(&self.db).await?;
         Sequence::new(last).ok_or_else(|| corrupt("event_sequence", 1, format!("last {last}")))
+    }
+
+    async fn purged_through(&self) -> Result<Sequence, StoreError> {
+        let purged = sequence::purged_through(&self.db).await?;
+        Sequence::new(purged)
+            .ok_or_else(|| corrupt("event_sequence", 1, format!("purged_through {purged}")))
     }
 
     #[tracing::instrument(skip_all, fields(%after, limit))]

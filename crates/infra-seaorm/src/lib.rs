@@ -29,7 +29,7 @@ mod write;
 
 pub use clients::SeaOrmClients;
 pub use connect::{PoolOptions, SetupError, Waits, connect, connect_with_pool, migrate};
-pub use events::{SeaOrmEventFeed, SeaOrmRelayCursors};
+pub use events::{SeaOrmEventFeed, SeaOrmEventRetention, SeaOrmRelayCursors};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
 pub use order::SeaOrmOrderRepository;
@@ -70,6 +70,8 @@ pub struct SeaOrmAdapters {
     pub events: SeaOrmEventFeed,
     /// The relays' positions in the feed.
     pub cursors: SeaOrmRelayCursors,
+    /// Old events leaving the feed.
+    pub retention: SeaOrmEventRetention,
     /// Webhook subscriptions and their delivery log.
     pub webhooks: SeaOrmWebhookStore,
 }
@@ -96,6 +98,7 @@ impl SeaOrmAdapters {
             purchases: SeaOrmPurchaseCounters::new(db.clone()),
             events: SeaOrmEventFeed::new(db.clone()),
             cursors: SeaOrmRelayCursors::new(db.clone()),
+            retention: SeaOrmEventRetention::new(db.clone()),
             webhooks: SeaOrmWebhookStore::new(db.clone()),
         }
     }

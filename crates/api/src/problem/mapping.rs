@@ -8,6 +8,7 @@ use application::bulk_stock::BulkStockError;
 use application::cancel::CancelError;
 use application::checkout::CheckoutError;
 use application::create_product::CreateProductError;
+use application::events::EventsError;
 use application::extend::ExtendError;
 use application::idempotency::IdempotencyError;
 use application::pay::PayError;
@@ -31,6 +32,15 @@ impl From<AccessError> for ApiError {
         match err {
             AccessError::NotFound(id) => Self::ClientNotFound(id.to_string()),
             AccessError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<EventsError> for ApiError {
+    fn from(err: EventsError) -> Self {
+        match err {
+            EventsError::CursorExpired { earliest } => Self::CursorExpired(earliest.get()),
+            EventsError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

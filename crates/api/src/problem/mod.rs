@@ -61,6 +61,10 @@ pub struct Problem {
     /// Scope names that do not exist (`invalid-request` when creating an API client).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown_scopes: Option<Vec<String>>,
+    /// The first sequence the event feed still holds (`cursor-expired`): resume with
+    /// `after=earliest - 1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest: Option<i64>,
 }
 
 /// Why a request is not authenticated (401).
@@ -106,6 +110,10 @@ pub enum ApiError {
     /// 404 `client-not-found`.
     #[error("client not found")]
     ClientNotFound(String),
+    /// 410 `cursor-expired`: the feed no longer holds the events after the position asked
+    /// for; it begins at `earliest`.
+    #[error("cursor expired")]
+    CursorExpired(i64),
     /// 404 `webhook-not-found`.
     #[error("webhook not found")]
     WebhookNotFound(String),
@@ -248,6 +256,7 @@ impl ApiError {
             }
             Self::ClientNotFound(_) => (S::NOT_FOUND, "client-not-found", "Client not found"),
             Self::WebhookNotFound(_) => (S::NOT_FOUND, "webhook-not-found", "Webhook not found"),
+            Self::CursorExpired(_) => (S::GONE, "cursor-expired", "Cursor expired"),
             Self::DeliveryNotFailed(_) => {
                 (S::CONFLICT, "delivery-not-failed", "Delivery not failed")
             }
@@ -343,6 +352,12 @@ impl ApiError {
             }
             Self::ClientNotFound(id) => format!("API client {id} does not exist"),
             Self::WebhookNotFound(id) => format!("webhook subscription {id} does not exist"),
+            Self::CursorExpired(earliest) => format!(
+                "the events after this position were purged (--events-retention); the feed \
+                 begins at sequence {earliest}: continue with after={}, after re-reading the \
+                 state you follow",
+                earliest - 1
+            ),
             Self::DeliveryNotFailed(id) => format!(
                 "delivery {id} is not a failed delivery of this subscription; only failed \
                  deliveries are re-driven"
@@ -412,6 +427,7 @@ impl ApiError {
             limits: None,
             required_scope: None,
             unknown_scopes: None,
+            earliest: None,
         };
         match self {
             Self::InvalidRequest(errors) => problem.errors = Some(errors.clone()),
@@ -422,6 +438,7 @@ impl ApiError {
                 problem.product_ids = Some(ids.iter().map(ProductId::as_uuid).collect());
             }
             Self::InsufficientScope(scope) => problem.required_scope = Some(scope.as_str()),
+            Self::CursorExpired(earliest) => problem.earliest = Some(*earliest),
             Self::CustomerNotAsserted { .. } => {
                 problem.required_scope = Some(Scope::CustomersAssert.as_str());
             }

@@ -41,6 +41,7 @@ pub struct EventsQuery {
     params(EventsQuery),
     responses(
         (status = 200, body = EventsPage),
+        (status = 410, description = "cursor-expired: the events after `after` were purged; `earliest` says where the feed begins"),
         (status = 422, description = "invalid-request (after, limit or wait)"),
     ))]
 pub async fn events(
@@ -74,5 +75,6 @@ pub async fn events(
     Ok(Json(EventsPage {
         items: page.items.iter().map(CloudEvent::new).collect(),
         next: page.next.get(),
+        earliest: page.earliest.get(),
     }))
 }

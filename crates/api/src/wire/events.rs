@@ -146,4 +146,8 @@ pub struct EventsPage {
     pub items: Vec<CloudEvent>,
     /// Pass as `after` to continue: the last item's sequence, or `after` when there is none.
     pub next: i64,
+    /// How far back the feed reaches: the first sequence it still holds (older events were
+    /// purged after `--events-retention`); a reader whose `after` is before `earliest - 1`
+    /// gets 410 `cursor-expired`.
+    pub earliest: i64,
 }

@@ -69,6 +69,7 @@ fn leading(due: Vec<Delivery>) -> (Mocks, Recorded) {
     mocks.webhooks.expect_position().returning(|_| Ok(Some(Sequence::new(10).unwrap())));
     mocks.events.expect_after().returning(|_, _| Ok(Vec::new()));
     mocks.events.expect_head().returning(|| Ok(Sequence::new(10).unwrap()));
+    mocks.events.expect_purged_through().returning(|| Ok(Sequence::START));
     mocks.webhooks.expect_due().times(1).returning(move |_, _, _| Ok(due.clone()));
     let recorded = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&recorded);
@@ -147,6 +148,7 @@ async fn the_wanted_events_of_a_page_are_taken_by_compare_and_swap() {
         },
     ];
     mocks.events.expect_after().returning(move |_, _| Ok(page.clone()));
+    mocks.events.expect_purged_through().returning(|| Ok(Sequence::START));
     mocks
         .webhooks
         .expect_enqueue()
@@ -175,6 +177,7 @@ async fn unwanted_events_move_the_position_without_deliveries() {
         body: EventBody::Product(product(1)),
     }];
     mocks.events.expect_after().returning(move |_, _| Ok(page.clone()));
+    mocks.events.expect_purged_through().returning(|| Ok(Sequence::START));
     mocks
         .webhooks
         .expect_enqueue()

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::Timestamp;
 use crate::event::{Event, Sequence};
 
 /// Reads the feed. Events are written by the commits that make the changes (the
@@ -26,4 +27,26 @@ pub trait EventFeed: Send + Sync {
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn after(&self, after: Sequence, limit: u32) -> Result<Vec<Event>, StoreError>;
+
+    /// The last sequence purged from the feed ([`Sequence::START`] when none was): the events
+    /// up to it are gone, and a page read after a position before it may miss some. A reader
+    /// asks after its page, since a purge moves this first and removes events after.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn purged_through(&self) -> Result<Sequence, StoreError>;
+}
+
+/// Retention: old events leave the feed (the facts themselves, the ledger and the orders,
+/// stay).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EventRetention: Send + Sync {
+    /// Purges the events committed before `before` that every relay and webhook subscription
+    /// has taken: first moves [`EventFeed::purged_through`] past them, then removes them from
+    /// the feed. Returns the position purged through (unchanged when nothing could go).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn purge(&self, before: Timestamp) -> Result<Sequence, StoreError>;
 }

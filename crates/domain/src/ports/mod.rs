@@ -62,7 +62,7 @@ mod webhooks;
 pub use clients::{ApiClientStore, KeyDigest};
 pub use clock::{Clock, IdGenerator};
 pub use error::{BoxError, StoreError};
-pub use events::EventFeed;
+pub use events::{EventFeed, EventRetention};
 pub use idempotency::{
     Claim, ClaimToken, Effect, IdempotencyKey, IdempotencyKeyError, IdempotencyStore, KeyClaim,
     KeyEffect, StoredResponse,
@@ -82,7 +82,7 @@ pub use clients::MockApiClientStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::{MockClock, MockIdGenerator};
 #[cfg(any(test, feature = "mocks"))]
-pub use events::MockEventFeed;
+pub use events::{MockEventFeed, MockEventRetention};
 #[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]

@@ -71,6 +71,16 @@ pub(crate) async fn head(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
     row.ok_or_else(missing)?.try_get("", "last").map_err(store_error)
 }
 
+/// The last sequence purged from the feed, read outside any transaction.
+pub(crate) async fn purged_through(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
+    let statement = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT purged_through FROM event_sequence WHERE id = 1",
+    );
+    let row = db.query_one_raw(statement).await.map_err(store_error)?;
+    row.ok_or_else(missing)?.try_get("", "purged_through").map_err(store_error)
+}
+
 fn missing() -> StoreError {
     StoreError::unavailable("the event_sequence row is missing: run the migrations")
 }

@@ -9,9 +9,9 @@ use domain::event::{Event, EventBody, EventType, Sequence};
 use domain::ports::{
     Changeset, EventFeed, ProductRepository, RelayCursors, StockRepository, UnitOfWork,
 };
-use domain::{OrderStatus, ProductId, ProductPatch, StockCount};
+use domain::{OrderStatus, Product, ProductId, ProductPatch, StockCount};
 
-use crate::fixtures::{checkout, product, product_with_threshold, qty, stock, t0};
+use crate::fixtures::{checkout, new_product_id, product, product_with_threshold, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -20,6 +20,7 @@ on_every_backend!(
     relay_positions_move_by_compare_and_swap,
     taking_the_last_units_is_stock_out_and_giving_them_back_is_back_in,
     stock_low_is_judged_by_the_threshold_in_force_when_the_change_committed,
+    retention_purges_old_events_no_further_than_the_slowest_relay,
 );
 
 /// The whole feed read in small pages: sequences 1, 2, 3… up to the head (a derived stock
@@ -219,6 +220,53 @@ async fn stock_low_is_judged_by_the_threshold_in_force_when_the_change_committed
     let last = after.iter().rev().find(|e| e.event_type() == EventType::StockChanged).unwrap();
     let EventBody::Stock(stock) = &last.body else { panic!("{last:?}") };
     assert_eq!(stock.low_stock_threshold.map(StockCount::get), Some(8));
+}
+
+async fn retention_purges_old_events_no_further_than_the_slowest_relay(db: &TestDb) {
+    use domain::ports::EventRetention;
+    let at = |n| Sequence::new(n).unwrap();
+    let sequences =
+        |events: Vec<Event>| events.iter().map(|e| e.sequence.get()).collect::<Vec<_>>();
+    // 1, 2 at t0 (product.created, its stock); 3, 4 ten minutes later (a reservation).
+    let (product, _) = product(db, "RT-1", 5).await;
+    checkout(db, &[(product.id, 1)], t0() + TimeDelta::minutes(10)).await;
+    let (feed, retention, cursors) =
+        (&db.adapters.events, &db.adapters.retention, &db.adapters.cursors);
+    assert_eq!(feed.purged_through().await.expect("mark"), Sequence::START);
+    assert!(cursors.advance("slow", Sequence::START, at(1)).await.expect("a relay at 1"));
+
+    // Older than a minute after t0: 1 and 2, but the relay has taken only 1.
+    let minute = t0() + TimeDelta::minutes(1);
+    assert_eq!(retention.purge(minute).await.expect("purge"), at(1));
+    assert_eq!(feed.purged_through().await.expect("mark"), at(1));
+    assert_eq!(sequences(feed.after(Sequence::START, 100).await.expect("page")), [2, 3, 4]);
+
+    // The relay moves on: 2 goes too, 3 and 4 are younger; purging again changes nothing.
+    assert!(cursors.advance("slow", at(1), at(4)).await.expect("the relay moves"));
+    assert_eq!(retention.purge(minute).await.expect("purge"), at(2));
+    assert_eq!(retention.purge(minute).await.expect("again"), at(2));
+    assert_eq!(sequences(feed.after(Sequence::START, 100).await.expect("page")), [3, 4]);
+
+    // A product made at t0 + 20 min: its product.created (5) is numbered before its stock
+    // (6), and goes with it, not with the older events before it.
+    let young = Product {
+        id: new_product_id(),
+        sku: domain::Sku::new("RT-2").expect("a SKU"),
+        created_at: t0() + TimeDelta::minutes(20),
+        ..product.clone()
+    };
+    let stock = domain::ProductStock::new(young.id, StockCount::new(1).expect("a count"));
+    db.adapters.products.create(young, stock, Actor::Admin).await.expect("created");
+    assert!(cursors.advance("slow", at(4), at(6)).await.expect("the relay moves"));
+    assert_eq!(retention.purge(t0() + TimeDelta::minutes(15)).await.expect("purge"), at(4));
+    assert_eq!(sequences(feed.after(Sequence::START, 100).await.expect("page")), [5, 6]);
+
+    // Everything older than next year: all of it; the head stays, the facts stay.
+    let later = t0() + TimeDelta::days(365);
+    assert_eq!(retention.purge(later).await.expect("purge"), at(6));
+    assert!(feed.after(Sequence::START, 100).await.expect("page").is_empty());
+    assert_eq!(feed.head().await.expect("head"), at(6));
+    assert_eq!(db.adapters.stock.movements(product.id, 10).await.expect("ledger").len(), 2);
 }
 
 async fn a_rolled_back_commit_takes_no_sequence(db: &TestDb) {

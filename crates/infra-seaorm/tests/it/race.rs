@@ -89,6 +89,7 @@ pub(crate) fn ports(db: &TestDb, writes: StockWrites) -> Ports {
         purchases: Arc::new(a.purchases.clone()),
         events: Arc::new(a.events.clone()),
         cursors: Arc::new(a.cursors.clone()),
+        retention: Arc::new(a.retention.clone()),
         webhooks: Arc::new(a.webhooks.clone()),
     }
 }

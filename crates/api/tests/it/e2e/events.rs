@@ -27,6 +27,47 @@ const PAGE: u32 = 25;
 on_both_backends!(pooled: database: a_feed_followed_during_three_processes_writes_skips_nothing);
 on_both_backends!(bad_feed_requests_are_problems_and_a_long_poll_wakes_on_a_commit);
 on_both_backends!(a_product_running_low_is_a_stock_low_event_at_its_threshold);
+on_both_backends!(
+    a_reader_behind_the_retention_gets_410_and_where_the_feed_begins,
+    short_retention
+);
+
+/// Events kept one second; the sweeper passes every 10 ms (it purges every 600 passes).
+fn short_retention(config: &mut api::cli::Config) {
+    config.events_retention = 1;
+    config.sweep_interval_ms = 10;
+}
+
+async fn a_reader_behind_the_retention_gets_410_and_where_the_feed_begins(api: Api) {
+    use reqwest::Method;
+    use std::time::{Duration, Instant};
+    let old = api.create_product("OLD-1", 1).await; // sequences 1 and 2
+    // New events keep coming (a product every 200 ms) until a purge has passed the old ones.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut made = 0;
+    let expired = loop {
+        made += 1;
+        api.create_product(&format!("NEW-{made}"), 1).await;
+        let reply = api.send(api.admin(Method::GET, "/v1/events?after=0")).await;
+        if reply.status == 410 || Instant::now() > deadline {
+            break reply;
+        }
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let problem = expired.assert_problem(410, "cursor-expired");
+    let earliest = problem["earliest"].as_i64().expect("earliest");
+    assert!(earliest > 2, "the old product's events went: {problem}");
+    // From the mark on the feed is whole; one before it is expired too.
+    let page = api.events(earliest - 1, 1000, 0).await;
+    assert_eq!(page.earliest, earliest);
+    assert_eq!(page.items.first().map(|e| e.sequence), Some(earliest));
+    let behind =
+        api.send(api.admin(Method::GET, &format!("/v1/events?after={}", earliest - 2))).await;
+    behind.assert_problem(410, "cursor-expired");
+    // The facts stay: the old product and its ledger.
+    assert_eq!(api.movements(old).await.len(), 1);
+}
 
 async fn a_product_running_low_is_a_stock_low_event_at_its_threshold(api: Api) {
     use api::wire::ProductView;

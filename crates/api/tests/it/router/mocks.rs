@@ -10,9 +10,10 @@ use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
-    MockApiClientStore, MockClock, MockEventFeed, MockIdGenerator, MockIdempotencyStore, MockLease,
-    MockOrderRepository, MockProductRepository, MockPurchaseCounters, MockReconciliation,
-    MockRelayCursors, MockStockRepository, MockUnitOfWork, MockWebhookStore,
+    MockApiClientStore, MockClock, MockEventFeed, MockEventRetention, MockIdGenerator,
+    MockIdempotencyStore, MockLease, MockOrderRepository, MockProductRepository,
+    MockPurchaseCounters, MockReconciliation, MockRelayCursors, MockStockRepository,
+    MockUnitOfWork, MockWebhookStore,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -101,6 +102,7 @@ impl Mocks {
             purchases: Arc::new(MockPurchaseCounters::new()),
             events: Arc::new(MockEventFeed::new()),
             cursors: Arc::new(MockRelayCursors::new()),
+            retention: Arc::new(MockEventRetention::new()),
             webhooks: Arc::new(MockWebhookStore::new()),
         };
         let readiness = Arc::new(FixedReadiness(self.ready));
