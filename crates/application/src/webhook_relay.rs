@@ -22,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use domain::event::Event;
 use domain::ports::{BoxError, WebhookSender};
-use domain::webhook::{Attempt, Delivery, NewDelivery, RetryPolicy, Subscription};
+use domain::webhook::{
+    Attempt, AttemptOutcome, Delivery, DeliveryId, NewDelivery, RetryPolicy, Subscription,
+};
 use futures::future::join_all;
 
 use crate::Ports;
@@ -155,7 +157,10 @@ impl WebhookRelay {
         Ok(Some(if moved { wanted.len() } else { 0 }))
     }
 
-    /// Sends the due deliveries: each subject's chain in order, the chains at once.
+    /// Sends the due deliveries: each subject's chain in order, the chains at once. Failures
+    /// are recorded as they happen (they hold their subject back); the step's successes are
+    /// recorded together at its end, in one write: a process that dies before that sends them
+    /// again (at least once), and one step is bounded by the budget.
     async fn deliver(
         &self,
         subscription: &Subscription,
@@ -175,18 +180,26 @@ impl WebhookRelay {
             });
             chains[chain].push(delivery);
         }
-        let rounds = join_all(
+        let outcomes = join_all(
             chains.iter().map(|chain| self.deliver_chain(subscription, chain, started, budget)),
         )
         .await;
         let mut total = Round { lag: Some(lag.unwrap_or_default()), ..Round::default() };
-        for round in rounds {
-            let round = round?;
-            total.delivered += round.delivered;
-            total.retrying += round.retrying;
-            total.failed += round.failed;
+        let mut delivered = Vec::new();
+        let mut failure = None;
+        for chain in outcomes {
+            total.retrying += chain.retrying;
+            total.failed += chain.failed;
+            delivered.extend(chain.delivered);
+            failure = failure.or(chain.failed_record);
         }
-        Ok(total)
+        // The successes first, even when a failure's record failed: they happened.
+        if !delivered.is_empty() {
+            let at = self.ports.clock.now();
+            self.ports.webhooks.record_delivered(&delivered, at).await?;
+            total.delivered = delivered.len();
+        }
+        failure.map_or(Ok(total), Err)
     }
 
     /// One subject's due deliveries, in order, until one fails or the budget is spent.
@@ -196,31 +209,35 @@ impl WebhookRelay {
         chain: &[Delivery],
         started: Instant,
         budget: Duration,
-    ) -> Result<Round, BoxError> {
-        let mut round = Round::default();
+    ) -> ChainOutcome {
+        let mut outcome = ChainOutcome::default();
         for delivery in chain {
             if started.elapsed() >= budget {
                 break;
             }
-            let outcome = self.sender.send(subscription, delivery).await;
-            let at = self.ports.clock.now();
-            let retry_at = if outcome.delivered() {
-                None
-            } else {
-                let made = delivery.attempts.saturating_add(1);
-                let wait = self.settings.retry.wait_after(made, (self.settings.jitter)());
-                wait.and_then(|wait| chrono::TimeDelta::from_std(wait).ok()).map(|wait| at + wait)
-            };
-            let attempt = Attempt { at, outcome, retry_at };
-            self.ports.webhooks.record(delivery.id, &attempt).await?;
-            if attempt.outcome.delivered() {
-                round.delivered += 1;
+            let answer = self.sender.send(subscription, delivery).await;
+            if let AttemptOutcome::Delivered { status } = answer {
+                outcome.delivered.push((delivery.id, status));
                 continue;
             }
+            let at = self.ports.clock.now();
+            let made = delivery.attempts.saturating_add(1);
+            let retry_at = self
+                .settings
+                .retry
+                .wait_after(made, (self.settings.jitter)())
+                .and_then(|wait| chrono::TimeDelta::from_std(wait).ok())
+                .map(|wait| at + wait);
+            let attempt = Attempt { at, outcome: answer, retry_at };
+            // The successes before it are recorded by the caller, whatever happens here.
+            if let Err(err) = self.ports.webhooks.record(delivery.id, &attempt).await {
+                outcome.failed_record = Some(err.into());
+                break;
+            }
             if retry_at.is_some() {
-                round.retrying += 1;
+                outcome.retrying += 1;
             } else {
-                round.failed += 1;
+                outcome.failed += 1;
                 tracing::warn!(
                     webhook = %subscription.id,
                     delivery = %delivery.id,
@@ -231,8 +248,21 @@ impl WebhookRelay {
             }
             break;
         }
-        Ok(round)
+        outcome
     }
+}
+
+/// What one subject's chain came to.
+#[derive(Default)]
+struct ChainOutcome {
+    /// Accepted, with the receiver's status: recorded by the caller, together.
+    delivered: Vec<(DeliveryId, u16)>,
+    /// Failed attempts to be retried.
+    retrying: usize,
+    /// Failed attempts that were the last.
+    failed: usize,
+    /// The store failed to record a failure.
+    failed_record: Option<BoxError>,
 }
 
 #[cfg(test)]

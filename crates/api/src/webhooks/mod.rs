@@ -122,10 +122,17 @@ async fn work(
     let id = subscription.id.to_string();
     let mut failures = 0u32;
     loop {
+        let started = std::time::Instant::now();
         let step = tokio::select! {
             () = stop.cancelled() => break,
             step = relay.step(&subscription, &leadership, BUDGET) => step,
         };
+        if let WebhookStep::Worked(round) = &step
+            && !round.idle()
+        {
+            let elapsed_ms = started.elapsed().as_millis();
+            tracing::debug!(webhook = %id, elapsed_ms, ?round, "webhook step");
+        }
         let rest = match step {
             WebhookStep::NotLeading => FOLLOWER_PAUSE,
             WebhookStep::Gone => {

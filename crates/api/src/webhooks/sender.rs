@@ -23,6 +23,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect::Policy;
 use tokio::sync::Semaphore;
 
+use crate::problem::error_chain;
+
 /// The media type of a CloudEvent in structured mode (CloudEvents HTTP binding).
 const CONTENT_TYPE: &str = "application/cloudevents+json; charset=utf-8";
 
@@ -95,6 +97,7 @@ impl HttpWebhookSender {
             Err(err) if err.is_timeout() => {
                 unreachable(&format!("no answer within {} s", self.settings.timeout.as_secs_f32()))
             }
+            // `error sending request: … connection refused`, for the delivery log.
             Err(err) => unreachable(&error_chain(&err)),
         }
     }
@@ -113,18 +116,6 @@ impl WebhookSender for HttpWebhookSender {
 
 fn unreachable(error: &str) -> AttemptOutcome {
     AttemptOutcome::Unreachable { error: error.to_owned() }
-}
-
-/// `err` and its causes, for the delivery log ("error sending request: … connection refused").
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Whether `url`'s host is an address (not a name) that is not public.

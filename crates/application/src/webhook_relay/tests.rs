@@ -77,6 +77,14 @@ fn leading(due: Vec<Delivery>) -> (Mocks, Recorded) {
         sink.lock().unwrap().push((id.get(), attempt.clone()));
         Ok(())
     });
+    let sink = Arc::clone(&recorded);
+    mocks.webhooks.expect_record_delivered().times(..=1).returning(move |delivered, at| {
+        for (id, status) in delivered {
+            let outcome = AttemptOutcome::Delivered { status: *status };
+            sink.lock().unwrap().push((id.get(), Attempt { at, outcome, retry_at: None }));
+        }
+        Ok(())
+    });
     (mocks, recorded)
 }
 
@@ -113,6 +121,9 @@ async fn a_subjects_chain_stops_at_its_first_failure_and_other_subjects_go_on() 
     sent.sort_unstable();
     assert_eq!(sent, vec![1, 2, 3, 5], "4 waits behind 2, its subject's failure");
     let recorded = recorded.lock().unwrap();
+    let mut ids: Vec<i64> = recorded.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec![1, 2, 3, 5], "the failure on its own, the successes in one write");
     let (_, retry) = recorded.iter().find(|(id, _)| *id == 2).unwrap();
     assert_eq!(retry.retry_at, Some(t0() + TimeDelta::seconds(2)), "first backoff");
     assert_eq!(retry.status(), DeliveryStatus::Pending);

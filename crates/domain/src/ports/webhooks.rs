@@ -61,11 +61,12 @@ pub trait WebhookStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
-    /// Up to `limit` pending deliveries due at `now`, oldest first, none of them held back: a
-    /// delivery is held back by an earlier one of the same subject that failed for good, or
-    /// that is pending but not yet due. So for each subject the answer holds the first
-    /// undelivered delivery and the due ones after it, up to the first held back: a chain the
-    /// relay sends in order, stopping at its first failure.
+    /// Up to `limit` due deliveries, oldest first, none of them held back. Due: never tried
+    /// (or re-driven), or failed and its retry time has come by `now`. Held back: by an
+    /// earlier delivery of the same subject that failed for good or has failed and waits to be
+    /// retried (due or not). So for each subject the answer holds its first undelivered
+    /// delivery and, when that one was never tried, the ones after it up to the first held
+    /// back: a chain the relay sends in order, stopping at its first failure.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
@@ -82,6 +83,18 @@ pub trait WebhookStore: Send + Sync {
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn record(&self, delivery: DeliveryId, attempt: &Attempt) -> Result<(), StoreError>;
+
+    /// Records that the receiver accepted each of `deliveries` (with its HTTP status) by
+    /// `at`: one more attempt each, delivered, in as few writes as the store can (a relay
+    /// records a step's successes together). Deliveries no longer pending are left alone.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn record_delivered(
+        &self,
+        deliveries: &[(DeliveryId, u16)],
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// The subscription's delivery log, newest first.
     ///

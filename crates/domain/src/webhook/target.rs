@@ -47,6 +47,10 @@ impl WebhookUrl {
             return Err(WebhookUrlError::TooLong);
         }
         let url = Url::parse(text).map_err(|_| WebhookUrlError::Malformed)?;
+        // Serialized, a URL may grow (percent-encoding, punycode): what is stored must fit too.
+        if url.as_str().len() > Self::MAX_LEN {
+            return Err(WebhookUrlError::TooLong);
+        }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(WebhookUrlError::Scheme);
         }
@@ -128,6 +132,11 @@ mod tests {
         assert_eq!(ok("/relative"), Err(WebhookUrlError::Malformed));
         assert_eq!(
             ok(&format!("https://example.com/{}", "a".repeat(2_000))),
+            Err(WebhookUrlError::TooLong)
+        );
+        // 1,000 characters that take 6 bytes each once percent-encoded.
+        assert_eq!(
+            ok(&format!("https://example.com/{}", "é".repeat(1_000))),
             Err(WebhookUrlError::TooLong)
         );
         for private in [

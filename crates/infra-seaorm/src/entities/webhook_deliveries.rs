@@ -28,7 +28,7 @@ pub struct Model {
     pub subject: Uuid,
     #[sea_orm(column_type = "Text")]
     pub payload: String,
-    /// [`DeliveryStatus::as_str`].
+    /// One of [`stored`]'s states: the domain's, with pending split in two.
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,
@@ -44,6 +44,20 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// A pending delivery that failed and waits for its next attempt: it holds its subject back.
+/// Stored apart from `pending` (never tried, or re-driven: due at once) so that finding what
+/// holds a subject back is a range of an index, not a scan of every pending delivery.
+pub(crate) const RETRYING: &str = "retrying";
+
+/// The stored states a domain status covers.
+pub(crate) fn stored(status: DeliveryStatus) -> &'static [&'static str] {
+    match status {
+        DeliveryStatus::Pending => &["pending", RETRYING],
+        DeliveryStatus::Delivered => &["delivered"],
+        DeliveryStatus::Failed => &["failed"],
+    }
+}
+
 impl Model {
     pub(crate) fn into_domain(self) -> Result<Delivery, StoreError> {
         let id = self.id;
@@ -52,8 +66,12 @@ impl Model {
             .into_iter()
             .find(|t| t.as_str() == self.event_type)
             .ok_or_else(|| bad(format!("event type {:?}", self.event_type)))?;
-        let status = DeliveryStatus::parse(&self.status)
-            .ok_or_else(|| bad(format!("status {:?}", self.status)))?;
+        let status = if self.status == RETRYING {
+            DeliveryStatus::Pending
+        } else {
+            DeliveryStatus::parse(&self.status)
+                .ok_or_else(|| bad(format!("status {:?}", self.status)))?
+        };
         let response_status = self
             .response_status
             .map(|s| u16::try_from(s).map_err(|_| bad(format!("response status {s}"))))

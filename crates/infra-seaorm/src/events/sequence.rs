@@ -63,22 +63,20 @@ async fn advance(txn: &impl ConnectionTrait, count: i64) -> Result<i64, StoreErr
 
 /// The last sequence committed, read outside any transaction.
 pub(crate) async fn head(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
-    let statement = Statement::from_string(
-        db.get_database_backend(),
-        "SELECT last FROM event_sequence WHERE id = 1",
-    );
-    let row = db.query_one_raw(statement).await.map_err(store_error)?;
-    row.ok_or_else(missing)?.try_get("", "last").map_err(store_error)
+    read(db, "last").await
 }
 
 /// The last sequence purged from the feed, read outside any transaction.
 pub(crate) async fn purged_through(db: &impl ConnectionTrait) -> Result<i64, StoreError> {
-    let statement = Statement::from_string(
-        db.get_database_backend(),
-        "SELECT purged_through FROM event_sequence WHERE id = 1",
-    );
+    read(db, "purged_through").await
+}
+
+/// One column of the row (a name of ours, never a caller's text).
+async fn read(db: &impl ConnectionTrait, column: &'static str) -> Result<i64, StoreError> {
+    let sql = format!("SELECT {column} FROM event_sequence WHERE id = 1");
+    let statement = Statement::from_string(db.get_database_backend(), sql);
     let row = db.query_one_raw(statement).await.map_err(store_error)?;
-    row.ok_or_else(missing)?.try_get("", "purged_through").map_err(store_error)
+    row.ok_or_else(missing)?.try_get("", column).map_err(store_error)
 }
 
 fn missing() -> StoreError {

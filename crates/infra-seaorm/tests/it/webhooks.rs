@@ -23,6 +23,8 @@ on_every_backend!(
     failed_deliveries_are_redriven_one_or_all,
     only_delivered_deliveries_older_than_the_cut_are_purged,
     the_log_pages_newest_first_and_filters_by_status,
+    successes_are_recorded_together,
+    many_subjects_held_back_at_once_still_leave_the_others_due,
 );
 
 fn at(n: i64) -> Sequence {
@@ -242,7 +244,8 @@ async fn due_deliveries_are_held_back_per_subject(db: &TestDb) {
     // the first held back.
     assert_eq!(due(db, id, 0, 20).await, vec![a1, a2, b1, b2, c1, c2, d1, e1]);
     assert_eq!(due(db, id, 0, 3).await, vec![a1, a2, b1], "at most the limit, oldest first");
-    assert_eq!(due(db, id, -1, 20).await, vec![], "not yet due");
+    let never_tried = vec![a1, a2, b1, b2, c1, c2, d1, e1];
+    assert_eq!(due(db, id, -1, 20).await, never_tried, "never tried: due at once");
 
     // a1 waits for its retry: due a2 is held back, the other subjects are not.
     record(db, find(a1), attempt(10, refused(503), Some(600))).await;
@@ -255,15 +258,18 @@ async fn due_deliveries_are_held_back_per_subject(db: &TestDb) {
         record(db, find(delivered_now), attempt(30, delivered(), None)).await;
     }
     assert_eq!(due(db, id, 60, 20).await, vec![b2]);
-    assert_eq!(due(db, id, 610, 20).await, vec![a1, a2, b2], "a1's retry is due");
+    // a1's retry is due; a2 waits behind it until it is delivered.
+    assert_eq!(due(db, id, 610, 20).await, vec![a1, b2]);
     record(db, find(a1), attempt(620, delivered(), None)).await;
     assert_eq!(due(db, id, 620, 20).await, vec![a2, b2]);
     assert_eq!(due(db, id, 620, 1).await, vec![a2]);
     // Re-driven, c1 is due again, and c2 behind it.
     assert_eq!(store.redrive(id, Some(c1), later(630)).await.expect("redrive"), 1);
     assert_eq!(due(db, id, 630, 20).await, vec![a2, b2, c1, c2]);
-    // e2's retry is due: e2 and e3 with it.
-    assert_eq!(due(db, id, 3_600, 20).await, vec![a2, b2, c1, c2, e2, e3]);
+    // e2's retry is due: e2 alone, e3 after it.
+    assert_eq!(due(db, id, 3_600, 20).await, vec![a2, b2, c1, c2, e2]);
+    record(db, find(e2), attempt(3_600, delivered(), None)).await;
+    assert_eq!(due(db, id, 3_600, 20).await, vec![a2, b2, c1, c2, e3]);
     assert_eq!(due(db, other, 0, 20).await, vec![], "the other subscription's waits");
     assert_eq!(due(db, other, 3_600, 20).await, vec![theirs[0].id]);
 }
@@ -310,6 +316,49 @@ async fn attempts_move_a_delivery_from_pending_to_delivered_or_failed(db: &TestD
     let z = &enqueue(db, id, &[event(3, subject(3))]).await[0];
     record(db, z, attempt(10, unreachable(&"é".repeat(900)), None)).await;
     assert_eq!(one(db, z).await.last_error, Some("é".repeat(Attempt::MAX_ERROR)));
+}
+
+async fn many_subjects_held_back_at_once_still_leave_the_others_due(db: &TestDb) {
+    // 300 troubled subjects (more than the statement excludes itself), each with a retry
+    // waiting and a delivery behind it; then 5 untroubled subjects.
+    let id = stored(db, 1).await.id;
+    let troubled: Vec<_> = (0..300)
+        .flat_map(|n| [event(2 * n + 1, subject(n)), event(2 * n + 2, subject(n))])
+        .collect();
+    let recorded = enqueue(db, id, &troubled).await;
+    for first in recorded.iter().step_by(2) {
+        record(db, first, attempt(0, refused(503), Some(3_600))).await;
+    }
+    let fine: Vec<_> = (0..5).map(|n| event(601 + n, subject(1_000 + n))).collect();
+    let fine = ids(&enqueue(db, id, &fine).await);
+    assert_eq!(due(db, id, 60, 20).await, fine);
+    assert_eq!(due(db, id, 60, 3).await, fine[..3]);
+    // Once the retries are due, each troubled subject's retry comes alone, oldest first.
+    let retries: Vec<_> = ids(&recorded).into_iter().step_by(2).take(20).collect();
+    assert_eq!(due(db, id, 3_600, 20).await, retries);
+}
+
+async fn successes_are_recorded_together(db: &TestDb) {
+    let store = &db.adapters.webhooks;
+    let id = stored(db, 1).await.id;
+    let recorded =
+        enqueue(db, id, &(1..=4).map(|n| event(n, subject(n))).collect::<Vec<_>>()).await;
+    // The fourth failed for good meanwhile: no longer pending, it is left alone.
+    record(db, &recorded[3], attempt(5, unreachable("timed out"), None)).await;
+    let accepted: Vec<(DeliveryId, u16)> =
+        vec![(recorded[0].id, 204), (recorded[1].id, 200), (recorded[3].id, 204)];
+    store.record_delivered(&accepted, later(20)).await.expect("record the successes");
+    for (delivery, status) in [(&recorded[0], 204), (&recorded[1], 200)] {
+        let done = one(db, delivery).await;
+        assert_eq!(done.status, DeliveryStatus::Delivered);
+        assert_eq!(done.attempts, 1);
+        assert_eq!(done.response_status, Some(status));
+        assert_eq!((done.delivered_at, done.last_attempt_at), (Some(later(20)), Some(later(20))));
+        assert_eq!((done.next_attempt_at, done.last_error.as_deref()), (None, None));
+    }
+    assert_eq!(one(db, &recorded[2]).await.status, DeliveryStatus::Pending, "not named");
+    let failed = one(db, &recorded[3]).await;
+    assert_eq!((failed.status, failed.attempts), (DeliveryStatus::Failed, 1));
 }
 
 async fn failed_deliveries_are_redriven_one_or_all(db: &TestDb) {

@@ -130,6 +130,24 @@ impl Api {
         reply.json::<EventsPage>()
     }
 
+    /// The whole event feed from the beginning, in pages of 1,000.
+    pub async fn whole_feed(&self) -> Vec<api::wire::CloudEvent> {
+        let (mut events, mut after) = (Vec::new(), 0);
+        loop {
+            let page = self.events(after, 1000, 0).await;
+            if page.items.is_empty() {
+                return events;
+            }
+            after = page.next;
+            events.extend(page.items);
+        }
+    }
+
+    /// `GET /metrics`, as text.
+    pub async fn metrics(&self) -> String {
+        self.send(self.request(Method::GET, "/metrics")).await.text()
+    }
+
     /// `POST /v1/checkout` of `lines`.
     pub async fn checkout(&self, lines: &[(Uuid, i64)]) -> Reply {
         self.send(self.request(Method::POST, "/v1/checkout").json(&cart(lines))).await

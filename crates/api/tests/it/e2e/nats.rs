@@ -12,7 +12,6 @@ use reqwest::Method;
 use testkit::TestDatabase;
 use tokio::task::JoinSet;
 
-use super::client::Api;
 use super::harness::Server;
 
 on_both_backends!(database: every_event_reaches_jetstream_once_though_the_relaying_process_dies);
@@ -37,7 +36,7 @@ async fn every_event_reaches_jetstream_once_though_the_relaying_process_dies(
     let product = first.api.create_product("NATS-1", 1_000).await;
     // The first process relays (it has sent the product's events) before the second starts.
     wait_for(Duration::from_secs(20), || async {
-        metrics(&first.api).await.contains("events_relayed_total{relay=\"nats\"}")
+        first.api.metrics().await.contains("events_relayed_total{relay=\"nats\"}")
     })
     .await
     .expect("the first process relays");
@@ -70,7 +69,7 @@ async fn every_event_reaches_jetstream_once_though_the_relaying_process_dies(
     let survivor = &second.api;
 
     // Assert: the stream catches up with the feed, then holds each event once.
-    let feed = whole_feed(survivor).await;
+    let feed = survivor.whole_feed().await;
     assert!(feed.len() > 10, "the load made events: {}", feed.len());
     let client = async_nats::connect(url.as_str()).await.expect("NATS");
     let jetstream = jetstream::new(client);
@@ -100,22 +99,6 @@ async fn every_event_reaches_jetstream_once_though_the_relaying_process_dies(
     }
     assert_eq!(ids.len(), feed.len());
     jetstream.delete_stream(&stream).await.expect("the test's stream is deleted");
-}
-
-async fn metrics(api: &Api) -> String {
-    api.send(api.request(Method::GET, "/metrics")).await.text()
-}
-
-async fn whole_feed(api: &Api) -> Vec<CloudEvent> {
-    let (mut events, mut after) = (Vec::new(), 0);
-    loop {
-        let page = api.events(after, 1000, 0).await;
-        if page.items.is_empty() {
-            return events;
-        }
-        after = page.next;
-        events.extend(page.items);
-    }
 }
 
 /// Polls `ready` every 100 ms until it holds (`Some`) or `within` has passed (`None`).

@@ -94,7 +94,7 @@ async fn every_event_arrives_signed_and_in_order_though_attempts_fail_and_a_proc
     }
     let leader = wait_for(Duration::from_secs(20), || async {
         for (n, api) in [&first.api, &second.api].into_iter().enumerate() {
-            if metrics(api).await.contains("webhook_deliveries_total{") {
+            if api.metrics().await.contains("webhook_deliveries_total{") {
                 return Some(n);
             }
         }
@@ -113,7 +113,9 @@ async fn every_event_arrives_signed_and_in_order_though_attempts_fail_and_a_proc
 
     // Assert: every wanted event of the feed after the subscription arrives (the new leader
     // takes over within the lease's 30 s term), each subject's in feed order.
-    let expected: Vec<CloudEvent> = whole_feed(&survivor.api)
+    let expected: Vec<CloudEvent> = survivor
+        .api
+        .whole_feed()
         .await
         .into_iter()
         .filter(|e| e.sequence > hook.start_sequence && !e.event_type.starts_with("product."))
@@ -309,22 +311,6 @@ async fn adjust(api: &Api, product: Uuid, delta: i64) {
         .send(api.admin(Method::POST, &path).json(&json!({"delta": delta, "reason": "delivery"})))
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-}
-
-async fn metrics(api: &Api) -> String {
-    api.send(api.request(Method::GET, "/metrics")).await.text()
-}
-
-async fn whole_feed(api: &Api) -> Vec<CloudEvent> {
-    let (mut events, mut after) = (Vec::new(), 0);
-    loop {
-        let page = api.events(after, 1000, 0).await;
-        if page.items.is_empty() {
-            return events;
-        }
-        after = page.next;
-        events.extend(page.items);
-    }
 }
 
 /// Polls `ready` every 100 ms until it answers `Some` or `within` has passed (`None`).
