@@ -20,7 +20,12 @@ use crate::problem::ApiError;
 pub struct CreateWebhookRequest {
     /// Where each event is POSTed: an absolute http(s) URL without credentials, at most 2,000
     /// characters; loopback and private addresses only with `--webhooks-allow-private`.
-    #[schema(example = "https://hooks.example.com/checkout", min_length = 1, max_length = 2000)]
+    #[schema(
+        example = "https://hooks.example.com/checkout",
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s@/?#]+([/?#][^\s]*)?$"
+    )]
     pub url: String,
     /// The events wanted: types (`order.paid`) and families (`stock.*`), 1 to 32.
     #[schema(schema_with = types_schema)]
