@@ -18,6 +18,7 @@ mod metrics;
 mod middleware;
 mod nats;
 mod openapi;
+mod pacing;
 mod problem;
 pub mod rate_limit;
 mod reconcile;

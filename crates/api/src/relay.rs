@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics;
 use crate::nats::{NatsSettings, NatsSink};
+use crate::pacing::{Backoff, pause};
 use crate::sweeper::holder;
 
 /// The relay's name: its lease is `relay:<name>`, its position the row `<name>`.
@@ -29,7 +30,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Runs until `stop`: connects to NATS (retrying while it cannot), then relays.
 pub async fn run(ports: Ports, settings: NatsSettings, stop: CancellationToken) {
-    let mut backoff = Backoff::default();
+    let mut backoff = Backoff::up_to(MAX_BACKOFF);
     let sink = loop {
         match NatsSink::connect(&settings).await {
             Ok(sink) => break sink,
@@ -52,7 +53,7 @@ pub async fn run(ports: Ports, settings: NatsSettings, stop: CancellationToken) 
 }
 
 async fn relay_until(relay: &Relay, stop: &CancellationToken) {
-    let mut backoff = Backoff::default();
+    let mut backoff = Backoff::up_to(MAX_BACKOFF);
     let mut leading = false;
     loop {
         let step = tokio::select! {
@@ -68,12 +69,12 @@ async fn relay_until(relay: &Relay, stop: &CancellationToken) {
             RelayStep::NotLeading => FOLLOWER_PAUSE,
             RelayStep::Idle => {
                 metrics::record_relay_lag(relay.name(), Duration::ZERO);
-                backoff = Backoff::default();
+                backoff.reset();
                 Duration::ZERO
             }
             RelayStep::Sent { events, oldest_age, .. } => {
                 metrics::record_relayed(relay.name(), events, oldest_age);
-                backoff = Backoff::default();
+                backoff.reset();
                 Duration::ZERO
             }
             RelayStep::Overtaken => Duration::ZERO,
@@ -86,28 +87,5 @@ async fn relay_until(relay: &Relay, stop: &CancellationToken) {
         if pause(rest, stop).await {
             return;
         }
-    }
-}
-
-/// Sleeps `duration`; `true` when `stop` came first.
-async fn pause(duration: Duration, stop: &CancellationToken) -> bool {
-    if duration.is_zero() {
-        return stop.is_cancelled();
-    }
-    tokio::select! {
-        () = stop.cancelled() => true,
-        () = tokio::time::sleep(duration) => false,
-    }
-}
-
-/// Doubling pauses from 100 ms up to [`MAX_BACKOFF`].
-#[derive(Default)]
-struct Backoff(u32);
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let pause = Duration::from_millis(100).saturating_mul(1 << self.0.min(9)).min(MAX_BACKOFF);
-        self.0 = self.0.saturating_add(1);
-        pause
     }
 }

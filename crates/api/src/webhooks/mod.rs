@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 pub use sender::{HttpWebhookSender, SenderSettings};
 
 use crate::metrics;
+use crate::pacing::{Backoff, pause};
 use crate::sweeper::holder;
 use crate::wire::CloudEvent;
 
@@ -120,7 +121,7 @@ async fn work(
     let term = chrono::TimeDelta::from_std(TERM).unwrap_or(chrono::TimeDelta::MAX);
     let leadership = Leadership::new(ports, subscription.id.lease_name(), holder(), term);
     let id = subscription.id.to_string();
-    let mut failures = 0u32;
+    let mut backoff = Backoff::up_to(TERM / 3);
     loop {
         let started = std::time::Instant::now();
         let step = tokio::select! {
@@ -140,21 +141,17 @@ async fn work(
                 break;
             }
             WebhookStep::Worked(round) => {
-                failures = 0;
+                backoff.reset();
                 metrics::record_webhook_round(&id, &round);
                 if round.idle() { IDLE } else { Duration::ZERO }
             }
             WebhookStep::Failed(err) => {
                 tracing::warn!(webhook = %id, error = %err, "webhook step failed");
-                failures = failures.saturating_add(1);
-                Duration::from_millis(100).saturating_mul(1 << failures.min(9)).min(TERM / 3)
+                backoff.next()
             }
         };
-        if !rest.is_zero() {
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = tokio::time::sleep(rest) => {}
-            }
+        if pause(rest, &stop).await {
+            break;
         }
     }
     if let Err(err) = leadership.step_down().await {
