@@ -1,11 +1,13 @@
 //! Schema history of the checkout service: the ordered list of migrations that build the
 //! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases, API clients,
-//! the event feed and webhooks.
+//! the event feed, webhooks and the locations that hold stock.
 //!
 //! A migration is a historical fact, so no file here names an entity of the application: each
 //! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
 //! without rewriting history. Every statement goes through the sea-query schema builder so the
-//! same file runs on SQLite, PostgreSQL and MariaDB.
+//! same file runs on SQLite, PostgreSQL and MariaDB; the few it cannot express (a column's new
+//! type, a new primary key, a CHECK added to a table) are plain SQL, spelled per backend where
+//! they differ.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -23,6 +25,7 @@ mod m20261204_000011_event_feed;
 mod m20261204_000012_webhooks;
 mod m20261204_000013_low_stock;
 mod m20261204_000014_event_retention;
+mod m20261205_000015_locations;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_webhooks::Migration),
             Box::new(m20261204_000013_low_stock::Migration),
             Box::new(m20261204_000014_event_retention::Migration),
+            Box::new(m20261205_000015_locations::Migration),
         ]
     }
 }

@@ -170,6 +170,7 @@ pub fn ports(db: &DatabaseConnection, writes: Option<StockWritesArg>) -> Ports {
     let adapters = SeaOrmAdapters::with_stock_writes(db, writes);
     Ports {
         products: Arc::new(adapters.products),
+        locations: Arc::new(adapters.locations),
         stock: Arc::new(adapters.stock),
         orders: Arc::new(adapters.orders),
         unit_of_work: Arc::new(adapters.unit_of_work),

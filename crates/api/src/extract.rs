@@ -6,7 +6,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use domain::{ClientId, OrderId, ProductId, Version};
+use domain::{ClientId, LocationId, OrderId, ProductId, Version};
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
@@ -106,6 +106,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> 
 
 /// Parses a path segment as a product id (400 `invalid-id` otherwise).
 pub fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
+}
+
+/// Parses a path segment as a location id (400 `invalid-id` otherwise).
+pub fn location_id(raw: &str) -> Result<LocationId, ApiError> {
     raw.parse().map_err(|_| ApiError::InvalidId(truncated(raw)))
 }
 

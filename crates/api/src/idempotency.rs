@@ -212,12 +212,14 @@ async fn rebuild(state: &AppState, effect: Effect) -> Response {
             Ok(view) => replayed(checkout::placed(&view.order)),
             Err(err) => ApiError::from(err).into_response(),
         },
-        // The stock as it is now, the adjustment in it: the figures of the moment right after
-        // it are not kept.
-        Effect::StockAdjusted(id) => match state.services.queries.stock(id).await {
-            Ok(current) => replayed(stock::with_etag(&current)),
-            Err(err) => ApiError::from(err).into_response(),
-        },
+        // The stock as it is now, the adjustment (or transfer) in it: the figures of the moment
+        // right after it are not kept.
+        Effect::StockAdjusted(id) | Effect::StockTransferred(id) => {
+            match state.services.queries.stock(id).await {
+                Ok(current) => replayed(stock::with_etag(&current)),
+                Err(err) => ApiError::from(err).into_response(),
+            }
+        }
         // A thousand rows' answers cannot be rebuilt from the stock as it is now: say that the
         // sync was applied, so that the sender does not send it again under a new key.
         Effect::StockSynced(_) => replayed(ApiError::BulkAlreadyApplied.into_response()),

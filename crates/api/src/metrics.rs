@@ -71,6 +71,7 @@ pub fn record_checkout(result: &Result<CheckedOut, CheckoutError>) {
         Ok(done) => ("created", done.attempts, done.attempts.saturating_sub(1)),
         Err(CheckoutError::InsufficientStock(_)) => ("insufficient_stock", 1, 0),
         Err(CheckoutError::UnknownProducts(_)) => ("unknown_product", 1, 0),
+        Err(CheckoutError::UnknownLocations(_)) => ("invalid", 1, 0),
         Err(CheckoutError::LimitExceeded(_)) => ("purchase_limit_exceeded", 1, 0),
         Err(CheckoutError::CustomerNotAsserted { .. }) => ("customer_not_asserted", 1, 0),
         Err(CheckoutError::InvalidCart(_) | CheckoutError::Unpriceable(_)) => ("invalid", 1, 0),

@@ -102,6 +102,7 @@ mod tests {
     fn figures(n: u128, stored_reserved: i64) -> StockFigures {
         StockFigures {
             product_id: ProductId::new(Uuid::from_u128(n)).expect("id"),
+            location_id: domain::LocationId::DEFAULT,
             stored: Some(StoredStock { on_hand: 10, reserved: stored_reserved, version: 4 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 4, entries: 4 }),
             reserved_by_orders: 3,

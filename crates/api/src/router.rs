@@ -22,7 +22,7 @@ use crate::middleware::{
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
 use crate::routes::{
-    checkout, clients, events, ops, orders, products, reconciliation, stock, webhooks,
+    checkout, clients, events, locations, ops, orders, products, reconciliation, stock, webhooks,
 };
 use crate::state::AppState;
 use crate::{metrics, telemetry};
@@ -52,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(stock::get_stock))
         .routes(scoped(Scope::StockWrite, routes!(stock::set_stock)))
         .routes(scoped(Scope::StockLedger, routes!(stock::movements)))
+        .routes(scoped(Scope::CatalogWrite, routes!(locations::create_location)))
+        .routes(routes!(locations::list_locations))
+        .routes(routes!(locations::get_location_stock))
+        .routes(scoped(Scope::StockWrite, routes!(locations::set_location_stock)))
+        .routes(scoped(Scope::StockWrite, keyed(routes!(locations::transfer))))
         .routes(routes!(checkout::check_stock))
         .routes(routes!(orders::get_order))
         .routes(scoped(Scope::OrdersPay, keyed(routes!(orders::pay))))

@@ -14,11 +14,13 @@ use application::events::{Events, Retention};
 use application::expire::ExpireDue;
 use application::extend::{Extend, HoldConfig};
 use application::idempotency::Idempotency;
+use application::locations::CreateLocation;
 use application::pay::Pay;
 use application::queries::Queries;
 use application::reconcile::Reconcile;
 use application::set_limits::SetLimits;
 use application::set_stock::SetStock;
+use application::transfer::TransferStock;
 use application::webhooks::Webhooks;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
@@ -122,6 +124,10 @@ pub struct Services {
     pub adjust_stock: AdjustStock,
     /// `POST /v1/products`: a product with its initial stock.
     pub create_product: CreateProduct,
+    /// `POST /v1/locations`: a warehouse or a store.
+    pub create_location: CreateLocation,
+    /// `POST /v1/transfers`: units from one location to another.
+    pub transfer: TransferStock,
     /// Every read on the primary database: orders, and whatever must see a write just made
     /// (an idempotent replay, the stock a failed `If-Match` reports, a product just changed).
     pub queries: Queries,
@@ -175,6 +181,8 @@ impl Services {
             adjust_stock: AdjustStock::new(ports.clone(), retry),
             bulk_stock: BulkStock::new(ports.clone(), retry),
             create_product: CreateProduct::new(ports.clone()),
+            create_location: CreateLocation::new(ports.clone()),
+            transfer: TransferStock::new(ports.clone(), retry),
             queries: Queries::new(ports.clone()),
             reads: Queries::new(replica.unwrap_or(ports).clone()),
             events: Events::new(replica.unwrap_or(ports)),

@@ -1,10 +1,11 @@
-//! Adjust stock: move a product's on-hand count by a delta (a delivery, breakage, a
-//! correction). Unlike setting, a delta commutes with other changes, so a lost race is simply
-//! retried on a fresh read.
+//! Adjust stock: move a product's on-hand count at one location by a delta (a delivery,
+//! breakage, a correction). Unlike setting, a delta commutes with other changes, so a lost race
+//! is simply retried on a fresh read. A delivery to a location that has no row of the product
+//! yet opens one there.
 
 use domain::access::Actor;
 use domain::ports::{BoxError, Effect, KeyClaim, KeyEffect, StoreError};
-use domain::{ProductId, ProductStock, StockCount, StockError};
+use domain::{LocationId, ProductId, ProductStock, StockCount, StockError};
 
 use crate::retry::{RetryError, retry_on_conflict};
 use crate::{Ports, RetryPolicy};
@@ -14,6 +15,8 @@ use crate::{Ports, RetryPolicy};
 pub struct AdjustStockCommand {
     /// The product.
     pub product_id: ProductId,
+    /// The location whose count moves ([`LocationId::DEFAULT`] when the caller names none).
+    pub location_id: LocationId,
     /// Units added (positive) or removed (negative); never 0.
     pub delta: i64,
     /// Why, for the ledger.
@@ -28,9 +31,12 @@ pub struct AdjustStockCommand {
 /// Why the adjustment was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AdjustStockError {
-    /// No such product.
+    /// No such product (or, for a removal, no stock of it at the location).
     #[error("product {0} not found")]
     NotFound(ProductId),
+    /// No such location.
+    #[error("location {0} not found")]
+    LocationNotFound(LocationId),
     /// On-hand would fall below the units reserved for orders.
     #[error("on-hand would become {on_hand}, below the {reserved} units reserved")]
     InsufficientStock {
@@ -79,10 +85,14 @@ impl AdjustStock {
         &self,
         command: AdjustStockCommand,
     ) -> Result<ProductStock, AdjustStockError> {
-        let id = command.product_id;
+        let (id, location) = (command.product_id, command.location_id);
         let attempt = || async {
-            let Some(mut stock) = self.ports.stock.get(id).await? else {
-                return Err(StoreError::ProductNotFound(id));
+            let mut stock = match self.ports.stock.get(id, location).await? {
+                Some(stock) => stock,
+                None if command.delta > 0 => {
+                    self.ports.stock.open(id, location, self.ports.clock.now()).await?
+                }
+                None => return Err(StoreError::ProductNotFound(id)),
             };
             let change = match stock.adjust(command.delta) {
                 Ok(change) => change,
@@ -113,6 +123,9 @@ impl AdjustStock {
             Err(RetryError::Store(StoreError::ProductNotFound(id))) => {
                 Err(AdjustStockError::NotFound(id))
             }
+            Err(RetryError::Store(StoreError::LocationNotFound(id))) => {
+                Err(AdjustStockError::LocationNotFound(id))
+            }
             Err(RetryError::Store(StoreError::ClaimsLost(_))) => {
                 Err(AdjustStockError::IdempotencyClaimLost)
             }
@@ -129,6 +142,7 @@ mod tests {
     fn command(delta: i64) -> AdjustStockCommand {
         AdjustStockCommand {
             product_id: pid(1),
+            location_id: LocationId::DEFAULT,
             delta,
             reason: Some("delivery".into()),
             actor: Actor::Admin,
@@ -139,7 +153,7 @@ mod tests {
     #[tokio::test]
     async fn a_delivery_adds_to_on_hand_with_a_reason_in_the_ledger() {
         let mut mocks = Mocks::new();
-        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 2, 4))));
+        mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 2, 4))));
         mocks
             .stock
             .expect_save()
@@ -161,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn removing_units_that_are_reserved_is_refused_without_writing() {
         let mut mocks = Mocks::new();
-        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 4, 1))));
+        mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 4, 1))));
         mocks.stock.expect_save().times(0);
         let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(-2))
@@ -175,7 +189,7 @@ mod tests {
         let mut mocks = Mocks::new();
         mocks.clock = sleeping_clock(1);
         let mut reads = 0;
-        mocks.stock.expect_get().times(2).returning(move |_| {
+        mocks.stock.expect_get().times(2).returning(move |_, _| {
             reads += 1;
             Ok(Some(stock(1, 5, 0, reads)))
         });
@@ -200,7 +214,7 @@ mod tests {
             ClaimToken::new(uuid::Uuid::from_u128(9)),
         );
         let mut mocks = Mocks::new();
-        mocks.stock.expect_get().returning(|_| Ok(Some(stock(1, 5, 0, 1))));
+        mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 0, 1))));
         let expected = claim.clone();
         mocks
             .stock
@@ -225,11 +239,33 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_product_is_not_found() {
         let mut mocks = Mocks::new();
-        mocks.stock.expect_get().returning(|_| Ok(None));
+        mocks.stock.expect_get().returning(|_, _| Ok(None));
+        mocks.stock.expect_open().returning(|id, _, _| Err(StoreError::ProductNotFound(id)));
         let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
             .execute(command(1))
             .await
             .expect_err("unknown");
         assert!(matches!(err, AdjustStockError::NotFound(id) if id == pid(1)));
+    }
+
+    #[tokio::test]
+    async fn a_delivery_to_a_new_location_opens_its_row_and_a_removal_there_is_not_found() {
+        let elsewhere = LocationId::new(uuid::Uuid::from_u128(60)).expect("id");
+        let mut mocks = Mocks::new();
+        mocks.stock.expect_get().returning(|_, _| Ok(None));
+        mocks
+            .stock
+            .expect_open()
+            .times(1)
+            .returning(|id, at, _| Ok(ProductStock::new_at(id, at, StockCount::ZERO)));
+        mocks.stock.expect_save().returning(|c, _, _, _, _| Ok(c.after()));
+        let use_case = AdjustStock::new(mocks.into_ports(), RetryPolicy::default());
+        let there = |delta| AdjustStockCommand { location_id: elsewhere, ..command(delta) };
+
+        let delivered = use_case.execute(there(4)).await.expect("opened and delivered");
+        let removed = use_case.execute(there(-1)).await.expect_err("nothing there to remove");
+
+        assert_eq!((delivered.location_id(), delivered.on_hand().get()), (elsewhere, 4));
+        assert!(matches!(removed, AdjustStockError::NotFound(_)));
     }
 }

@@ -4,7 +4,7 @@
 //! so checking never slows down buyers.
 
 use domain::ports::BoxError;
-use domain::{CartError, ProductId, Quantity, StockCount};
+use domain::{CartError, ProductId, Quantity, StockCount, StockTotals};
 
 use crate::cart::cart_of;
 use crate::{CartLine, Ports};
@@ -23,7 +23,7 @@ pub struct ItemAvailability {
     pub product_id: ProductId,
     /// Units asked for, summed over the cart's lines of this product.
     pub requested: Quantity,
-    /// Units that could be had at the moment of the read.
+    /// Units that could be had at the moment of the read, over every location.
     pub available: StockCount,
 }
 
@@ -88,6 +88,7 @@ impl CheckAvailability {
         let cart = cart_of(&command.lines)?;
         let ids: Vec<ProductId> = cart.product_ids().collect();
         let stocks = (self.ports.stock.get_many(&ids).await)
+            .map(StockTotals::per_product)
             .map_err(|e| CheckAvailabilityError::Unavailable(e.into()))?;
         let mut items = Vec::with_capacity(ids.len());
         let mut unknown = Vec::new();

@@ -8,13 +8,17 @@
 //! writes one of the products between the read and the commit makes the commit conflict; the
 //! whole request is then decided again from a fresh read (each row's answer is still its
 //! own), a bounded number of times.
+//!
+//! A row names a location (the default one when it names none). A row for a location where an
+//! existing product has no stock yet opens that row first, as a delivery there would; a row
+//! for a location that does not exist is not found.
 
 use std::collections::{BTreeSet, HashMap};
 
 use domain::access::Actor;
 use domain::ports::{BoxError, Changeset, Effect, KeyClaim, KeyEffect, StoreError};
-use domain::stock::bulk::{BulkRow, RowRefusal, apply_rows};
-use domain::{ProductId, ProductStock};
+use domain::stock::bulk::{BulkChange, BulkRow, RowRefusal, apply_rows};
+use domain::{LocationId, ProductId, ProductStock};
 
 use crate::retry::{RetryError, retry_on_conflict};
 use crate::{Ports, RetryPolicy};
@@ -88,11 +92,12 @@ impl BulkStock {
         let ids: Vec<ProductId> =
             rows.iter().map(|r| r.product_id).collect::<BTreeSet<_>>().into_iter().collect();
         let attempt = || async {
-            let mut stocks: HashMap<ProductId, ProductStock> = (self.ports.stock.get_many(&ids))
-                .await?
-                .into_iter()
-                .map(|stock| (stock.product_id(), stock))
-                .collect();
+            let mut stocks: HashMap<(ProductId, LocationId), ProductStock> =
+                (self.ports.stock.get_many(&ids).await?)
+                    .into_iter()
+                    .map(|stock| (stock.key(), stock))
+                    .collect();
+            self.open_missing(rows, &mut stocks).await?;
             let decided = apply_rows(rows, &mut stocks);
             let now = self.ports.clock.now();
             let mut changesets: Vec<Changeset> = (decided.iter())
@@ -126,25 +131,56 @@ impl BulkStock {
     }
 }
 
-/// Each row's answer: the stock its change left, except that a product's last applied row
+impl BulkStock {
+    /// Opens, and adds to `stocks`, the rows that `rows` would put units into at locations
+    /// where a product of `stocks` has none yet. A location that does not exist leaves its
+    /// rows not found.
+    async fn open_missing(
+        &self,
+        rows: &[BulkRow],
+        stocks: &mut HashMap<(ProductId, LocationId), ProductStock>,
+    ) -> Result<(), StoreError> {
+        let known: BTreeSet<ProductId> = stocks.keys().map(|(product, _)| *product).collect();
+        let wanted: BTreeSet<(ProductId, LocationId)> = (rows.iter())
+            .filter(|row| match row.change {
+                BulkChange::Set { .. } => true,
+                BulkChange::Delta(delta) => delta > 0,
+            })
+            .map(|row| (row.product_id, row.location_id))
+            .filter(|key| known.contains(&key.0) && !stocks.contains_key(key))
+            .collect();
+        for (product_id, location_id) in wanted {
+            match self.ports.stock.open(product_id, location_id, self.ports.clock.now()).await {
+                Ok(stock) => {
+                    stocks.insert(stock.key(), stock);
+                }
+                Err(StoreError::LocationNotFound(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each row's answer: the stock its change left, except that a row's last applied change
 /// answers the stock as stored (a guarded write applies a delta to the row as it is, which a
 /// concurrent checkout may have moved since the read).
 fn outcomes(
     decided: Vec<Result<domain::StockChange, RowRefusal>>,
     stored: &[ProductStock],
 ) -> Vec<RowOutcome> {
-    let stored: HashMap<ProductId, ProductStock> =
-        stored.iter().map(|stock| (stock.product_id(), *stock)).collect();
-    let mut last: HashMap<ProductId, usize> = HashMap::new();
+    let stored: HashMap<(ProductId, LocationId), ProductStock> =
+        stored.iter().map(|stock| (stock.key(), *stock)).collect();
+    let mut last: HashMap<(ProductId, LocationId), usize> = HashMap::new();
     for (i, change) in decided.iter().enumerate() {
         if let Ok(change) = change {
-            last.insert(change.product_id(), i);
+            last.insert(change.key(), i);
         }
     }
     (decided.into_iter().enumerate())
         .map(|(i, decided)| {
             decided.map(|change| {
-                let id = change.product_id();
+                let id = change.key();
                 match stored.get(&id) {
                     Some(stock) if last.get(&id) == Some(&i) => *stock,
                     _ => change.after(),
@@ -174,6 +210,7 @@ mod tests {
     fn set(product: u128, on_hand: i64, if_version: Option<i64>) -> BulkRow {
         BulkRow {
             product_id: pid(product),
+            location_id: LocationId::DEFAULT,
             change: BulkChange::Set {
                 on_hand: StockCount::new(on_hand).expect("count"),
                 if_version: if_version.map(|v| Version::new(v).expect("version")),
@@ -197,7 +234,11 @@ mod tests {
             set(1, 12, Some(5)),
             set(2, 3, Some(99)),
             set(3, 1, None),
-            BulkRow { product_id: pid(2), change: BulkChange::Delta(1) },
+            BulkRow {
+                product_id: pid(2),
+                location_id: LocationId::DEFAULT,
+                change: BulkChange::Delta(1),
+            },
             set(1, 1, None),
         ];
 

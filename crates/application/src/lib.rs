@@ -20,6 +20,7 @@ pub mod expire;
 pub mod extend;
 pub mod idempotency;
 pub mod leadership;
+pub mod locations;
 pub mod pay;
 mod ports;
 pub mod queries;
@@ -29,6 +30,7 @@ mod retry;
 pub mod set_limits;
 pub mod set_stock;
 mod settle;
+pub mod transfer;
 pub mod webhook_relay;
 pub mod webhooks;
 

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use domain::ports::{
     ApiClientStore, Clock, EventFeed, EventRetention, IdGenerator, IdempotencyStore, Lease,
-    OrderRepository, ProductRepository, PurchaseCounters, Reconciliation, RelayCursors,
-    StockRepository, UnitOfWork, WebhookStore,
+    LocationRepository, OrderRepository, ProductRepository, PurchaseCounters, Reconciliation,
+    RelayCursors, StockRepository, UnitOfWork, WebhookStore,
 };
 
 /// Every port the use cases need, as shared trait objects. Cloning is cheap.
@@ -13,6 +13,8 @@ use domain::ports::{
 pub struct Ports {
     /// The catalogue.
     pub products: Arc<dyn ProductRepository>,
+    /// The stock locations.
+    pub locations: Arc<dyn LocationRepository>,
     /// Versioned stock reads and single-row writes.
     pub stock: Arc<dyn StockRepository>,
     /// Order reads.

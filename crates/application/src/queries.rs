@@ -2,7 +2,10 @@
 //! see it. They decide nothing, so they share one module and one error instead of one each.
 
 use domain::ports::{BoxError, StoreError};
-use domain::{Order, OrderId, OrderStatus, Product, ProductId, ProductStock, StockMovement};
+use domain::{
+    Location, LocationId, Order, OrderId, OrderStatus, Product, ProductId, ProductStock,
+    StockMovement, StockTotals,
+};
 
 use crate::Ports;
 
@@ -12,6 +15,9 @@ pub enum QueryError {
     /// No such product.
     #[error("product {0} not found")]
     ProductNotFound(ProductId),
+    /// The product has no stock at this location (or there is no such location).
+    #[error("product {0} has no stock at location {1}")]
+    StockNotFound(ProductId, LocationId),
     /// No such order.
     #[error("order {0} not found")]
     OrderNotFound(OrderId),
@@ -31,8 +37,8 @@ impl From<StoreError> for QueryError {
 pub struct ProductWithStock {
     /// The product.
     pub product: Product,
-    /// Its stock, with the version it is stored at.
-    pub stock: ProductStock,
+    /// Its stock over all locations, with each location's row.
+    pub stock: StockTotals,
 }
 
 /// One page of the catalogue.
@@ -92,25 +98,53 @@ impl Queries {
         let more = products.len() > limit as usize;
         products.truncate(limit as usize);
         let ids: Vec<_> = products.iter().map(|p| p.id).collect();
-        let stocks = self.ports.stock.get_many(&ids).await?;
+        let mut stocks = StockTotals::per_product(self.ports.stock.get_many(&ids).await?);
         let items = products
             .into_iter()
             .filter_map(|product| {
-                let stock = stocks.iter().find(|s| s.product_id() == product.id).copied()?;
-                Some(ProductWithStock { product, stock })
+                let at = stocks.iter().position(|s| s.product_id() == product.id)?;
+                Some(ProductWithStock { product, stock: stocks.swap_remove(at) })
             })
             .collect::<Vec<_>>();
         let next = if more { items.last().map(|i| i.product.id) } else { None };
         Ok(ProductPage { items, next })
     }
 
-    /// One product's stock.
+    /// One product's stock, over all its locations.
     ///
     /// # Errors
     /// [`QueryError::ProductNotFound`], [`QueryError::Unavailable`].
     #[tracing::instrument(skip_all, fields(product_id = %id))]
-    pub async fn stock(&self, id: ProductId) -> Result<ProductStock, QueryError> {
-        self.ports.stock.get(id).await?.ok_or(QueryError::ProductNotFound(id))
+    pub async fn stock(&self, id: ProductId) -> Result<StockTotals, QueryError> {
+        StockTotals::new(self.ports.stock.get_many(&[id]).await?)
+            .ok_or(QueryError::ProductNotFound(id))
+    }
+
+    /// One product's stock at one location.
+    ///
+    /// # Errors
+    /// [`QueryError::ProductNotFound`] for an unknown product, [`QueryError::StockNotFound`]
+    /// when it has no stock there, [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(product_id = %id, location_id = %location))]
+    pub async fn stock_at(
+        &self,
+        id: ProductId,
+        location: LocationId,
+    ) -> Result<ProductStock, QueryError> {
+        if let Some(stock) = self.ports.stock.get(id, location).await? {
+            return Ok(stock);
+        }
+        self.stock(id).await?;
+        Err(QueryError::StockNotFound(id, location))
+    }
+
+    /// Every location, by priority.
+    ///
+    /// # Errors
+    /// [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all)]
+    pub async fn locations(&self) -> Result<Vec<Location>, QueryError> {
+        Ok(self.ports.locations.list().await?)
     }
 
     /// One product's ledger, newest first, at most `limit` entries.
@@ -175,7 +209,7 @@ mod tests {
     #[tokio::test]
     async fn the_ledger_of_an_unknown_product_is_not_found() {
         let mut mocks = Mocks::new();
-        mocks.stock.expect_get().returning(|_| Ok(None));
+        mocks.stock.expect_get_many().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_movements().times(0);
         let err = Queries::new(mocks.into_ports()).movements(pid(9), 10).await.expect_err("404");
         assert!(matches!(err, QueryError::ProductNotFound(id) if id == pid(9)));

@@ -84,6 +84,7 @@ mod tests {
     fn figures(n: u128, reserved: i64) -> StockFigures {
         StockFigures {
             product_id: pid(n),
+            location_id: domain::LocationId::DEFAULT,
             stored: Some(StoredStock { on_hand: 5, reserved, version: 3 }),
             ledger: Some(LedgerTotals { on_hand: 5, reserved: 2, version: 3, entries: 3 }),
             reserved_by_orders: 2,

@@ -1,5 +1,6 @@
 //! The shared path of pay, cancel and expire: move an order to its next status and move its
-//! reserved stock with it (sold, released or expired), in one commit, retried on conflict.
+//! reserved stock with it (sold, released or expired) at the locations its lines were
+//! allocated to, in one commit, retried on conflict.
 //!
 //! The order's own version is what makes a payment racing an expiry safe: both read version n,
 //! both try to write n+1, one loses, re-reads, and finds the order no longer reserved.
@@ -74,14 +75,19 @@ pub(crate) async fn settle(
         let ids: Vec<_> = order.lines().iter().map(|l| l.product_id).collect();
         let mut stocks = ports.stock.get_many(&ids).await?;
         let mut changes = Vec::with_capacity(ids.len());
+        // Each line's units move at the locations that hold them.
         for line in order.lines() {
-            let stock = stocks
-                .iter_mut()
-                .find(|s| s.product_id() == line.product_id)
-                .ok_or(StoreError::ProductNotFound(line.product_id))?;
-            match stock_move(stock, line.quantity) {
-                Ok(change) => changes.push(change),
-                Err(source) => return disagreement(ports, order_id, read_version, source).await,
+            for source in line.sources() {
+                let stock = stocks
+                    .iter_mut()
+                    .find(|s| s.key() == (line.product_id, source.location_id))
+                    .ok_or(StoreError::ProductNotFound(line.product_id))?;
+                match stock_move(stock, source.quantity) {
+                    Ok(change) => changes.push(change),
+                    Err(source) => {
+                        return disagreement(ports, order_id, read_version, source).await;
+                    }
+                }
             }
         }
         ports.unit_of_work.commit(Changeset::new(changes, Some(change), now)).await?;

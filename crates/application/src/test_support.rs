@@ -3,12 +3,12 @@
 use chrono::{TimeZone, Utc};
 use domain::access::Actor;
 use domain::limits::PurchaseLimits;
-use domain::ports::Changeset;
+use domain::ports::{Changeset, StockForSale};
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockEventRetention, MockIdGenerator,
-    MockIdempotencyStore, MockLease, MockOrderRepository, MockProductRepository,
-    MockPurchaseCounters, MockReconciliation, MockRelayCursors, MockStockRepository,
-    MockUnitOfWork, MockWebhookStore,
+    MockIdempotencyStore, MockLease, MockLocationRepository, MockOrderRepository,
+    MockProductRepository, MockPurchaseCounters, MockReconciliation, MockRelayCursors,
+    MockStockRepository, MockUnitOfWork, MockWebhookStore,
 };
 use domain::{
     Cart, Currency, Money, MovementKind, Order, OrderId, Product, ProductId, ProductName,
@@ -100,9 +100,13 @@ pub(crate) fn stock(n: u128, on_hand: i64, reserved: i64, version: i64) -> Produ
     .expect("stock")
 }
 
-/// `stocks`, each with no purchase limits: what a stock read for a checkout returns.
-pub(crate) fn unlimited(stocks: Vec<ProductStock>) -> Vec<(ProductStock, PurchaseLimits)> {
-    stocks.into_iter().map(|stock| (stock, PurchaseLimits::default())).collect()
+/// `stocks`, each with no purchase limits at a priority-0 location: what a stock read for a
+/// checkout returns.
+pub(crate) fn unlimited(stocks: Vec<ProductStock>) -> Vec<StockForSale> {
+    stocks
+        .into_iter()
+        .map(|stock| StockForSale { stock, priority: 0, limits: PurchaseLimits::default() })
+        .collect()
 }
 
 /// Product `n` priced at €1 × n.
@@ -143,6 +147,7 @@ pub(crate) fn clock_at(now: Timestamp, sleeps: usize) -> MockClock {
 /// fails the test.
 pub(crate) struct Mocks {
     pub(crate) products: MockProductRepository,
+    pub(crate) locations: MockLocationRepository,
     pub(crate) stock: MockStockRepository,
     pub(crate) orders: MockOrderRepository,
     pub(crate) unit_of_work: MockUnitOfWork,
@@ -166,6 +171,7 @@ impl Mocks {
         ids.expect_order_id().return_const(oid(1));
         Self {
             products: MockProductRepository::new(),
+            locations: MockLocationRepository::new(),
             stock: MockStockRepository::new(),
             orders: MockOrderRepository::new(),
             unit_of_work: MockUnitOfWork::new(),
@@ -186,6 +192,7 @@ impl Mocks {
     pub(crate) fn into_ports(self) -> Ports {
         Ports {
             products: Arc::new(self.products),
+            locations: Arc::new(self.locations),
             stock: Arc::new(self.stock),
             orders: Arc::new(self.orders),
             unit_of_work: Arc::new(self.unit_of_work),

@@ -26,6 +26,7 @@
 use std::cmp::Reverse;
 use std::collections::HashSet;
 
+pub use crate::order::{Allocation, LineAllocation};
 use crate::{Cart, LocationId, ProductId, Quantity, Shortage, StockCount};
 
 /// How a cart's lines are spread over locations.
@@ -51,25 +52,6 @@ pub struct Candidate {
     /// The units it has for sale: on hand, less reserved, less its safety stock (never below
     /// zero).
     pub available: StockCount,
-}
-
-/// Units of one product taken from one location.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Allocation {
-    /// Where the units come from.
-    pub location_id: LocationId,
-    /// How many (at least one).
-    pub quantity: Quantity,
-}
-
-/// Where one product of the cart comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineAllocation {
-    /// The product.
-    pub product_id: ProductId,
-    /// Its allocations, in the order the policy took the locations; their quantities sum to
-    /// the cart's quantity of the product.
-    pub allocations: Vec<Allocation>,
 }
 
 /// Allocates every line of `cart` from the candidates `offers(product)` returns (the active

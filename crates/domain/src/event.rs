@@ -124,28 +124,30 @@ impl fmt::Display for EventType {
 pub struct StockEvent {
     /// The ledger entry (its version is the stock's version after the change).
     pub movement: StockMovement,
-    /// The location whose stock moved; `None` while the store keeps one stock per product.
-    pub location_id: Option<LocationId>,
+    /// The location whose stock moved.
+    pub location_id: LocationId,
     /// Units on hand after the change.
     pub on_hand: StockCount,
     /// Units reserved after the change.
     pub reserved: StockCount,
+    /// The location's safety stock after the change (units on hand not for sale).
+    pub safety_stock: StockCount,
     /// The product's low-stock threshold in effect when the change was committed.
     pub low_stock_threshold: Option<StockCount>,
 }
 
 impl StockEvent {
-    /// Units that could be sold after the change.
+    /// Units that could be sold at the location after the change.
     #[must_use]
     pub fn available(&self) -> i64 {
-        self.on_hand.get() - self.reserved.get()
+        (self.on_hand.get() - self.reserved.get() - self.safety_stock.get()).max(0)
     }
 
-    /// Units that could be sold before the change.
+    /// Units that could be sold at the location before the change.
     #[must_use]
     pub fn available_before(&self) -> i64 {
         let delta = self.movement.on_hand_delta - self.movement.reserved_delta;
-        self.available() - delta
+        (self.on_hand.get() - self.reserved.get() - self.safety_stock.get() - delta).max(0)
     }
 
     /// The levels this change crossed, in the order they were crossed:
@@ -154,9 +156,13 @@ impl StockEvent {
     /// (a change from above the threshold to zero crosses both), [`StockLevel::BackIn`] when
     /// it made units available where there were none (not for a product's first version). A
     /// function of the change alone, so the feed derives them from the ledger row without
-    /// storing them twice.
+    /// storing them twice. Levels are per stock row (product and location). A change of the
+    /// safety stock crosses none: its entry keeps the new safety stock, not the old one.
     #[must_use]
     pub fn crossings(&self) -> Vec<StockLevel> {
+        if self.movement.kind == MovementKind::SafetyStock {
+            return Vec::new();
+        }
         let (before, after) = (self.available_before(), self.available());
         let mut levels = Vec::new();
         if let Some(threshold) = self.low_stock_threshold.map(StockCount::get)
@@ -316,6 +322,7 @@ mod tests {
         StockEvent {
             movement: StockMovement {
                 product_id,
+                location_id: LocationId::DEFAULT,
                 kind: MovementKind::Reserve,
                 on_hand_delta,
                 reserved_delta,
@@ -325,9 +332,10 @@ mod tests {
                 actor: None,
                 at: Timestamp::default(),
             },
-            location_id: None,
+            location_id: LocationId::DEFAULT,
             on_hand: StockCount::new(on_hand).unwrap(),
             reserved: StockCount::new(reserved).unwrap(),
+            safety_stock: StockCount::ZERO,
             low_stock_threshold: None,
         }
     }

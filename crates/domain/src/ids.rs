@@ -66,7 +66,7 @@ macro_rules! uuid_id {
 }
 
 uuid_id!(
-    /// Identifies a product (and its one stock row).
+    /// Identifies a product (and, with a [`LocationId`], one of its stock rows).
     ProductId
 );
 uuid_id!(
@@ -81,6 +81,13 @@ uuid_id!(
     /// Identifies a stock location: a warehouse, a store, a supplier's dropship stock.
     LocationId
 );
+
+impl LocationId {
+    /// The location every store has from the start (code `default`): it holds the stock of a
+    /// single-location shop, and every stock row from before locations existed. Its id is fixed,
+    /// so every database (and the migration that created it) agrees on it.
+    pub const DEFAULT: Self = Self(Uuid::from_u128(1));
+}
 
 #[cfg(test)]
 mod tests {

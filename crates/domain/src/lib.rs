@@ -94,7 +94,9 @@ pub use product::{Product, ProductError, ProductName, ProductPatch};
 pub use quantity::{Quantity, QuantityError, StockCount};
 pub use reconciliation::{Discrepancy, Drift, LedgerTotals, StockFigures, StoredStock};
 pub use sku::{Sku, SkuError};
-pub use stock::{ProductStock, Shortage, StockChange, StockError, StockSpan};
+pub use stock::{
+    ProductStock, Shortage, StockChange, StockError, StockKey, StockSpan, StockTotals,
+};
 pub use version::{Version, VersionError};
 
 /// A point in time, always UTC. Adapters store it; the [`ports::Clock`] port supplies it.

@@ -2,7 +2,7 @@
 //! recomputed (and audited) from history.
 
 use crate::access::Actor;
-use crate::{OrderId, ProductId, Timestamp, Version};
+use crate::{LocationId, OrderId, ProductId, Timestamp, Version};
 
 /// What moved stock. Stored as text in the ledger; [`MovementKind::as_str`] is that text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,11 +21,18 @@ pub enum MovementKind {
     Adjust,
     /// An unpaid reservation ran out and gave its units back.
     Expire,
+    /// Units left this location for another one (a transfer's first half).
+    TransferOut,
+    /// Units arrived from another location (a transfer's second half).
+    TransferIn,
+    /// The location's safety stock (units on hand kept back from sale) was set; the counts do
+    /// not move, what is for sale does.
+    SafetyStock,
 }
 
 impl MovementKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 10] = [
         Self::Reserve,
         Self::Release,
         Self::Sell,
@@ -33,6 +40,9 @@ impl MovementKind {
         Self::Set,
         Self::Adjust,
         Self::Expire,
+        Self::TransferOut,
+        Self::TransferIn,
+        Self::SafetyStock,
     ];
 
     /// The stable lower-case name used in storage and on the wire.
@@ -46,6 +56,9 @@ impl MovementKind {
             Self::Set => "set",
             Self::Adjust => "adjust",
             Self::Expire => "expire",
+            Self::TransferOut => "transfer_out",
+            Self::TransferIn => "transfer_in",
+            Self::SafetyStock => "safety_stock",
         }
     }
 
@@ -61,6 +74,9 @@ impl MovementKind {
 pub struct StockMovement {
     /// The product whose stock moved.
     pub product_id: ProductId,
+    /// The location whose row moved ([`LocationId::DEFAULT`] for entries from before
+    /// locations).
+    pub location_id: LocationId,
     /// What moved it.
     pub kind: MovementKind,
     /// Change of the on-hand count.

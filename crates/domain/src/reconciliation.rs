@@ -1,5 +1,5 @@
-//! Reconciliation: a product's stock counters checked against the two witnesses that can
-//! recompute them, the ledger and the orders.
+//! Reconciliation: each stock row's counters (a product at a location) checked against the two
+//! witnesses that can recompute them, the ledger and the orders' allocations.
 //!
 //! Every change of a product's stock writes one ledger entry, with the version it produced, in
 //! the same transaction; the first entry is the initial `restock`. Every reserved unit is held
@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-use crate::ProductId;
+use crate::{LocationId, ProductId};
 
 /// A product's counters as its stock row holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +49,14 @@ pub struct LedgerTotals {
 pub struct StockFigures {
     /// The product.
     pub product_id: ProductId,
+    /// The location of the row.
+    pub location_id: LocationId,
     /// Its stock row; `None` when there is none.
     pub stored: Option<StoredStock>,
     /// Its ledger; `None` when it has no entry at all.
     pub ledger: Option<LedgerTotals>,
-    /// The units on the lines of orders stored as `reserved`; 0 when there are none.
+    /// The units allocated at this location on the lines of orders stored as `reserved`; 0
+    /// when there are none.
     pub reserved_by_orders: i64,
 }
 
@@ -163,6 +166,12 @@ impl Drift {
         self.figures.product_id
     }
 
+    /// The location of the row that drifted.
+    #[must_use]
+    pub fn location_id(&self) -> LocationId {
+        self.figures.location_id
+    }
+
     /// The figures that show it.
     #[must_use]
     pub fn figures(&self) -> &StockFigures {
@@ -186,6 +195,7 @@ mod tests {
     fn clean() -> StockFigures {
         StockFigures {
             product_id: ProductId::new(Uuid::from_u128(7)).expect("id"),
+            location_id: LocationId::DEFAULT,
             stored: Some(StoredStock { on_hand: 10, reserved: 3, version: 4 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 4, entries: 4 }),
             reserved_by_orders: 3,

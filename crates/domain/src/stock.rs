@@ -1,10 +1,17 @@
-//! [`ProductStock`]: how many units of a product exist and how many are held for orders.
+//! [`ProductStock`]: how many units of a product one location holds, and how many of them are
+//! held for orders.
 //!
 //! The invariant `0 <= reserved <= on_hand` is what "never oversell" means in numbers: every
-//! reservation is backed by a unit on the shelf. Every operation here either keeps it or is
-//! refused, and returns a [`StockChange`] that a port writes under the version it was read at.
+//! reservation is backed by a unit on the shelf. A location may also keep a *safety stock*:
+//! units on hand that are not for sale, so a reservation (or a transfer out) never takes
+//! `on_hand - reserved` below it. Every operation here either keeps those rules or is refused,
+//! and returns a [`StockChange`] that a port writes under the version it was read at.
 
-use crate::{MovementKind, ProductId, Quantity, StockCount, Version};
+use crate::{LocationId, MovementKind, ProductId, Quantity, StockCount, Version};
+
+/// A stock row's key: the product and the location it is kept at. Stores lock rows in this
+/// order.
+pub type StockKey = (ProductId, LocationId);
 
 /// A product short of what a cart asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,10 +62,11 @@ pub enum StockError {
     },
 }
 
-/// The stock of one product, as of one [`Version`].
+/// The stock of one product at one location, as of one [`Version`]: one stock row.
 ///
 /// Every operation keeps `0 <= reserved <= on_hand` or is refused without changing anything;
 /// an accepted one moves to the next version and returns the [`StockChange`] to write.
+/// Reservations and transfers out also keep the row's safety stock back from sale.
 ///
 /// ```
 /// use domain::{ProductId, ProductStock, Quantity, StockCount, StockError, Version};
@@ -82,10 +90,13 @@ pub enum StockError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProductStock {
     product_id: ProductId,
+    location_id: LocationId,
     /// Units physically on the shelf, reserved ones included.
     on_hand: StockCount,
     /// Units held for unpaid orders; never above `on_hand`.
     reserved: StockCount,
+    /// Units on hand kept back from sale (a display model, a buffer against miscounts).
+    safety_stock: StockCount,
     /// The version this state was read at (or will be written as, after a change).
     version: Version,
 }
@@ -147,6 +158,18 @@ impl StockChange {
         self.span.product_id()
     }
 
+    /// The location whose row this change is about.
+    #[must_use]
+    pub fn location_id(&self) -> LocationId {
+        self.span.location_id()
+    }
+
+    /// The row this change is about: (product, location), the order stores lock rows in.
+    #[must_use]
+    pub fn key(&self) -> (ProductId, LocationId) {
+        (self.span.product_id(), self.span.location_id())
+    }
+
     /// The version the store must still hold for the write to succeed.
     #[must_use]
     pub fn expected_version(&self) -> Version {
@@ -206,6 +229,8 @@ pub struct StockSpan {
     before: ProductStock,
     after: ProductStock,
     steps: i64,
+    /// Whether any change takes units that were for sale (a reservation, a transfer out).
+    takes_for_sale: bool,
 }
 
 impl StockSpan {
@@ -222,7 +247,12 @@ impl StockSpan {
             if !change.follows(last) {
                 return None;
             }
-            span = Self { after: change.span.after, steps: span.steps.saturating_add(1), ..span };
+            span = Self {
+                after: change.span.after,
+                steps: span.steps.saturating_add(1),
+                takes_for_sale: span.takes_for_sale || change.span.takes_for_sale,
+                ..span
+            };
             last = change;
         }
         Some(span)
@@ -252,10 +282,25 @@ impl StockSpan {
         self.before.product_id
     }
 
+    /// The location of the row.
+    #[must_use]
+    pub fn location_id(&self) -> LocationId {
+        self.before.location_id
+    }
+
     /// The version the store must still hold for the write to succeed.
     #[must_use]
     pub fn expected_version(&self) -> Version {
         self.before.version
+    }
+
+    /// Whether the span takes units that were for sale (it reserves or transfers out): a
+    /// store that applies its deltas to the row as it is then MUST also refuse a result with
+    /// `on_hand - reserved` below the row's safety stock. Other changes (a sale, a release, a
+    /// count, a breakage) may leave it below: they record what happened.
+    #[must_use]
+    pub fn takes_for_sale(&self) -> bool {
+        self.takes_for_sale
     }
 
     /// How much the on-hand count moves over the whole span.
@@ -272,13 +317,29 @@ impl StockSpan {
 }
 
 impl ProductStock {
-    /// The stock of a product that has just been created: nothing reserved, first version.
+    /// The stock of a product that has just been created, at the default location: nothing
+    /// reserved, no safety stock, first version.
     #[must_use]
     pub fn new(product_id: ProductId, on_hand: StockCount) -> Self {
-        Self { product_id, on_hand, reserved: StockCount::ZERO, version: Version::INITIAL }
+        Self::new_at(product_id, LocationId::DEFAULT, on_hand)
     }
 
-    /// Rebuilds a stock read from storage (for adapters).
+    /// A new stock row of `product_id` at `location_id`: nothing reserved, no safety stock,
+    /// first version.
+    #[must_use]
+    pub fn new_at(product_id: ProductId, location_id: LocationId, on_hand: StockCount) -> Self {
+        Self {
+            product_id,
+            location_id,
+            on_hand,
+            reserved: StockCount::ZERO,
+            safety_stock: StockCount::ZERO,
+            version: Version::INITIAL,
+        }
+    }
+
+    /// Rebuilds a default-location row without safety stock read from storage (a
+    /// single-location shop's row); see [`Self::restore_at`].
     ///
     /// # Errors
     /// [`StockError::Inconsistent`] when `reserved > on_hand`.
@@ -288,16 +349,57 @@ impl ProductStock {
         reserved: StockCount,
         version: Version,
     ) -> Result<Self, StockError> {
+        Self::restore_at(
+            product_id,
+            LocationId::DEFAULT,
+            on_hand,
+            reserved,
+            StockCount::ZERO,
+            version,
+        )
+    }
+
+    /// Rebuilds a stock row read from storage (for adapters). A safety stock above what is for
+    /// sale is kept as it is: it was set when more was on hand.
+    ///
+    /// # Errors
+    /// [`StockError::Inconsistent`] when `reserved > on_hand`.
+    pub fn restore_at(
+        product_id: ProductId,
+        location_id: LocationId,
+        on_hand: StockCount,
+        reserved: StockCount,
+        safety_stock: StockCount,
+        version: Version,
+    ) -> Result<Self, StockError> {
         if reserved > on_hand {
             return Err(StockError::Inconsistent { on_hand, reserved });
         }
-        Ok(Self { product_id, on_hand, reserved, version })
+        Ok(Self { product_id, location_id, on_hand, reserved, safety_stock, version })
     }
 
     /// The product.
     #[must_use]
     pub fn product_id(&self) -> ProductId {
         self.product_id
+    }
+
+    /// The location.
+    #[must_use]
+    pub fn location_id(&self) -> LocationId {
+        self.location_id
+    }
+
+    /// The row's key: (product, location).
+    #[must_use]
+    pub fn key(&self) -> (ProductId, LocationId) {
+        (self.product_id, self.location_id)
+    }
+
+    /// Units on hand kept back from sale.
+    #[must_use]
+    pub fn safety_stock(&self) -> StockCount {
+        self.safety_stock
     }
 
     /// Units on the shelf, reserved ones included.
@@ -312,11 +414,13 @@ impl ProductStock {
         self.reserved
     }
 
-    /// Units that can still be sold: `on_hand - reserved`.
+    /// Units that can still be sold: `on_hand - reserved - safety_stock`, never below zero
+    /// (a safety stock raised above what was free, or a sale out of it, leaves nothing for
+    /// sale rather than a debt).
     #[must_use]
     pub fn available(&self) -> StockCount {
-        // The invariant makes this non-negative; ZERO is only a guard against a broken one.
-        self.on_hand.shifted(-self.reserved.get()).unwrap_or(StockCount::ZERO)
+        let free = self.on_hand.get() - self.reserved.get() - self.safety_stock.get();
+        StockCount::new(free.max(0)).unwrap_or(StockCount::ZERO)
     }
 
     /// The version this state was read at.
@@ -382,6 +486,36 @@ impl ProductStock {
         self.apply(MovementKind::Set, on_hand.get() - self.on_hand.get(), 0)
     }
 
+    /// Sends `quantity` units to another location: they leave this row's on-hand count. Only
+    /// units for sale move: reserved units and the safety stock stay.
+    ///
+    /// # Errors
+    /// [`StockError::Insufficient`] when fewer units are for sale.
+    pub fn transfer_out(&mut self, quantity: Quantity) -> Result<StockChange, StockError> {
+        self.check(quantity).map_err(StockError::Insufficient)?;
+        self.apply(MovementKind::TransferOut, -i64::from(quantity.get()), 0)
+    }
+
+    /// Receives `quantity` units from another location.
+    ///
+    /// # Errors
+    /// [`StockError::OutOfRange`] past [`StockCount::MAX`].
+    pub fn transfer_in(&mut self, quantity: Quantity) -> Result<StockChange, StockError> {
+        self.apply(MovementKind::TransferIn, i64::from(quantity.get()), 0)
+    }
+
+    /// Sets the safety stock: units on hand kept back from sale from now on. Reservations
+    /// already made are untouched, so it may exceed what is free.
+    #[must_use]
+    pub fn set_safety_stock(&mut self, safety_stock: StockCount) -> StockChange {
+        let before = *self;
+        *self = Self { safety_stock, version: self.version.next(), ..before };
+        StockChange {
+            kind: MovementKind::SafetyStock,
+            span: StockSpan { before, after: *self, steps: 1, takes_for_sale: false },
+        }
+    }
+
     /// Moves the on-hand count by `delta` (deliveries, breakage, corrections).
     ///
     /// # Errors
@@ -424,11 +558,15 @@ impl ProductStock {
         let on_hand = StockCount::new(on_hand).map_err(|_| StockError::OutOfRange)?;
         let before = *self;
         *self = Self { on_hand, reserved, version: self.version.next(), ..before };
-        Ok(StockChange { kind, span: StockSpan { before, after: *self, steps: 1 } })
+        let takes_for_sale = matches!(kind, MovementKind::Reserve | MovementKind::TransferOut);
+        Ok(StockChange { kind, span: StockSpan { before, after: *self, steps: 1, takes_for_sale } })
     }
 }
 
 pub mod bulk;
+mod totals;
+
+pub use totals::StockTotals;
 
 #[cfg(test)]
 mod tests;

@@ -18,8 +18,8 @@ use domain::ports::{
     Changeset, Clock, IdGenerator, ProductRepository, StockRepository, UnitOfWork,
 };
 use domain::{
-    Currency, Money, Product, ProductId, ProductName, ProductStock, Quantity, Sku, StockCount,
-    StockError,
+    Currency, LocationId, Money, Product, ProductId, ProductName, ProductStock, Quantity, Sku,
+    StockCount, StockError,
 };
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{DatabaseConnection, SeaOrmAdapters, connect, migrate};
@@ -94,7 +94,7 @@ async fn naive_buyer(db: DatabaseConnection, product_id: ProductId) -> Result<bo
 /// The adapter's checkout: the write names the version it read; a loser reads again.
 async fn versioned_buyer(adapters: Arc<SeaOrmAdapters>, id: ProductId) -> Result<bool, BoxError> {
     loop {
-        let mut stock = adapters.stock.get(id).await?.ok_or("no stock row")?;
+        let mut stock = adapters.stock.get(id, LocationId::DEFAULT).await?.ok_or("no stock row")?;
         let change = match stock.reserve(Quantity::new(1)?) {
             Ok(change) => change,
             Err(StockError::Insufficient(_)) => return Ok(false),
@@ -126,7 +126,7 @@ async fn report(
     id: ProductId,
     yes: i64,
 ) -> Result<(), BoxError> {
-    let stored = adapters.stock.get(id).await?.ok_or("no stock row")?;
+    let stored = adapters.stock.get(id, LocationId::DEFAULT).await?.ok_or("no stock row")?;
     println!(
         "{label:>24}: {yes:>3} buyers told yes, {} units reserved in the database, oversold by {}",
         stored.reserved(),

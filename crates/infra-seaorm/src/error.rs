@@ -31,6 +31,16 @@ pub(crate) fn is_duplicate_sku(err: &DbErr) -> bool {
     }
 }
 
+/// Whether `err` is the unique index on a location's code refusing a second location with it.
+pub(crate) fn is_duplicate_location_code(err: &DbErr) -> bool {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => {
+            message.contains("ux_locations_code") || message.contains("locations.code")
+        }
+        _ => false,
+    }
+}
+
 /// The database aborted (or refused to start) the statement because of another transaction:
 /// nothing was written, and a fresh attempt may succeed.
 fn is_transaction_conflict(err: &DbErr) -> bool {

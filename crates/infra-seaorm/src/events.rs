@@ -201,15 +201,18 @@ fn stock_event(
     };
     let sequence = feed_position(row.sequence.unwrap_or(0), "stock_movements", id)?;
     let (on_hand, reserved) = (count(row.on_hand)?, count(row.reserved)?);
+    // Entries from before locations kept no safety stock: there was none.
+    let safety_stock = count(Some(row.safety_stock.unwrap_or(0)))?;
     let movement = row.into_domain()?;
     Ok(Event {
         sequence,
         time: movement.at,
         body: EventBody::Stock(StockEvent {
+            location_id: movement.location_id,
             movement,
-            location_id: None,
             on_hand,
             reserved,
+            safety_stock,
             low_stock_threshold,
         }),
     })

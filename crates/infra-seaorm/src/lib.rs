@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod idempotency;
 mod lease;
+mod locations;
 mod order;
 mod product;
 mod purchases;
@@ -32,6 +33,7 @@ pub use connect::{PoolOptions, SetupError, Waits, connect, connect_with_pool, mi
 pub use events::{SeaOrmEventFeed, SeaOrmEventRetention, SeaOrmRelayCursors};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use lease::SeaOrmLease;
+pub use locations::SeaOrmLocationRepository;
 pub use order::SeaOrmOrderRepository;
 pub use product::SeaOrmProductRepository;
 pub use purchases::SeaOrmPurchaseCounters;
@@ -56,6 +58,8 @@ pub struct SeaOrmAdapters {
     pub orders: SeaOrmOrderRepository,
     /// The catalogue port.
     pub products: SeaOrmProductRepository,
+    /// The stock locations.
+    pub locations: SeaOrmLocationRepository,
     /// The atomic-commit port.
     pub unit_of_work: SeaOrmUnitOfWork,
     /// The reconciliation port (read-only).
@@ -91,6 +95,7 @@ impl SeaOrmAdapters {
             stock: SeaOrmStockRepository::with_stock_writes(db.clone(), writes),
             orders: SeaOrmOrderRepository::new(db.clone()),
             products: SeaOrmProductRepository::new(db.clone()),
+            locations: SeaOrmLocationRepository::new(db.clone()),
             unit_of_work: SeaOrmUnitOfWork::with_stock_writes(db.clone(), writes),
             reconciliation: SeaOrmReconciliation::new(db.clone()),
             lease: SeaOrmLease::new(db.clone()),

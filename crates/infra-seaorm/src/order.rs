@@ -4,12 +4,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use domain::allocation::Allocation;
 use domain::ports::{OrderRepository, StoreError};
 use domain::{Order, OrderId, OrderLine, OrderStatus, Timestamp};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::entities::{order_lines, orders};
+use crate::entities::{order_line_allocations, order_lines, orders};
 use crate::error::store_error;
 
 /// [`OrderRepository`] over SeaORM.
@@ -25,7 +26,8 @@ impl SeaOrmOrderRepository {
         Self { db }
     }
 
-    /// The orders of `rows` with their lines, fetched in one query for all of them.
+    /// The orders of `rows` with their lines and the lines' allocations, fetched in one query
+    /// each for all of them.
     ///
     /// Lines never change after checkout and are inserted in the same transaction as their
     /// order, so reading them after the header (outside a transaction) cannot mix states.
@@ -45,9 +47,24 @@ impl SeaOrmOrderRepository {
             .all(&self.db)
             .await
             .map_err(store_error)?;
+        let mut held: HashMap<(Uuid, Uuid), Vec<Allocation>> = HashMap::with_capacity(rows.len());
+        let allocation_rows = order_line_allocations::Entity::find()
+            .filter(order_line_allocations::Column::OrderId.is_in(rows.iter().map(|row| row.id)))
+            .order_by_asc(order_line_allocations::Column::OrderId)
+            .order_by_asc(order_line_allocations::Column::ProductId)
+            .order_by_asc(order_line_allocations::Column::LocationId)
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        for row in allocation_rows {
+            let key = (row.order_id, row.product_id);
+            held.entry(key).or_default().push(row.into_domain()?);
+        }
         for row in line_rows {
-            let order_id = row.order_id;
-            lines.entry(order_id).or_default().push(row.into_domain()?);
+            let key = (row.order_id, row.product_id);
+            let mut line = row.into_domain()?;
+            line.allocations = held.remove(&key).unwrap_or_default();
+            lines.entry(key.0).or_default().push(line);
         }
         rows.into_iter()
             .map(|row| {

@@ -96,7 +96,7 @@ async fn insert_all(
             .map_err(store_error)?;
     }
     let initial = stock_movements::initial(stock, actor, product.created_at);
-    let counters = (stock.on_hand().get(), stock.reserved().get());
+    let counters = (stock.on_hand().get(), stock.reserved().get(), stock.safety_stock().get());
     stock_movements::Entity::insert(stock_movements::in_feed(initial, first + 1, counters))
         .exec_without_returning(txn)
         .await

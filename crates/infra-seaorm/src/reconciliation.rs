@@ -1,11 +1,11 @@
-//! [`SeaOrmReconciliation`]: every product's stock figures from four grouped queries over one
-//! snapshot, never one query per product.
+//! [`SeaOrmReconciliation`]: every stock row's figures (a product at a location) from four
+//! grouped queries over one snapshot, never one query per product.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use domain::ports::{Reconciliation, StoreError};
-use domain::{LedgerTotals, OrderStatus, ProductId, StockFigures, StoredStock};
+use domain::{LedgerTotals, LocationId, OrderStatus, ProductId, StockFigures, StoredStock};
 use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
@@ -13,7 +13,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{corrupt, order_lines, orders, product_stock, products, stock_movements};
+use crate::entities::{
+    corrupt, order_line_allocations, orders, product_stock, products, stock_movements,
+};
 use crate::error::store_error;
 use crate::transaction::{begin_snapshot, finish};
 
@@ -41,7 +43,7 @@ impl Reconciliation for SeaOrmReconciliation {
     }
 }
 
-/// One product's figures while they are gathered, witness by witness.
+/// One row's figures while they are gathered, witness by witness.
 #[derive(Default)]
 struct Gathered {
     stored: Option<StoredStock>,
@@ -51,9 +53,11 @@ struct Gathered {
 
 async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreError> {
     let backend = txn.get_database_backend();
-    // Keyed by the raw id: a row whose id the domain refuses is reported as corrupt below,
-    // once, whichever table it came from.
-    let mut products: BTreeMap<Uuid, Gathered> = BTreeMap::new();
+    // Keyed by the raw ids: a row whose id the domain refuses is reported as corrupt below,
+    // once, whichever table it came from. Every product has a row at the default location
+    // from its creation on, so the catalogue's products are looked for there.
+    let default = LocationId::DEFAULT.as_uuid();
+    let mut products: BTreeMap<(Uuid, Uuid), Gathered> = BTreeMap::new();
 
     let catalogue: Vec<Uuid> = products::Entity::find()
         .select_only()
@@ -63,13 +67,14 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         .await
         .map_err(store_error)?;
     for id in catalogue {
-        products.entry(id).or_default();
+        products.entry((id, default)).or_default();
     }
 
-    let stock: Vec<(Uuid, i64, i64, i64)> = product_stock::Entity::find()
+    let stock: Vec<(Uuid, Uuid, i64, i64, i64)> = product_stock::Entity::find()
         .select_only()
         .columns([
             product_stock::Column::ProductId,
+            product_stock::Column::LocationId,
             product_stock::Column::OnHand,
             product_stock::Column::Reserved,
             product_stock::Column::Version,
@@ -78,25 +83,39 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         .all(txn)
         .await
         .map_err(store_error)?;
-    for (id, on_hand, reserved, version) in stock {
-        products.entry(id).or_default().stored = Some(StoredStock { on_hand, reserved, version });
+    for (id, location, on_hand, reserved, version) in stock {
+        let stored = Some(StoredStock { on_hand, reserved, version });
+        products.entry((id, location)).or_default().stored = stored;
     }
 
-    let ledger: Vec<(Uuid, i64, i64, i64, i64)> = stock_movements::Entity::find()
+    let ledger: Vec<(Uuid, Option<Uuid>, i64, i64, i64, i64)> = stock_movements::Entity::find()
         .select_only()
         .column(stock_movements::Column::ProductId)
+        .column(stock_movements::Column::LocationId)
         .column_as(sum(backend, stock_movements::Column::OnHandDelta), "on_hand")
         .column_as(sum(backend, stock_movements::Column::ReservedDelta), "reserved")
         .column_as(stock_movements::Column::Version.max(), "version")
         .column_as(stock_movements::Column::Id.count(), "entries")
         .group_by(stock_movements::Column::ProductId)
+        .group_by(stock_movements::Column::LocationId)
         .into_tuple()
         .all(txn)
         .await
         .map_err(store_error)?;
-    for (id, on_hand, reserved, version, entries) in ledger {
-        let totals = LedgerTotals { on_hand, reserved, version, entries };
-        products.entry(id).or_default().ledger = Some(totals);
+    for (id, location, on_hand, reserved, version, entries) in ledger {
+        // Entries from before locations have none: they are the default location's, and
+        // count together with its later ones.
+        let gathered = products.entry((id, location.unwrap_or(default))).or_default();
+        let totals = match gathered.ledger {
+            None => LedgerTotals { on_hand, reserved, version, entries },
+            Some(t) => LedgerTotals {
+                on_hand: t.on_hand + on_hand,
+                reserved: t.reserved + reserved,
+                version: Ord::max(t.version, version),
+                entries: t.entries + entries,
+            },
+        };
+        gathered.ledger = Some(totals);
     }
 
     // The *stored* status: an overdue reservation the sweeper has not expired yet still holds
@@ -106,25 +125,29 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         .column(orders::Column::Id)
         .filter(orders::Column::Status.eq(OrderStatus::Reserved.as_str()))
         .into_query();
-    let held: Vec<(Uuid, i64)> = order_lines::Entity::find()
+    let held: Vec<(Uuid, Uuid, i64)> = order_line_allocations::Entity::find()
         .select_only()
-        .column(order_lines::Column::ProductId)
-        .column_as(sum(backend, order_lines::Column::Quantity), "quantity")
-        .filter(order_lines::Column::OrderId.in_subquery(reserved_orders))
-        .group_by(order_lines::Column::ProductId)
+        .column(order_line_allocations::Column::ProductId)
+        .column(order_line_allocations::Column::LocationId)
+        .column_as(sum(backend, order_line_allocations::Column::Quantity), "quantity")
+        .filter(order_line_allocations::Column::OrderId.in_subquery(reserved_orders))
+        .group_by(order_line_allocations::Column::ProductId)
+        .group_by(order_line_allocations::Column::LocationId)
         .into_tuple()
         .all(txn)
         .await
         .map_err(store_error)?;
-    for (id, quantity) in held {
-        products.entry(id).or_default().reserved_by_orders = quantity;
+    for (id, location, quantity) in held {
+        products.entry((id, location)).or_default().reserved_by_orders = quantity;
     }
 
     products
         .into_iter()
-        .map(|(id, gathered)| {
+        .map(|((id, location), gathered)| {
             Ok(StockFigures {
                 product_id: ProductId::new(id).map_err(|e| corrupt("products", id, e))?,
+                location_id: LocationId::new(location)
+                    .map_err(|e| corrupt("locations", location, e))?,
                 stored: gathered.stored,
                 ledger: gathered.ledger,
                 reserved_by_orders: gathered.reserved_by_orders,

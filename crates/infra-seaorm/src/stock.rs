@@ -1,21 +1,32 @@
-//! [`SeaOrmStockRepository`]: product stock read with its version, written through the
-//! versioned write of [`crate::write`].
+//! [`SeaOrmStockRepository`]: product stock, one row per (product, location), read with its
+//! version, written through the versioned write of [`crate::write`].
 
 use async_trait::async_trait;
 use domain::access::Actor;
-use domain::limits::PurchaseLimits;
-use domain::ports::{Changeset, KeyEffect, StockRepository, StoreError};
-use domain::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use domain::ports::{Changeset, KeyEffect, StockForSale, StockRepository, StoreError};
+use domain::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
+};
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{product_stock, products, stock_movements};
+use crate::entities::{locations, product_stock, products, stock_movements};
 use crate::error::store_error;
+use crate::transaction::{begin_write, finish};
 use crate::write::{self, Statements, StockWrites};
 
-/// A row of [`StockRepository::get_many_for_sale`]: product id, on hand, reserved, version,
-/// and the two limits.
-type ForSale = (uuid::Uuid, i64, i64, i64, Option<i64>, Option<i64>);
+/// A row of [`StockRepository::get_many_for_sale`]: the stock row's counts, its location's
+/// priority, and the product's limits as the row carries them.
+#[derive(Debug, FromQueryResult)]
+struct ForSale {
+    #[sea_orm(nested)]
+    counts: product_stock::Counts,
+    priority: i32,
+    max_per_order: Option<i64>,
+    max_per_customer: Option<i64>,
+}
 
 /// [`StockRepository`] over SeaORM.
 #[derive(Debug, Clone)]
@@ -40,9 +51,13 @@ impl SeaOrmStockRepository {
 
 #[async_trait]
 impl StockRepository for SeaOrmStockRepository {
-    #[tracing::instrument(skip_all, fields(%product_id))]
-    async fn get(&self, product_id: ProductId) -> Result<Option<ProductStock>, StoreError> {
-        product_stock::Entity::find_by_id(product_id.as_uuid())
+    #[tracing::instrument(skip_all, fields(%product_id, %location_id))]
+    async fn get(
+        &self,
+        product_id: ProductId,
+        location_id: LocationId,
+    ) -> Result<Option<ProductStock>, StoreError> {
+        product_stock::Entity::find_by_id((product_id.as_uuid(), location_id.as_uuid()))
             .one(&self.db)
             .await
             .map_err(store_error)?
@@ -56,6 +71,8 @@ impl StockRepository for SeaOrmStockRepository {
         for slice in product_ids.chunks(IDS_PER_QUERY) {
             let rows = product_stock::Entity::find()
                 .filter(product_stock::Column::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .order_by_asc(product_stock::Column::ProductId)
+                .order_by_asc(product_stock::Column::LocationId)
                 .all(&self.db)
                 .await
                 .map_err(store_error)?;
@@ -70,29 +87,53 @@ impl StockRepository for SeaOrmStockRepository {
     async fn get_many_for_sale(
         &self,
         product_ids: &[ProductId],
-    ) -> Result<Vec<(ProductStock, PurchaseLimits)>, StoreError> {
+    ) -> Result<Vec<StockForSale>, StoreError> {
         use product_stock::Column as Stock;
 
         let mut found = Vec::with_capacity(product_ids.len());
         for slice in product_ids.chunks(IDS_PER_QUERY) {
-            // Only the columns a checkout decides on: the counts and version, and the copy of
-            // the product's limits that the stock row carries (no join).
+            // Only the columns a checkout decides on: the counts and version, the copy of the
+            // product's limits that the stock row carries, and the location's priority (the one
+            // join: a location's priority or activity may change at any time).
             let rows: Vec<ForSale> = product_stock::Entity::find()
                 .select_only()
-                .columns([Stock::ProductId, Stock::OnHand, Stock::Reserved, Stock::Version])
+                .columns([Stock::ProductId, Stock::LocationId, Stock::OnHand, Stock::Reserved])
+                .columns([Stock::SafetyStock, Stock::Version])
                 .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer])
+                .column(locations::Column::Priority)
+                .join(JoinType::InnerJoin, product_stock::Relation::Location.def())
                 .filter(Stock::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
-                .into_tuple()
+                .filter(locations::Column::Active.eq(true))
+                .into_model::<ForSale>()
                 .all(&self.db)
                 .await
                 .map_err(store_error)?;
-            for (id, on_hand, reserved, version, per_order, per_customer) in rows {
-                let stock = product_stock::restore(id, on_hand, reserved, version)?;
-                let limits = products::limits_of(id, per_order, per_customer)?;
-                found.push((stock, limits));
+            for row in rows {
+                let stock = product_stock::restore(row.counts)?;
+                let id = row.counts.product_id;
+                let limits = products::limits_of(id, row.max_per_order, row.max_per_customer)?;
+                found.push(StockForSale { stock, priority: row.priority, limits });
             }
         }
         Ok(found)
+    }
+
+    #[tracing::instrument(skip_all, fields(%product_id, %location_id))]
+    async fn open(
+        &self,
+        product_id: ProductId,
+        location_id: LocationId,
+        at: Timestamp,
+    ) -> Result<ProductStock, StoreError> {
+        if let Some(row) = self.get(product_id, location_id).await? {
+            return Ok(row);
+        }
+        let txn = begin_write(&self.db).await?;
+        let outcome = open_row(&txn, product_id, location_id, at).await;
+        finish(txn, outcome).await?;
+        self.get(product_id, location_id)
+            .await?
+            .ok_or_else(|| StoreError::unavailable("an opened stock row is gone"))
     }
 
     #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
@@ -141,4 +182,46 @@ impl StockRepository for SeaOrmStockRepository {
             .map(stock_movements::Model::into_domain)
             .collect()
     }
+}
+
+/// Inserts the empty row of `product_id` at `location_id` with the product's limits and its
+/// first ledger entry (a restock of nothing at version 1, outside the feed, like the first
+/// entry of every row: the ledger then accounts for every version). A row a concurrent opener
+/// inserted first is kept as it is.
+async fn open_row(
+    txn: &impl sea_orm::ConnectionTrait,
+    product_id: ProductId,
+    location_id: LocationId,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    use product_stock::Column;
+
+    let Some(product) =
+        products::Entity::find_by_id(product_id.as_uuid()).one(txn).await.map_err(store_error)?
+    else {
+        return Err(StoreError::ProductNotFound(product_id));
+    };
+    let location =
+        locations::Entity::find_by_id(location_id.as_uuid()).one(txn).await.map_err(store_error)?;
+    if location.is_none() {
+        return Err(StoreError::LocationNotFound(location_id));
+    }
+    let limits = products::limits_of(product.id, product.max_per_order, product.max_per_customer)?;
+    let stock = ProductStock::new_at(product_id, location_id, domain::StockCount::ZERO);
+    let inserted = product_stock::Entity::insert(product_stock::active_model(&stock, limits, at))
+        .on_conflict(
+            OnConflict::columns([Column::ProductId, Column::LocationId])
+                .do_nothing_on([Column::Version])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(store_error)?;
+    if inserted == 1 {
+        stock_movements::Entity::insert(stock_movements::initial(&stock, Actor::System, at))
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
 }

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::SubsecRound;
 use domain::ports::{Clock, IdGenerator};
 use domain::webhook::WebhookId;
-use domain::{ClientId, OrderId, ProductId, Timestamp};
+use domain::{ClientId, LocationId, OrderId, ProductId, Timestamp};
 use uuid::Uuid;
 
 /// [`Clock`] reading the system time and sleeping on tokio's timer.
@@ -46,6 +46,10 @@ impl IdGenerator for UuidV7Ids {
 
     fn client_id(&self) -> ClientId {
         ClientId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
+    }
+
+    fn location_id(&self) -> LocationId {
+        LocationId::new(v7()).expect("a v7 UUID has its version bits set, so it is never nil")
     }
 
     fn webhook_id(&self) -> WebhookId {

@@ -38,13 +38,14 @@ pub enum StockWrites {
     /// version = <the version read>`. Any concurrent write to the row, even one that left
     /// plenty of stock, makes this one conflict and retry.
     CompareAndSwap,
-    /// `SET reserved = reserved + n, version = version + 1 WHERE on_hand - reserved >= n` (and
-    /// the like for release, sell, expire and adjust): the database applies the change to the
-    /// row as it is once the lock is granted and re-checks `0 <= reserved <= on_hand` there, so
-    /// concurrent buyers of one product queue instead of conflicting. A failed guard is
-    /// reported as a conflict: the caller re-reads and sees the shortage. Setting on-hand keeps
-    /// compare-and-swap: it answers an `If-Match`. The default: measured faster and without
-    /// 503s under contention (docs/benchmarks.md).
+    /// `SET reserved = reserved + n, version = version + 1 WHERE on_hand - reserved -
+    /// safety_stock >= n` (and the like for release, sell, expire, adjust and transfers): the
+    /// database applies the change to the row as it is once the lock is granted and re-checks
+    /// `0 <= reserved <= on_hand` there (and, for a change that takes units for sale, the
+    /// row's safety stock), so concurrent buyers of one product queue instead of conflicting. A
+    /// failed guard is reported as a conflict: the caller re-reads and sees the shortage.
+    /// Setting on-hand or the safety stock keeps compare-and-swap: it answers an `If-Match`.
+    /// The default: measured faster and without 503s under contention (docs/benchmarks.md).
     #[default]
     Guarded,
 }
@@ -52,16 +53,16 @@ pub enum StockWrites {
 /// How a commit's stock rows are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Statements {
-    /// One UPDATE per product: the fewest locks held while waiting, the checkout's way.
+    /// One UPDATE per stock row: the fewest locks held while waiting, the checkout's way.
     PerRow,
-    /// On PostgreSQL, one multi-row UPDATE per strategy for all products after locking them in
+    /// On PostgreSQL, one multi-row UPDATE per strategy for all rows after locking them in
     /// order (see [`grouped`]): a bulk sync's thousand rows in a few round trips. Elsewhere,
     /// as [`Statements::PerRow`].
     Grouped,
 }
 
-/// Writes `changesets` in one transaction: all of them, or none of them. Returns each product's
-/// stock as stored, in product-id order.
+/// Writes `changesets` in one transaction: all of them, or none of them. Returns each row's
+/// stock as stored, in (product, location) order.
 pub(crate) async fn commit(
     db: &DatabaseConnection,
     changesets: &[Changeset],
@@ -102,7 +103,7 @@ async fn write(
     if let Some(first) = changesets.first() {
         record_effects(txn, changesets, first.at()).await?;
     }
-    // Stock rows first, in product-id order, then purchase counters in (customer, product)
+    // Stock rows first, in (product, location) order, then purchase counters in (customer, product)
     // order, then the orders: every commit takes its row locks in one global order, so no two
     // commits can wait on each other in a cycle (no deadlocks between checkouts, payments and
     // expiries).
@@ -124,7 +125,7 @@ async fn write(
         stored
     };
     let mut entries = Vec::new();
-    for ((_, chain), row) in chains.iter().zip(&stored) {
+    for (((_, chain), row), (_, guarded)) in chains.iter().zip(&stored).zip(&spans) {
         // The ledger keeps one entry per change, each with the version it stands for and the
         // counters it left: the chain ends at the row stored.
         let mut version = row.version().get() - i64::try_from(chain.len()).unwrap_or(i64::MAX);
@@ -136,6 +137,10 @@ async fn write(
             version += 1;
             on_hand += change.on_hand_delta();
             reserved += change.reserved_delta();
+            // A guarded write leaves the safety stock as stored (a count may have moved it
+            // since the read); a compare-and-swap chain stores each change's own.
+            let safety =
+                if *guarded { row.safety_stock() } else { change.after().safety_stock() }.get();
             let version = Version::new(version).map_err(StoreError::unavailable)?;
             let entry = stock_movements::entry(
                 change,
@@ -145,7 +150,7 @@ async fn write(
                 changeset.actor(),
                 changeset.at(),
             );
-            entries.push((entry, (on_hand, reserved)));
+            entries.push((entry, (on_hand, reserved, safety)));
         }
     }
     write_purchases(txn, changesets).await?;
@@ -166,7 +171,7 @@ async fn write(
     Ok(stored)
 }
 
-/// One product's chain of changes as one span (from the state the first change was computed
+/// One row's chain of changes as one span (from the state the first change was computed
 /// from to the state the last one leaves), and whether it is written as a guarded delta (else
 /// by compare-and-swap: always for a count, which answers an `If-Match`).
 fn span_of(
@@ -175,8 +180,9 @@ fn span_of(
 ) -> Result<(StockSpan, bool), StoreError> {
     let whole = StockSpan::new(chain.iter().map(|(change, _)| *change))
         .ok_or_else(|| StoreError::unavailable("stock changes that do not follow each other"))?;
-    let guarded =
-        writes == StockWrites::Guarded && chain.iter().all(|(c, _)| c.kind() != MovementKind::Set);
+    let counted =
+        |c: &StockChange| matches!(c.kind(), MovementKind::Set | MovementKind::SafetyStock);
+    let guarded = writes == StockWrites::Guarded && !chain.iter().any(|(c, _)| counted(c));
     Ok((whole, guarded))
 }
 
@@ -202,14 +208,15 @@ async fn write_stock(
 ) -> Result<ProductStock, StoreError> {
     use product_stock::{Column, Entity};
 
-    let product_id = change.product_id();
     let after = change.after();
     let updated = Entity::update_many()
         .col_expr(Column::OnHand, Expr::value(after.on_hand().get()))
         .col_expr(Column::Reserved, Expr::value(after.reserved().get()))
+        .col_expr(Column::SafetyStock, Expr::value(after.safety_stock().get()))
         .col_expr(Column::Version, Expr::value(after.version().get()))
         .col_expr(Column::UpdatedAt, Expr::value(at))
-        .filter(Column::ProductId.eq(product_id.as_uuid()))
+        .filter(Column::ProductId.eq(change.product_id().as_uuid()))
+        .filter(Column::LocationId.eq(change.location_id().as_uuid()))
         .filter(Column::Version.eq(change.expected_version().get()))
         .exec(txn)
         .await
@@ -231,18 +238,25 @@ async fn write_stock_guarded(
     let (on_hand, reserved) = (Expr::col(Column::OnHand), Expr::col(Column::Reserved));
     let new_on_hand = on_hand.add(change.on_hand_delta());
     let new_reserved = reserved.add(change.reserved_delta());
-    let update = Entity::update_many()
+    let mut update = Entity::update_many()
         .col_expr(Column::OnHand, new_on_hand.clone())
         .col_expr(Column::Reserved, new_reserved.clone())
         .col_expr(Column::Version, Expr::col(Column::Version).add(change.steps()))
         .col_expr(Column::UpdatedAt, Expr::value(at))
         .filter(Column::ProductId.eq(change.product_id().as_uuid()))
+        .filter(Column::LocationId.eq(change.location_id().as_uuid()))
         // The invariant, evaluated on the row as it is now: 0 <= reserved' <= on_hand'.
         .filter(new_reserved.clone().gte(0))
-        .filter(new_on_hand.clone().gte(new_reserved))
+        .filter(new_on_hand.clone().gte(new_reserved.clone()))
         // The ceiling too, on the stored row: a concurrent delivery may have raised it since
         // the read the domain checked.
-        .filter(new_on_hand.lte(StockCount::MAX));
+        .filter(new_on_hand.clone().lte(StockCount::MAX));
+    if change.takes_for_sale() {
+        // What stays on the shelf keeps the row's safety stock, as stored now (it may have
+        // been raised since the read).
+        let kept = new_on_hand.sub(new_reserved);
+        update = update.filter(kept.gte(Expr::col(Column::SafetyStock)));
+    }
     // The stored row comes back with the UPDATE where the backend can (RETURNING: PostgreSQL,
     // SQLite), saving a round trip per line; MariaDB reads it back, still under our row lock.
     // That read is a locking one: a plain SELECT would open a REPEATABLE READ snapshot, and
@@ -251,7 +265,7 @@ async fn write_stock_guarded(
     let stored = if txn.support_returning() {
         update.exec_with_returning(txn).await.map_err(store_error)?.pop()
     } else if update.exec(txn).await.map_err(store_error)?.rows_affected == 1 {
-        Entity::find_by_id(change.product_id().as_uuid())
+        Entity::find_by_id((change.product_id().as_uuid(), change.location_id().as_uuid()))
             .lock_exclusive()
             .one(txn)
             .await
@@ -269,7 +283,8 @@ async fn write_stock_guarded(
 /// look alike; one lookup, still inside the transaction, tells them apart.
 pub(super) async fn missed(txn: &impl ConnectionTrait, change: &StockSpan) -> StoreError {
     let product_id = change.product_id();
-    match product_stock::Entity::find_by_id(product_id.as_uuid()).one(txn).await {
+    let key = (product_id.as_uuid(), change.location_id().as_uuid());
+    match product_stock::Entity::find_by_id(key).one(txn).await {
         Ok(Some(_)) => StoreError::StockConflict(product_id),
         Ok(None) => StoreError::ProductNotFound(product_id),
         Err(err) => store_error(err),

@@ -28,12 +28,32 @@ async fn insert_product(db: &DatabaseConnection, id: &str, sku: &str) {
     db.execute_unprepared(&sql).await.expect("insert a valid product");
 }
 
-/// Inserts a stock row and returns the error text, if refused.
-async fn insert_stock(db: &DatabaseConnection, id: &str, on_hand: i64, reserved: i64) -> String {
+/// The location every database has (migration 15), and a second one for a test to create.
+const DEFAULT_LOCATION: &str = "00000000-0000-0000-0000-000000000001";
+const LOCATION_B: &str = "0191d3c2-7a0b-7c00-8000-0000000000b1";
+
+async fn insert_location(db: &DatabaseConnection, id: &str, code: &str) {
     let id = uuid(db.get_database_backend(), id);
     let sql = format!(
-        "INSERT INTO product_stock (product_id, on_hand, reserved, version, updated_at) \
-         VALUES ({id}, {on_hand}, {reserved}, 1, CURRENT_TIMESTAMP)"
+        "INSERT INTO locations (id, code, name, priority, active, created_at) \
+         VALUES ({id}, '{code}', 'Shop', 1, TRUE, CURRENT_TIMESTAMP)"
+    );
+    db.execute_unprepared(&sql).await.expect("insert a valid location");
+}
+
+/// A stock row: (product, location, on_hand, reserved, safety_stock).
+type Stock<'a> = (&'a str, &'a str, i64, i64, i64);
+
+/// Inserts a stock row and returns the error text, if refused.
+async fn insert_stock(db: &DatabaseConnection, stock: Stock<'_>) -> String {
+    let (product, location, on_hand, reserved, safety_stock) = stock;
+    let backend = db.get_database_backend();
+    let (product, location) = (uuid(backend, product), uuid(backend, location));
+    let sql = format!(
+        "INSERT INTO product_stock \
+         (product_id, location_id, on_hand, reserved, safety_stock, version, updated_at) \
+         VALUES ({product}, {location}, {on_hand}, {reserved}, {safety_stock}, 1, \
+         CURRENT_TIMESTAMP)"
     );
     db.execute_unprepared(&sql).await.err().map(|e| e.to_string()).unwrap_or_default()
 }
@@ -47,18 +67,34 @@ async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 async fn stock_checks_refuse_overselling(db: DatabaseConnection) {
     Migrator::up(&db, None).await.expect("up");
     insert_product(&db, PRODUCT_A, "SKU-A").await;
+    let at_default = |on_hand, reserved, safety_stock| {
+        (PRODUCT_A, DEFAULT_LOCATION, on_hand, reserved, safety_stock)
+    };
 
     // More reserved than on hand: exactly the overselling rule fires.
-    let err = insert_stock(&db, PRODUCT_A, 5, 6).await;
+    let err = insert_stock(&db, at_default(5, 6, 0)).await;
     assert!(err.contains("ck_product_stock_reserved_le_on_hand"), "reserved > on_hand: {err:?}");
 
     // A negative count: any of the stock rules may be reported first, but one must refuse it.
-    let err = insert_stock(&db, PRODUCT_A, -1, 0).await;
+    let err = insert_stock(&db, at_default(-1, 0, 0)).await;
     assert!(err.contains("ck_product_stock_"), "negative on_hand accepted: {err:?}");
 
+    // A negative safety stock: exactly its rule fires.
+    let err = insert_stock(&db, at_default(5, 0, -1)).await;
+    assert!(err.contains("ck_product_stock_safety_stock_nonneg"), "negative safety: {err:?}");
+
     // A valid row goes in, so the refusals above were the checks and not a broken statement.
-    assert_eq!(insert_stock(&db, PRODUCT_A, 5, 5).await, "", "a full reservation is valid");
+    assert_eq!(insert_stock(&db, at_default(5, 5, 2)).await, "", "a full reservation is valid");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM product_stock").await, 1);
+
+    // One row per (product, location): a second at the same location is refused, one at
+    // another location is the same product's stock there.
+    let err = insert_stock(&db, at_default(1, 0, 0)).await;
+    assert!(!err.is_empty(), "two stock rows for one product and location");
+    insert_location(&db, LOCATION_B, "shop-b").await;
+    let elsewhere = (PRODUCT_A, LOCATION_B, 1, 0, 0);
+    assert_eq!(insert_stock(&db, elsewhere).await, "", "stock at a second location");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM product_stock").await, 2);
 }
 
 async fn insert_movement(db: &DatabaseConnection, kind: &str, version: i64) -> Result<(), DbErr> {
@@ -84,6 +120,11 @@ async fn keys_and_kinds_hold(db: DatabaseConnection) {
 
     let err = insert_movement(&db, "steal", 3).await.expect_err("unknown kind accepted");
     assert!(err.to_string().contains("ck_stock_movements_kind"), "{err}");
+    // The kinds migration 15 added: transfers between locations and safety-stock changes.
+    for (kind, version) in [("transfer_out", 3), ("transfer_in", 4), ("safety_stock", 5)] {
+        insert_movement(&db, kind, version).await.unwrap_or_else(|e| panic!("{kind}: {e}"));
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM stock_movements").await, 5);
 
     // SKUs are unique byte for byte on every backend: a repeat is refused (SQLite names the
     // column rather than the index), a different case is another SKU, MariaDB included.

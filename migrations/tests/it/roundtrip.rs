@@ -7,7 +7,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 use crate::support::{Backend, with_db};
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 11] = [
     "products",
     "product_stock",
     "orders",
@@ -17,10 +17,13 @@ const TABLES: [&str; 9] = [
     "leases",
     "webhook_subscriptions",
     "webhook_deliveries",
+    "locations",
+    "order_line_allocations",
 ];
 
-// Named indexes the adapter and the queries rely on, by (table, index).
-const INDEXES: [(&str, &str); 10] = [
+// Named indexes the adapter and the queries rely on, by (table, index). Also checked after
+// migration 15 rebuilds the ledger on SQLite (`locations.rs`).
+pub(crate) const INDEXES: [(&str, &str); 13] = [
     ("products", "ux_products_sku"),
     ("orders", "ix_orders_status_expires_at"),
     ("order_lines", "ix_order_lines_product_id"),
@@ -31,6 +34,10 @@ const INDEXES: [(&str, &str); 10] = [
     ("webhook_deliveries", "ix_webhook_deliveries_subscription_id_status_subject_id"),
     ("webhook_deliveries", "ix_webhook_deliveries_subscription_id_id"),
     ("webhook_deliveries", "ix_webhook_deliveries_status_delivered_at"),
+    ("locations", "ux_locations_code"),
+    ("stock_movements", "ix_stock_movements_product_id_location_id_id"),
+    // The feed's order, and the retention walk over it (migrations 11 and 14).
+    ("stock_movements", "ux_stock_movements_sequence"),
 ];
 
 async fn up_down_up(db: DatabaseConnection) {

@@ -11,12 +11,15 @@ use application::create_product::CreateProductError;
 use application::events::EventsError;
 use application::extend::ExtendError;
 use application::idempotency::IdempotencyError;
+use application::locations::CreateLocationError;
 use application::pay::PayError;
 use application::queries::QueryError;
 use application::reconcile::ReconcileError;
 use application::set_limits::SetLimitsError;
 use application::set_stock::SetStockError;
+use application::transfer::TransferError;
 use application::webhooks::WebhookError;
+use domain::LocationError;
 
 use super::ApiError;
 use crate::wire::{FieldError, Invalid};
@@ -62,6 +65,11 @@ impl From<CheckoutError> for ApiError {
                 Self::InvalidRequest(vec![FieldError::new("items", cart)])
             }
             CheckoutError::UnknownProducts(ids) => Self::UnknownProducts(ids),
+            CheckoutError::UnknownLocations(ids) => {
+                let ids: Vec<_> = ids.iter().map(ToString::to_string).collect();
+                let message = format!("unknown location(s): {}", ids.join(", "));
+                Self::InvalidRequest(vec![FieldError::new("location_ids", message)])
+            }
             CheckoutError::Unpriceable(why) => {
                 Self::InvalidRequest(vec![FieldError::new("items", why)])
             }
@@ -157,6 +165,8 @@ impl From<SetStockError> for ApiError {
     fn from(err: SetStockError) -> Self {
         match err {
             SetStockError::NotFound(id) => Self::ProductNotFound(id),
+            SetStockError::LocationNotFound(id) => Self::LocationNotFound(id),
+            SetStockError::LocationRequired(id) => Self::LocationRequired(id),
             SetStockError::VersionMismatch { current } => Self::VersionMismatch(current),
             SetStockError::BelowReserved { on_hand, reserved } => {
                 Self::BelowReserved { on_hand, reserved }
@@ -170,6 +180,7 @@ impl From<AdjustStockError> for ApiError {
     fn from(err: AdjustStockError) -> Self {
         match err {
             AdjustStockError::NotFound(id) => Self::ProductNotFound(id),
+            AdjustStockError::LocationNotFound(id) => Self::LocationNotFound(id),
             AdjustStockError::InsufficientStock { on_hand, reserved } => {
                 Self::AdjustmentBelowReserved { on_hand, reserved }
             }
@@ -179,6 +190,43 @@ impl From<AdjustStockError> for ApiError {
             AdjustStockError::Contended { attempts } => Self::Contention { attempts },
             AdjustStockError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
             AdjustStockError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<CreateLocationError> for ApiError {
+    fn from(err: CreateLocationError) -> Self {
+        match err {
+            CreateLocationError::Invalid(why @ LocationError::Name) => {
+                Self::InvalidRequest(vec![FieldError::new("name", why)])
+            }
+            CreateLocationError::Invalid(why @ LocationError::Priority) => {
+                Self::InvalidRequest(vec![FieldError::new("priority", why)])
+            }
+            CreateLocationError::DuplicateCode(code) => {
+                Self::DuplicateLocationCode(code.to_string())
+            }
+            CreateLocationError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<TransferError> for ApiError {
+    fn from(err: TransferError) -> Self {
+        match err {
+            TransferError::SameLocation => Self::InvalidRequest(vec![FieldError::new(
+                "to_location_id",
+                "a transfer goes to another location than from_location_id",
+            )]),
+            TransferError::NotFound(id) => Self::ProductNotFound(id),
+            TransferError::LocationNotFound(id) => Self::LocationNotFound(id),
+            TransferError::InsufficientStock(shortage) => Self::InsufficientStock(vec![shortage]),
+            TransferError::OutOfRange(why) => {
+                Self::InvalidRequest(vec![FieldError::new("quantity", why)])
+            }
+            TransferError::Contended { attempts } => Self::Contention { attempts },
+            TransferError::IdempotencyClaimLost => Self::IdempotencyKeyInUse,
+            TransferError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }
@@ -196,6 +244,7 @@ impl From<QueryError> for ApiError {
     fn from(err: QueryError) -> Self {
         match err {
             QueryError::ProductNotFound(id) => Self::ProductNotFound(id),
+            QueryError::StockNotFound(product, location) => Self::StockNotFound(product, location),
             QueryError::OrderNotFound(id) => Self::OrderNotFound(id.to_string()),
             QueryError::Unavailable(cause) => Self::Unavailable(cause),
         }

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use domain::access::Scope;
 use domain::limits::LimitExceeded;
 use domain::ports::BoxError;
-use domain::{OrderStatus, ProductId, ProductStock, Shortage, StockCount};
+use domain::{LocationId, OrderStatus, ProductId, ProductStock, Shortage, StockCount};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::wire::{FieldError, LimitView, ShortageView, StockView};
+use crate::wire::{FieldError, LimitView, LocationStockView, ShortageView};
 
 mod mapping;
 
@@ -51,7 +51,7 @@ pub struct Problem {
     pub current_version: Option<i64>,
     /// The stock now (`version-mismatch`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<StockView>,
+    pub current: Option<LocationStockView>,
     /// Every purchase limit the cart would break (`purchase-limit-exceeded`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<Vec<LimitView>>,
@@ -131,6 +131,19 @@ pub enum ApiError {
     /// 404 `product-not-found`.
     #[error("product not found")]
     ProductNotFound(ProductId),
+    /// 404 `location-not-found`.
+    #[error("location not found")]
+    LocationNotFound(LocationId),
+    /// 404 `stock-not-found`: the product exists but has no stock row at the location.
+    #[error("stock not found")]
+    StockNotFound(ProductId, LocationId),
+    /// 409 `duplicate-location-code`: a location with this code exists.
+    #[error("duplicate location code")]
+    DuplicateLocationCode(String),
+    /// 409 `location-required`: a version 1 shelf count of a product kept at several
+    /// locations; the count must name the location.
+    #[error("location required")]
+    LocationRequired(ProductId),
     /// 404 `order-not-found`.
     #[error("order not found")]
     OrderNotFound(String),
@@ -262,6 +275,12 @@ impl ApiError {
             }
             Self::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate-limited", "Rate limited"),
             Self::ProductNotFound(_) => (S::NOT_FOUND, "product-not-found", "Product not found"),
+            Self::LocationNotFound(_) => (S::NOT_FOUND, "location-not-found", "Location not found"),
+            Self::StockNotFound(..) => (S::NOT_FOUND, "stock-not-found", "Stock not found"),
+            Self::DuplicateLocationCode(_) => {
+                (S::CONFLICT, "duplicate-location-code", "Duplicate location code")
+            }
+            Self::LocationRequired(_) => (S::CONFLICT, "location-required", "Location required"),
             Self::OrderNotFound(_) => (S::NOT_FOUND, "order-not-found", "Order not found"),
             Self::DuplicateSku(_) => (S::CONFLICT, "duplicate-sku", "Duplicate SKU"),
             Self::UnknownProducts(_) => {
@@ -366,6 +385,17 @@ impl ApiError {
                 format!("too many requests from this caller; retry in {retry_after} s")
             }
             Self::ProductNotFound(id) => format!("product {id} does not exist"),
+            Self::LocationNotFound(id) => format!("location {id} does not exist"),
+            Self::StockNotFound(product, location) => {
+                format!("product {product} has no stock at location {location}")
+            }
+            Self::DuplicateLocationCode(code) => {
+                format!("a location with code '{code}' already exists")
+            }
+            Self::LocationRequired(id) => format!(
+                "product {id} is kept at several locations: count one of them with PUT \
+                 /v1/products/{id}/stock/locations/{{location_id}}"
+            ),
             Self::OrderNotFound(id) => format!("order {id} does not exist"),
             Self::DuplicateSku(sku) => format!("a product with SKU '{sku}' already exists"),
             Self::UnknownProducts(ids) => format!("{} product(s) do not exist", ids.len()),
@@ -454,7 +484,7 @@ impl ApiError {
             }
             Self::VersionMismatch(current) => {
                 problem.current_version = Some(current.version().get());
-                problem.current = Some(StockView::from(current));
+                problem.current = Some(LocationStockView::from(current));
             }
             _ => {}
         }

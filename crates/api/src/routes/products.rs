@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use domain::ProductId;
+use domain::{ProductId, StockTotals};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -83,7 +83,7 @@ pub async fn create_product(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(ProductView::new(&product, &stock)),
+        Json(ProductView::new(&product, &StockTotals::of(stock))),
     ))
 }
 

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use domain::ports::KeyClaim;
-use domain::{ProductStock, StockCount};
+use domain::{LocationId, StockCount, StockTotals};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -22,8 +22,8 @@ use crate::wire::{
     SetStockRequest, StockView, Validator,
 };
 
-/// The stock view with its version as a strong ETag.
-pub(crate) fn with_etag(stock: &ProductStock) -> Response {
+/// The stock view (over all locations) with its version as a strong ETag.
+pub(crate) fn with_etag(stock: &StockTotals) -> Response {
     let etag = header_value(&format!("\"{}\"", stock.version()));
     ([(header::ETAG, etag)], Json(StockView::from(stock))).into_response()
 }
@@ -59,7 +59,7 @@ pub async fn get_stock(
         )),
         (status = 400, description = "invalid-id, invalid-json"),
         (status = 404, description = "product-not-found"),
-        (status = 409, description = "below-reserved"),
+        (status = 409, description = "below-reserved; location-required (the product is kept at several locations: count one with PUT …/stock/locations/{location_id})"),
         (status = 412, description = "version-mismatch, with current_version and current"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request"),
@@ -84,12 +84,25 @@ pub async fn set_stock(
         IfMatch::Version(version) => Some(version),
         // An ETag we never issued (weak, garbage) cannot match: show what is current.
         IfMatch::Never => {
-            return Err(ApiError::VersionMismatch(state.services.queries.stock(product_id).await?));
+            let current = state.services.queries.stock(product_id).await?;
+            return Err(match current.rows() {
+                [row] => ApiError::VersionMismatch(*row),
+                _ => ApiError::LocationRequired(product_id),
+            });
         }
     };
-    let actor = caller.actor();
-    let command = SetStockCommand { product_id, expected_version, on_hand, reason: None, actor };
-    Ok(with_etag(&state.services.set_stock.execute(command).await?))
+    let command = SetStockCommand {
+        product_id,
+        location_id: None,
+        expected_version,
+        on_hand: Some(on_hand),
+        safety_stock: None,
+        reason: None,
+        actor: caller.actor(),
+    };
+    // The product's only row: its view is the product's.
+    let stored = state.services.set_stock.execute(command).await?;
+    Ok(with_etag(&StockTotals::of(stored)))
 }
 
 /// Move the on-hand quantity by a delta (admin). Honours `Idempotency-Key`.
@@ -102,7 +115,7 @@ pub async fn set_stock(
             ("Movements" = (operation_id = "movements", parameters(("id" = "$response.body#/product_id")))),
         )),
         (status = 400, description = "invalid-id, invalid-json"),
-        (status = 404, description = "product-not-found"),
+        (status = 404, description = "product-not-found, location-not-found"),
         (status = 409, description = "insufficient-stock: on-hand would fall below reserved, or idempotency-key-in-use"),
         (status = 415, description = "unsupported-media-type"),
         (status = 422, description = "invalid-request, idempotency-key-reused"),
@@ -123,12 +136,21 @@ pub async fn adjust_stock(
     let idempotency = claim.map(|Extension(claim)| claim);
     let command = AdjustStockCommand {
         product_id,
+        location_id: request.location_id.map_or(Ok(LocationId::DEFAULT), location_id)?,
         delta: request.delta,
         reason,
         actor: caller.actor(),
         idempotency,
     };
-    Ok(with_etag(&state.services.adjust_stock.execute(command).await?))
+    state.services.adjust_stock.execute(command).await?;
+    // The product over all locations, read from the primary: the answer shows the write.
+    Ok(with_etag(&state.services.queries.stock(product_id).await?))
+}
+
+/// A location id from a request body, as the routes' `location_id` field.
+fn location_id(id: uuid::Uuid) -> Result<LocationId, ApiError> {
+    LocationId::new(id)
+        .map_err(|e| ApiError::InvalidRequest(vec![crate::wire::FieldError::new("location_id", e)]))
 }
 
 /// How much of the ledger to show.

@@ -3,7 +3,7 @@
 use application::bulk_stock::{BulkStockCommand, MAX_ROWS, RowOutcome};
 use domain::access::Actor;
 use domain::stock::bulk::{BulkChange, BulkRow, RowRefusal};
-use domain::{ProductId, StockCount, Version};
+use domain::{LocationId, ProductId, StockCount, Version};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
@@ -12,7 +12,7 @@ use utoipa::openapi::schema::{
 use utoipa::{PartialSchema, ToSchema};
 
 use super::catalog::delta_schema;
-use super::{FieldError, Invalid, StockView, Validator, whole_number_opt};
+use super::{FieldError, Invalid, LocationStockView, Validator, whole_number_opt};
 use crate::problem::{ApiError, Problem};
 
 /// One row: an absolute count (`on_hand`, optionally over `if_version`) or a `delta`. Its
@@ -21,6 +21,9 @@ use crate::problem::{ApiError, Problem};
 #[serde(deny_unknown_fields)]
 pub struct BulkRowRequest {
     pub product_id: String,
+    /// The location whose row it changes; the default location when absent.
+    #[serde(default)]
+    pub location_id: Option<String>,
     /// The counted on-hand quantity (not with `delta`).
     #[serde(default, deserialize_with = "whole_number_opt")]
     pub on_hand: Option<i64>,
@@ -48,8 +51,12 @@ impl PartialSchema for BulkRowRequest {
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
                 .examples([serde_json::json!("0192f4a0-7b3c-7def-8123-456789abcdef")])
         };
+        let location_id = || {
+            product_id().description(Some("the location whose row it changes; default when absent"))
+        };
         let count = ObjectBuilder::new()
             .property("product_id", product_id())
+            .property("location_id", location_id())
             .property(
                 "on_hand",
                 integer(0, StockCount::MAX).description(Some("the counted on-hand quantity")),
@@ -65,6 +72,7 @@ impl PartialSchema for BulkRowRequest {
             .additional_properties(Some(AdditionalProperties::FreeForm(false)));
         let delta = ObjectBuilder::new()
             .property("product_id", product_id())
+            .property("location_id", location_id())
             .property("delta", delta_schema())
             .required("product_id")
             .required("delta")
@@ -91,6 +99,10 @@ impl BulkRowRequest {
     fn parse(&self, v: &mut Validator, i: usize) -> Option<BulkRow> {
         let field = |name: &str| format!("rows[{i}].{name}");
         let product_id = v.check(field("product_id"), self.product_id.parse::<ProductId>());
+        let location_id = match &self.location_id {
+            None => Some(LocationId::DEFAULT),
+            Some(id) => v.check(field("location_id"), id.parse::<LocationId>()),
+        };
         let change = match (self.on_hand, self.delta, self.if_version) {
             (Some(on_hand), None, if_version) => {
                 let on_hand = v.check(field("on_hand"), StockCount::new(on_hand));
@@ -113,7 +125,7 @@ impl BulkRowRequest {
             }
             _ => v.check::<BulkChange, _>(format!("rows[{i}]"), Err("either on_hand or delta")),
         };
-        Some(BulkRow { product_id: product_id?, change: change? })
+        Some(BulkRow { product_id: product_id?, location_id: location_id?, change: change? })
     }
 }
 
@@ -146,7 +158,7 @@ pub struct BulkResultView {
     pub index: usize,
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stock: Option<StockView>,
+    pub stock: Option<LocationStockView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
 }
@@ -165,7 +177,7 @@ impl BulkStockView {
                 Ok(stock) => BulkResultView {
                     index,
                     status: 200,
-                    stock: Some(StockView::from(&stock)),
+                    stock: Some(LocationStockView::from(&stock)),
                     problem: None,
                 },
                 Err(refusal) => {

@@ -5,7 +5,7 @@ use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
 use domain::access::Actor;
 use domain::limits::{LimitsPatch, PurchaseLimit, PurchaseLimits};
-use domain::{Product, ProductName, ProductPatch, ProductStock, Sku, StockCount, StockMovement};
+use domain::{Product, ProductName, ProductPatch, Sku, StockCount, StockMovement, StockTotals};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{
@@ -13,6 +13,7 @@ use utoipa::openapi::schema::{
 };
 use uuid::Uuid;
 
+use super::locations::LocationStockView;
 use super::{Invalid, MoneyJson, Validator, nullable_whole_number, whole_number};
 
 /// The longest ledger reason kept.
@@ -188,6 +189,10 @@ pub struct AdjustStockRequest {
     /// Why, for the ledger (up to 500 characters).
     #[schema(example = "delivery 2026-11-25", max_length = 500)]
     pub reason: Option<String>,
+    /// The location whose count moves; the default location when absent. A delivery to a
+    /// location without a row of the product creates it.
+    #[serde(default)]
+    pub location_id: Option<Uuid>,
 }
 
 /// A non-zero integer within a stock count either way: `oneOf` a negative and a positive range
@@ -215,25 +220,32 @@ impl AdjustStockRequest {
     }
 }
 
-/// Stock of one product. `available = on_hand - reserved`; `0 <= reserved <= on_hand`.
+/// Stock of one product, summed over its locations, and each location's row.
+/// `available` is what is for sale (each location's safety stock kept back);
+/// `0 <= reserved <= on_hand`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StockView {
     pub product_id: Uuid,
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
-    /// Bumped by every change; also the `ETag`.
+    /// Grows with every change at any location (the sum of the locations' versions); also
+    /// the `ETag`. With one location, that location's version.
     pub version: i64,
+    /// One entry per location holding a row of the product, in location-id order.
+    #[serde(default)]
+    pub locations: Vec<LocationStockView>,
 }
 
-impl From<&ProductStock> for StockView {
-    fn from(s: &ProductStock) -> Self {
+impl From<&StockTotals> for StockView {
+    fn from(s: &StockTotals) -> Self {
         Self {
             product_id: s.product_id().as_uuid(),
             on_hand: s.on_hand().get(),
             reserved: s.reserved().get(),
             available: s.available().get(),
             version: s.version().get(),
+            locations: s.rows().iter().map(LocationStockView::from).collect(),
         }
     }
 }
@@ -259,7 +271,7 @@ pub struct ProductView {
 }
 
 impl ProductView {
-    pub fn new(product: &Product, stock: &ProductStock) -> Self {
+    pub fn new(product: &Product, stock: &StockTotals) -> Self {
         Self {
             id: product.id.as_uuid(),
             sku: product.sku.to_string(),
@@ -300,8 +312,11 @@ impl From<&ProductPage> for ProductsPage {
 /// One ledger entry.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MovementView {
-    /// reserve, release, sell, restock, set, adjust or expire.
+    /// reserve, release, sell, restock, set, adjust, expire, transfer_out, transfer_in or
+    /// safety_stock.
     pub kind: String,
+    /// The location whose row moved.
+    pub location_id: Uuid,
     pub on_hand_delta: i64,
     pub reserved_delta: i64,
     /// The stock's version after this change.
@@ -319,6 +334,7 @@ impl From<&StockMovement> for MovementView {
     fn from(m: &StockMovement) -> Self {
         Self {
             kind: m.kind.as_str().to_owned(),
+            location_id: m.location_id.as_uuid(),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,
             version: m.version.get(),

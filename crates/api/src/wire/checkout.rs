@@ -6,7 +6,7 @@ use application::availability::{Availability, CheckAvailabilityCommand};
 use application::checkout::CheckoutCommand;
 use domain::access::Scope;
 use domain::limits::LimitExceeded;
-use domain::{CustomerId, ProductId, Quantity, Shortage};
+use domain::{CustomerId, LocationId, ProductId, Quantity, Shortage};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -70,6 +70,11 @@ pub struct CheckoutRequest {
     /// `customers:assert`; required then for a product with such a limit.
     #[schema(value_type = Option<String>, min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$", example = "customer-42")]
     pub customer_id: Option<String>,
+    /// The locations that may serve the cart, in order of preference (at most 100); every
+    /// active location by priority when absent. A line may be split across them.
+    #[schema(max_items = 100)]
+    #[serde(default)]
+    pub location_ids: Option<Vec<Uuid>>,
 }
 
 impl CheckoutRequest {
@@ -86,10 +91,18 @@ impl CheckoutRequest {
             Some(id) => v.check("customer_id", id.parse::<CustomerId>()).map(Some),
             None => Some(None),
         };
+        let location_ids = match &request.location_ids {
+            None => Some(Vec::new()),
+            Some(ids) if ids.len() > 100 => v.check("location_ids", Err("at most 100")),
+            Some(ids) => (ids.iter().enumerate())
+                .map(|(i, id)| v.check(format!("location_ids[{i}]"), LocationId::new(*id)))
+                .collect(),
+        };
         let command = (|| {
             Some(CheckoutCommand {
                 lines: lines?,
                 customer_id: customer_id?,
+                location_ids: location_ids?,
                 asserts_customer: caller.holds(Scope::CustomersAssert),
                 actor: caller.actor(),
                 idempotency: None,

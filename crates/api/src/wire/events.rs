@@ -76,14 +76,18 @@ impl CloudEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StockChangedData {
     pub product_id: Uuid,
-    /// The location whose stock moved; null while stock is kept per product only.
-    pub location_id: Option<Uuid>,
-    /// The stock's version after the change; consecutive per product.
+    /// The location whose stock moved.
+    pub location_id: Uuid,
+    /// The location row's version after the change; consecutive per product and location.
     pub version: i64,
-    /// reserve, release, sell, restock, set, adjust or expire.
+    /// reserve, release, sell, restock, set, adjust, expire, transfer_out, transfer_in or
+    /// safety_stock.
     pub kind: String,
     pub on_hand: i64,
     pub reserved: i64,
+    /// Units on hand the location keeps back from sale.
+    pub safety_stock: i64,
+    /// For sale at the location: `on_hand - reserved - safety_stock`, never below 0.
     pub available: i64,
     pub on_hand_delta: i64,
     pub reserved_delta: i64,
@@ -98,11 +102,12 @@ impl From<&StockEvent> for StockChangedData {
         let m = &stock.movement;
         Self {
             product_id: m.product_id.as_uuid(),
-            location_id: stock.location_id.map(|id| id.as_uuid()),
+            location_id: stock.location_id.as_uuid(),
             version: m.version.get(),
             kind: m.kind.as_str().to_owned(),
             on_hand: stock.on_hand.get(),
             reserved: stock.reserved.get(),
+            safety_stock: stock.safety_stock.get(),
             available: stock.available(),
             on_hand_delta: m.on_hand_delta,
             reserved_delta: m.reserved_delta,

@@ -10,6 +10,7 @@ mod catalog;
 mod checkout;
 mod clients;
 mod events;
+mod locations;
 mod order;
 mod reconciliation;
 mod webhooks;
@@ -33,6 +34,10 @@ pub use checkout::{
 };
 pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
 pub use events::{CloudEvent, EventsPage, ProductCreatedData, StockChangedData};
+pub use locations::{
+    CreateLocationRequest, LocationStockView, LocationView, LocationsPage, SetLocationStockRequest,
+    TransferRequest, TransferView,
+};
 pub use order::{OrderLineView, OrderView};
 pub use reconciliation::{DriftView, LedgerView, ReconciliationView, StoredView};
 pub use webhooks::{

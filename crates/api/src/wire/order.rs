@@ -9,12 +9,22 @@ use uuid::Uuid;
 
 use super::MoneyJson;
 
+/// Units of a line held at one location.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AllocationView {
+    pub location_id: Uuid,
+    pub quantity: u32,
+}
+
 /// One line of an order.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrderLineView {
     pub product_id: Uuid,
     pub quantity: u32,
     pub unit_price: MoneyJson,
+    /// Where its units are held; the quantities sum to `quantity`.
+    #[serde(default)]
+    pub allocations: Vec<AllocationView>,
 }
 
 impl From<&OrderLine> for OrderLineView {
@@ -23,6 +33,12 @@ impl From<&OrderLine> for OrderLineView {
             product_id: l.product_id.as_uuid(),
             quantity: l.quantity.get(),
             unit_price: l.unit_price.into(),
+            allocations: (l.sources().iter())
+                .map(|a| AllocationView {
+                    location_id: a.location_id.as_uuid(),
+                    quantity: a.quantity.get(),
+                })
+                .collect(),
         }
     }
 }

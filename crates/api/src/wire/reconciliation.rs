@@ -17,10 +17,12 @@ pub struct ReconciliationView {
     pub drift: Vec<DriftView>,
 }
 
-/// One product whose stock drifted.
+/// One stock row (a product at a location) whose figures disagree.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DriftView {
     pub product_id: Uuid,
+    /// The location of the stock row that drifted.
+    pub location_id: Uuid,
     /// The stock row; `null` when there is none.
     pub stored: Option<StoredView>,
     /// The ledger summed; `null` when it has no entry.
@@ -69,6 +71,7 @@ impl From<&Drift> for DriftView {
         let figures = drift.figures();
         Self {
             product_id: drift.product_id().as_uuid(),
+            location_id: drift.location_id().as_uuid(),
             stored: figures.stored.map(StoredView::from),
             ledger: figures.ledger.map(LedgerView::from),
             reserved_by_orders: figures.reserved_by_orders,

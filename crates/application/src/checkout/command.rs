@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use chrono::TimeDelta;
-use domain::CustomerId;
 use domain::access::Actor;
 use domain::ports::KeyClaim;
+use domain::{CustomerId, LocationId};
 
 use crate::{CartLine, RetryPolicy};
 
@@ -16,6 +16,9 @@ pub struct CheckoutCommand {
     pub lines: Vec<CartLine>,
     /// The customer, when known.
     pub customer_id: Option<CustomerId>,
+    /// The locations that may serve the cart, in order of preference; empty for every active
+    /// location, by priority (see [`domain::allocation::Policy`]).
+    pub location_ids: Vec<LocationId>,
     /// Whether the caller vouches for the customers it names (it holds `customers:assert`):
     /// only then does the order count against per-customer limits, and only then may a cart
     /// hold a product that has one.

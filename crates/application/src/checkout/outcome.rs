@@ -2,7 +2,7 @@
 
 use domain::limits::LimitExceeded;
 use domain::ports::BoxError;
-use domain::{CartError, Order, OrderError, ProductId, Shortage};
+use domain::{CartError, LocationId, Order, OrderError, ProductId, Shortage};
 
 /// A successful checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,11 +24,15 @@ pub enum CheckoutError {
     /// Some products do not exist; all of them are listed, in id order.
     #[error("unknown products: {0:?}")]
     UnknownProducts(Vec<ProductId>),
+    /// The checkout names locations that do not exist; all of them are listed, in the order
+    /// given.
+    #[error("unknown locations: {0:?}")]
+    UnknownLocations(Vec<LocationId>),
     /// The cart cannot be priced (products in different currencies, or an absurd total).
     #[error("the cart cannot be priced")]
     Unpriceable(#[source] OrderError),
-    /// Some products are short; every short product is listed, in id order. Nothing was
-    /// reserved.
+    /// Some products are short; every short product is listed, in id order, with the units
+    /// for sale over its eligible locations together. Nothing was reserved.
     #[error("{} products are short", .0.len())]
     InsufficientStock(Vec<Shortage>),
     /// The cart breaks purchase limits: per order, or per customer counting what the customer

@@ -2,16 +2,19 @@
 //! first *prepared* (cart validated and priced, no stock read), then *reserved* with others
 //! against one read of their products' stock and committed in one transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
 use domain::access::Actor;
+use domain::allocation::{Candidate, LineAllocation, Policy, allocate};
 use domain::limits::{PurchaseKey, PurchaseLimits, PurchaseTally, per_order_excess};
 use domain::order::OrderChange;
-use domain::ports::{Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StoreError};
+use domain::ports::{
+    Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StockForSale, StoreError,
+};
 use domain::{
-    Cart, Customer, CustomerId, Order, OrderId, ProductId, ProductStock, StockChange, StockError,
+    Cart, Customer, CustomerId, LocationId, Order, OrderId, ProductId, ProductStock, StockChange,
     Timestamp,
 };
 
@@ -25,7 +28,10 @@ use crate::retry::{Retried, RetryError, retry_on_conflict};
 /// idempotency claim it runs under and the moment its caller stops waiting, if any.
 pub(super) struct Pending {
     cart: Cart,
+    /// The order as placed: priced, not yet allocated to locations.
     order: Order,
+    /// How its lines are spread over locations.
+    policy: Policy,
     /// Whether the caller vouches for the customers it names (see
     /// [`CheckoutCommand::asserts_customer`]).
     asserts_customer: bool,
@@ -60,15 +66,17 @@ impl Pending {
         self.claim.as_ref().is_some_and(|claim| lost.contains(claim.key()))
     }
 
-    /// What committing this checkout writes, given its reserved stock `changes` and the
-    /// per-customer `limits` they were decided within: the stock, the new order (and the
-    /// purchase counters it moves, guarded by those limits), and under a key, the key's effect.
-    fn changeset(&self, changes: &[StockChange], limits: &Limits) -> Changeset {
-        let order = OrderChange::Created(self.order.clone());
+    /// What committing this checkout writes, given its `reserved` stock and allocated order
+    /// and the per-customer `limits` they were decided within: the stock, the new order (and
+    /// the purchase counters it moves, guarded by those limits), and under a key, the key's
+    /// effect.
+    fn changeset(&self, reserved: &Reserved, limits: &Limits) -> Changeset {
+        let (changes, order) = reserved;
+        let order = OrderChange::Created(order.clone());
         let within = (self.cart.product_ids())
             .filter_map(|id| Some((id, limits.get(&id)?.per_customer?)))
             .collect();
-        let mut changeset = Changeset::new(changes.to_vec(), Some(order), self.at).within(within);
+        let mut changeset = Changeset::new(changes.clone(), Some(order), self.at).within(within);
         if let Some(deadline) = self.deadline {
             changeset = changeset.with_deadline(deadline);
         }
@@ -107,6 +115,7 @@ impl Reserver {
         if !unknown.is_empty() {
             return Err(CheckoutError::UnknownProducts(unknown));
         }
+        let policy = self.policy(command.location_ids).await?;
         let at = self.ports.clock.now();
         let customer =
             (command.customer_id).map(|id| Customer { id, asserted: command.asserts_customer });
@@ -123,11 +132,31 @@ impl Reserver {
         Ok(Pending {
             cart,
             order,
+            policy,
             asserts_customer: command.asserts_customer,
             at,
             claim: command.idempotency,
             deadline: command.deadline,
         })
+    }
+
+    /// The allocation policy of a checkout naming `location_ids`: every active location by
+    /// priority when it names none, else those, in its order. Naming a location that does not
+    /// exist is the caller's mistake, told as such rather than as a shortage.
+    async fn policy(&self, location_ids: Vec<LocationId>) -> Result<Policy, CheckoutError> {
+        if location_ids.is_empty() {
+            return Ok(Policy::ByPriority);
+        }
+        let known = (self.ports.locations.list().await)
+            .map_err(|e| CheckoutError::Unavailable(e.into()))?;
+        let unknown: Vec<_> = (location_ids.iter())
+            .filter(|id| !known.iter().any(|l| l.id() == **id))
+            .copied()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(CheckoutError::UnknownLocations(unknown));
+        }
+        Ok(Policy::Preference(location_ids))
     }
 
     /// Reserves `batch` in arrival order against one read of its products' stock, and commits
@@ -206,12 +235,12 @@ impl Reserver {
                 return Err(StoreError::Overdue(overdue));
             }
             let read = self.ports.stock.get_many_for_sale(&ids).await?;
-            let limits: Limits = read.iter().map(|(s, limits)| (s.product_id(), *limits)).collect();
-            let mut stocks: HashMap<ProductId, ProductStock> =
-                read.into_iter().map(|(stock, _)| (stock.product_id(), stock)).collect();
+            let limits: Limits =
+                read.iter().map(|row| (row.stock.product_id(), row.limits)).collect();
+            let mut shelves = Shelves::new(read);
             let mut tally = self.tally(live, &limits).await?;
             let verdicts: Vec<_> = (live.iter())
-                .map(|pending| reserve(&mut stocks, &mut tally, &limits, pending))
+                .map(|pending| reserve(&mut shelves, &mut tally, &limits, pending))
                 .collect();
             let changesets: Vec<_> = live
                 .iter()
@@ -260,9 +289,9 @@ impl Reserver {
                 let (verdicts, committed) = done.value;
                 live.into_iter()
                     .zip(verdicts)
-                    .map(|((i, pending), verdict)| {
-                        let answer = verdict.map(|_| CheckedOut {
-                            order: pending.order,
+                    .map(|((i, _), verdict)| {
+                        let answer = verdict.map(|(_, order)| CheckedOut {
+                            order,
                             attempts: done.attempts,
                             batch_orders: committed,
                         });
@@ -300,8 +329,11 @@ fn leave_out(
     }
 }
 
+/// One buyer's reserved stock and its order, allocated to the locations that hold it.
+type Reserved = (Vec<StockChange>, Order);
+
 /// Each buyer's reservation (or why its cart was refused), and how many orders were committed.
-type Verdicts = (Vec<Result<Vec<StockChange>, CheckoutError>>, usize);
+type Verdicts = (Vec<Result<Reserved, CheckoutError>>, usize);
 
 /// Each product's purchase limits, as read with its stock.
 type Limits = HashMap<ProductId, PurchaseLimits>;
@@ -312,11 +344,11 @@ type Limits = HashMap<ProductId, PurchaseLimits>;
 /// per-customer limit needs a customer its caller vouches for; otherwise the limit could be
 /// dodged by naming another.
 fn reserve(
-    stocks: &mut HashMap<ProductId, ProductStock>,
+    shelves: &mut Shelves,
     tally: &mut PurchaseTally,
     limits: &Limits,
     pending: &Pending,
-) -> Result<Vec<StockChange>, CheckoutError> {
+) -> Result<Reserved, CheckoutError> {
     let cart = &pending.cart;
     let excess = per_order_excess(cart, |id| limits.get(&id).copied());
     if !excess.is_empty() {
@@ -336,41 +368,78 @@ fn reserve(
     if let Some(customer) = customer {
         tally.check(customer, cart, limit_of).map_err(CheckoutError::LimitExceeded)?;
     }
-    let changes = reserve_cart(stocks, cart)?;
+    let (changes, lines) = shelves.reserve(cart, &pending.policy)?;
     if let Some(customer) = customer {
         tally.take(customer, cart, limit_of).map_err(CheckoutError::LimitExceeded)?;
     }
-    Ok(changes)
+    let order = (pending.order.clone().allocated(lines))
+        .map_err(|e| CheckoutError::Unavailable(e.into()))?;
+    Ok((changes, order))
 }
 
-/// Reserves every line of `cart` out of `stocks`, or none of them: `stocks` only moves when the
-/// whole cart fits, so the next cart of a batch sees what this one left.
-fn reserve_cart(
-    stocks: &mut HashMap<ProductId, ProductStock>,
-    cart: &Cart,
-) -> Result<Vec<StockChange>, CheckoutError> {
-    let mut reserved = Vec::with_capacity(cart.lines().len());
-    let mut shortages = Vec::new();
-    for (product_id, quantity) in cart.lines() {
-        let mut stock = *stocks
-            .get(&product_id)
-            .ok_or_else(|| CheckoutError::UnknownProducts(vec![product_id]))?;
-        match stock.reserve(quantity) {
-            Ok(change) => reserved.push((stock, change)),
-            Err(StockError::Insufficient(shortage)) => shortages.push(shortage),
-            Err(other) => return Err(CheckoutError::Unavailable(other.into())),
+/// The stock rows a batch was read against, moved by each cart reserved so far: the next
+/// cart of a batch sees what the earlier ones left.
+struct Shelves {
+    rows: HashMap<(ProductId, LocationId), ProductStock>,
+    /// Each product's locations (active ones with a row), with their priorities.
+    locations: BTreeMap<ProductId, Vec<(LocationId, i32)>>,
+}
+
+impl Shelves {
+    fn new(read: Vec<StockForSale>) -> Self {
+        let mut locations: BTreeMap<ProductId, Vec<(LocationId, i32)>> = BTreeMap::new();
+        let mut rows = HashMap::with_capacity(read.len());
+        for StockForSale { stock, priority, .. } in read {
+            locations.entry(stock.product_id()).or_default().push((stock.location_id(), priority));
+            rows.insert(stock.key(), stock);
         }
+        Self { rows, locations }
     }
-    if !shortages.is_empty() {
-        return Err(CheckoutError::InsufficientStock(shortages));
+
+    /// What each location of `product_id` has for sale now.
+    fn offers(&self, product_id: ProductId) -> Vec<Candidate> {
+        let Some(locations) = self.locations.get(&product_id) else { return Vec::new() };
+        (locations.iter())
+            .filter_map(|&(location_id, priority)| {
+                let available = self.rows.get(&(product_id, location_id))?.available();
+                Some(Candidate { location_id, priority, available })
+            })
+            .collect()
     }
-    Ok(reserved
-        .into_iter()
-        .map(|(stock, change)| {
-            stocks.insert(stock.product_id(), stock);
-            change
-        })
-        .collect())
+
+    /// Allocates `cart` by `policy` and reserves every allocation, or nothing: the rows only
+    /// move when the whole cart fits. Returns the stock changes and the allocations.
+    fn reserve(
+        &mut self,
+        cart: &Cart,
+        policy: &Policy,
+    ) -> Result<(Vec<StockChange>, Vec<LineAllocation>), CheckoutError> {
+        if let Some(gone) = cart.product_ids().find(|id| !self.locations.contains_key(id)) {
+            return Err(CheckoutError::UnknownProducts(vec![gone]));
+        }
+        let lines = allocate(cart, policy, |id| self.offers(id))
+            .map_err(CheckoutError::InsufficientStock)?;
+        let mut moved = Vec::with_capacity(lines.len());
+        for line in &lines {
+            for allocation in &line.allocations {
+                let key = (line.product_id, allocation.location_id);
+                let mut row = *self.rows.get(&key).ok_or_else(|| {
+                    CheckoutError::Unavailable("an allocation without its row".into())
+                })?;
+                // The allocation took no more than the row had for sale: this cannot fail.
+                let change = (row.reserve(allocation.quantity))
+                    .map_err(|e| CheckoutError::Unavailable(e.into()))?;
+                moved.push((row, change));
+            }
+        }
+        let changes = (moved.into_iter())
+            .map(|(row, change)| {
+                self.rows.insert(row.key(), row);
+                change
+            })
+            .collect();
+        Ok((changes, lines))
+    }
 }
 
 /// One buyer's share of a failed commit: a vanished product is that product's buyers' own

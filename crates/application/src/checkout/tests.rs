@@ -14,6 +14,7 @@ fn command(lines: Vec<CartLine>) -> CheckoutCommand {
     CheckoutCommand {
         lines,
         customer_id: None,
+        location_ids: Vec::new(),
         asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,
@@ -215,7 +216,9 @@ fn limited_catalogue() -> Mocks {
             per_order: Some(PurchaseLimit::new(3).expect("limit")),
             per_customer: Some(PurchaseLimit::new(2).expect("limit")),
         };
-        Ok(vec![(stock(1, 100, 0, 1), PurchaseLimits::default()), (stock(2, 100, 0, 1), limited)])
+        let mut rows = unlimited(vec![stock(1, 100, 0, 1), stock(2, 100, 0, 1)]);
+        rows[1].limits = limited;
+        Ok(rows)
     });
     mocks
 }
@@ -281,4 +284,74 @@ async fn what_the_customer_already_holds_counts_against_the_limit() {
         .map(|d| (d.key.product_id, d.units, d.limit.map(|l| l.get())))
         .collect();
     assert_eq!(purchases, vec![(pid(1), 5, None), (pid(2), 1, Some(2))]);
+}
+
+fn lid(n: u128) -> domain::LocationId {
+    domain::LocationId::new(uuid::Uuid::from_u128(300 + n)).expect("id")
+}
+
+/// Product 1 at location 1 (priority 0, 2 units), location 2 (priority 5, 10 units) and
+/// location 3 (priority 1, 4 units, 1 kept back as safety stock).
+fn three_shelves(mocks: &mut Mocks) {
+    use domain::ports::StockForSale;
+    mocks.stock.expect_get_many_for_sale().returning(|_| {
+        let row = |n, on_hand, priority| {
+            let stock = domain::ProductStock::new_at(pid(1), lid(n), count(on_hand));
+            StockForSale { stock, priority, limits: Default::default() }
+        };
+        let mut kept = row(3, 4, 1);
+        let _ = kept.stock.set_safety_stock(count(1));
+        Ok(vec![row(1, 2, 0), row(2, 10, 5), kept])
+    });
+}
+
+#[tokio::test]
+async fn a_line_one_location_cannot_serve_is_split_by_priority_keeping_safety_stock() {
+    let mut mocks = catalogue();
+    three_shelves(&mut mocks);
+    let commits = recording(&mut mocks.unit_of_work);
+
+    let done = checkout(mocks, 3).execute(command(vec![line(1, 7)])).await.expect("14 for sale");
+
+    let held: Vec<_> = done.order.lines()[0]
+        .allocations
+        .iter()
+        .map(|a| (a.location_id, a.quantity.get()))
+        .collect();
+    assert_eq!(held, [(lid(1), 2), (lid(3), 3), (lid(2), 2)]);
+    let commits = commits.lock().expect("lock");
+    let rows: Vec<_> =
+        commits[0].stock().iter().map(|c| (c.location_id(), c.reserved_delta())).collect();
+    assert_eq!(rows, [(lid(1), 2), (lid(2), 2), (lid(3), 3)], "in (product, location) order");
+    assert!(
+        matches!(commits[0].order(), Some(domain::order::OrderChange::Created(o)) if *o == done.order)
+    );
+}
+
+#[tokio::test]
+async fn a_preference_list_limits_the_locations_and_a_shortage_counts_all_of_them() {
+    let mut mocks = catalogue();
+    three_shelves(&mut mocks);
+    let known = |ids: &[u128]| {
+        ids.iter()
+            .map(|n| {
+                let code = domain::LocationCode::new(&format!("l{n}")).expect("code");
+                domain::Location::new(lid(*n), code, "L", 0).expect("location")
+            })
+            .collect::<Vec<_>>()
+    };
+    mocks.locations.expect_list().returning(move || Ok(known(&[1, 2, 3])));
+    mocks.unit_of_work.expect_commit_all().times(0);
+    let use_case = checkout(mocks, 3);
+    let only = |ids: Vec<domain::LocationId>, n| CheckoutCommand {
+        location_ids: ids,
+        ..command(vec![line(1, n)])
+    };
+
+    let short = use_case.execute(only(vec![lid(3), lid(1)], 6)).await.expect_err("3 + 2 for sale");
+    let unknown = use_case.execute(only(vec![lid(1), lid(9)], 1)).await.expect_err("no location 9");
+
+    let CheckoutError::InsufficientStock(shortages) = short else { panic!("{short:?}") };
+    assert_eq!((shortages[0].requested.get(), shortages[0].available.get()), (6, 5));
+    assert!(matches!(unknown, CheckoutError::UnknownLocations(ids) if ids == [lid(9)]));
 }

@@ -125,7 +125,8 @@ async fn due_orders_are_expired_in_one_commit_writing_each_product_as_one_chain(
         .iter()
         .map(|(id, chain)| (*id, chain.iter().map(|(c, _)| c.after().reserved().get()).collect()))
         .collect();
-    assert_eq!(reserved, vec![(pid(1), vec![3, 0]), (pid(2), vec![4, 0])]);
+    let default = domain::LocationId::DEFAULT;
+    assert_eq!(reserved, vec![((pid(1), default), vec![3, 0]), ((pid(2), default), vec![4, 0])]);
 }
 
 #[tokio::test]

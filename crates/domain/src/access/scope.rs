@@ -6,9 +6,9 @@ use std::str::FromStr;
 /// One right. The names are the contract's (`docs/api-contract.md`, "Access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
-    /// Create products (and, later, locations).
+    /// Create products and stock locations, change products.
     CatalogWrite,
-    /// Set and adjust stock.
+    /// Set, adjust and transfer stock.
     StockWrite,
     /// Read the stock ledger.
     StockLedger,

@@ -13,11 +13,11 @@ use std::collections::BTreeSet;
 use chrono::TimeDelta;
 
 pub use cart::{Cart, CartError};
-pub use line::OrderLine;
+pub use line::{Allocation, LineAllocation, OrderLine};
 pub use status::{OrderStatus, TransitionError};
 
 use crate::access::Actor;
-use crate::{Customer, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
+use crate::{Customer, LocationId, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
 
 /// Why an order cannot be placed or restored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +37,9 @@ pub enum OrderError {
     /// A stored total disagrees with its lines.
     #[error("the stored total disagrees with the lines")]
     Total,
+    /// A line's allocations do not add up to its quantity, or name a product not in the order.
+    #[error("the allocations disagree with the lines")]
+    Allocations,
 }
 
 /// An order and everything needed to rebuild it from storage (see [`Order::restore`]).
@@ -132,7 +135,8 @@ impl OrderChange {
 
 impl Order {
     /// Places an order for a cart, by `by`: one line per product at its current price, held
-    /// until `now + lifetime`.
+    /// until `now + lifetime`, each line at the default location until
+    /// [allocated](Order::allocated) otherwise.
     ///
     /// # Errors
     /// [`OrderError::Unpriced`] when `price_of` knows no price for a product,
@@ -151,7 +155,10 @@ impl Order {
             .lines()
             .map(|(product_id, quantity)| {
                 let unit_price = price_of(product_id).ok_or(OrderError::Unpriced(product_id))?;
-                Ok(OrderLine { product_id, quantity, unit_price })
+                // All at the default location until a checkout allocates them otherwise
+                // (see [`Order::allocated`]): a single-location shop's order as it is stored.
+                let allocations = vec![Allocation { location_id: LocationId::DEFAULT, quantity }];
+                Ok(OrderLine { product_id, quantity, unit_price, allocations })
             })
             .collect::<Result<Vec<_>, OrderError>>()?;
         if lifetime <= TimeDelta::zero() {
@@ -188,7 +195,32 @@ impl Order {
         if total_of(&record.lines)? != record.total {
             return Err(OrderError::Total);
         }
+        if !record.lines.iter().all(|line| line.allocations.is_empty() || adds_up(line)) {
+            return Err(OrderError::Allocations);
+        }
         Ok(Self(record))
+    }
+
+    /// The same order with its lines' units held at the locations `lines` name (what the
+    /// checkout's allocation decided); the order is written with them.
+    ///
+    /// # Errors
+    /// [`OrderError::Allocations`] unless `lines` gives every line of the order allocations
+    /// that sum to its quantity, and names no other product.
+    pub fn allocated(mut self, lines: Vec<LineAllocation>) -> Result<Self, OrderError> {
+        if lines.len() != self.0.lines.len() {
+            return Err(OrderError::Allocations);
+        }
+        for allocated in lines {
+            let line = (self.0.lines.iter_mut())
+                .find(|line| line.product_id == allocated.product_id)
+                .ok_or(OrderError::Allocations)?;
+            line.allocations = allocated.allocations;
+            if !adds_up(line) {
+                return Err(OrderError::Allocations);
+            }
+        }
+        Ok(self)
     }
 
     /// Every field, as stored.
@@ -332,6 +364,12 @@ impl Order {
         self.0.version = expected.next();
         OrderChange::Updated { expected, order: self.clone() }
     }
+}
+
+/// Whether a line's allocations sum to its quantity.
+fn adds_up(line: &OrderLine) -> bool {
+    let held: u64 = line.allocations.iter().map(|a| u64::from(a.quantity.get())).sum();
+    held == u64::from(line.quantity.get())
 }
 
 fn total_of(lines: &[OrderLine]) -> Result<Money, OrderError> {

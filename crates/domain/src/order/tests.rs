@@ -49,7 +49,12 @@ fn placing_merges_lines_prices_them_and_sums_the_total() {
     assert_eq!(record.lines.len(), 2);
     assert_eq!(
         record.lines[0],
-        OrderLine { product_id: pid(1), quantity: q(2), unit_price: eur(250) }
+        OrderLine {
+            product_id: pid(1),
+            quantity: q(2),
+            unit_price: eur(250),
+            allocations: vec![at_location(1, 2)]
+        }
     );
     assert_eq!(record.total, eur(1500));
     assert_eq!((record.created_at, record.expires_at), (at(0), at(15)));
@@ -197,7 +202,7 @@ fn restoring_checks_lines_and_total() {
     assert!(Order::restore(good.clone()).is_ok());
 
     let mut doubled = good.clone();
-    doubled.lines.push(doubled.lines[0]);
+    doubled.lines.push(doubled.lines[0].clone());
     assert_eq!(Order::restore(doubled), Err(OrderError::Lines));
 
     let wrong_total = OrderRecord { total: eur(1), ..good };
@@ -315,4 +320,34 @@ proptest! {
             (placed, expected) => prop_assert!(false, "placed {:?}, expected {:?}", placed, expected),
         }
     }
+}
+
+fn at_location(n: u128, quantity: i64) -> crate::allocation::Allocation {
+    let location_id = crate::LocationId::new(Uuid::from_u128(n)).expect("id");
+    crate::allocation::Allocation { location_id, quantity: q(quantity) }
+}
+
+#[test]
+fn allocating_gives_each_line_locations_that_add_up_to_its_quantity() {
+    use crate::allocation::LineAllocation;
+    let lines = |split: Vec<_>| {
+        vec![
+            LineAllocation { product_id: pid(1), allocations: split },
+            LineAllocation { product_id: pid(2), allocations: vec![at_location(5, 1)] },
+        ]
+    };
+
+    let order =
+        placed().allocated(lines(vec![at_location(5, 1), at_location(6, 1)])).expect("2 = 1 + 1");
+    assert_eq!(order.lines()[0].sources(), [at_location(5, 1), at_location(6, 1)]);
+    assert_eq!(Order::restore(order.record().clone()).as_ref(), Ok(&order));
+
+    assert_eq!(placed().allocated(lines(vec![at_location(5, 1)])), Err(OrderError::Allocations));
+    assert_eq!(placed().allocated(lines(vec![]).split_off(1)), Err(OrderError::Allocations));
+    let unallocated = placed();
+    assert_eq!(
+        unallocated.lines()[0].sources(),
+        [at_location(1, 2)],
+        "all at the default location"
+    );
 }

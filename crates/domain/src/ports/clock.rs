@@ -34,6 +34,9 @@ pub trait IdGenerator: Send + Sync {
     /// A new API client id, never handed out before.
     fn client_id(&self) -> ClientId;
 
+    /// A new stock location id, never handed out before.
+    fn location_id(&self) -> crate::LocationId;
+
     /// A new webhook subscription id, never handed out before.
     fn webhook_id(&self) -> crate::webhook::WebhookId;
 

@@ -2,7 +2,7 @@
 //! into it; no driver type ever crosses a port.
 
 use super::IdempotencyKey;
-use crate::{OrderId, ProductId, Sku};
+use crate::{LocationCode, LocationId, OrderId, ProductId, Sku};
 
 /// Any error, boxed, for the causes adapters keep for logs.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -10,9 +10,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a storage port could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The stock row of this product does not exist.
+    /// The stock row of this product (at the location written) does not exist.
     #[error("product {0} not found")]
     ProductNotFound(ProductId),
+    /// This location does not exist.
+    #[error("location {0} not found")]
+    LocationNotFound(LocationId),
     /// This order does not exist.
     #[error("order {0} not found")]
     OrderNotFound(OrderId),
@@ -42,6 +45,9 @@ pub enum StoreError {
     /// Another product already has this SKU.
     #[error("a product with SKU {0} already exists")]
     DuplicateSku(Sku),
+    /// Another location already has this code.
+    #[error("a location with code {0} already exists")]
+    DuplicateLocationCode(LocationCode),
     /// The store could not be reached or answered something unusable. Not retried by use
     /// cases: a down database does not come back within a request's lifetime.
     #[error("the store is unavailable")]

@@ -11,15 +11,16 @@
 #![cfg_attr(feature = "mocks", doc = "```")]
 #![cfg_attr(not(feature = "mocks"), doc = "```ignore")]
 //! use domain::ports::{MockStockRepository, StockRepository, StoreError};
-//! use domain::{ProductId, ProductStock, StockCount};
+//! use domain::{LocationId, ProductId, ProductStock, StockCount};
 //!
-//! /// The code under test: whether a product is down to `threshold` available units or fewer.
+//! /// The code under test: whether a product is down to `threshold` units for sale or fewer at
+//! /// the default location.
 //! async fn running_low(
 //!     stock: &dyn StockRepository,
 //!     product: ProductId,
 //!     threshold: StockCount,
 //! ) -> Result<bool, StoreError> {
-//!     let stock = stock.get(product).await?;
+//!     let stock = stock.get(product, LocationId::DEFAULT).await?;
 //!     Ok(stock.is_some_and(|s| s.available() <= threshold))
 //! }
 //!
@@ -29,16 +30,16 @@
 //! let product = ProductId::new(uuid::Uuid::from_u128(1)).unwrap();
 //! let mut repo = MockStockRepository::new();
 //! repo.expect_get()
-//!     .withf(move |id| *id == product)
+//!     .withf(move |id, location| *id == product && *location == LocationId::DEFAULT)
 //!     .times(1)
-//!     .returning(|id| Ok(Some(ProductStock::new(id, StockCount::new(3).unwrap()))));
+//!     .returning(|id, _| Ok(Some(ProductStock::new(id, StockCount::new(3).unwrap()))));
 //!
 //! let low = running_low(&repo, product, StockCount::new(5).unwrap()).await;
 //! assert!(matches!(low, Ok(true)));
 //!
 //! // Failures of the store reach the caller as they are.
 //! let mut down = MockStockRepository::new();
-//! down.expect_get().returning(|_| Err(StoreError::unavailable("connection refused")));
+//! down.expect_get().returning(|_, _| Err(StoreError::unavailable("connection refused")));
 //! let failed = running_low(&down, product, StockCount::ZERO).await;
 //! assert!(matches!(failed, Err(StoreError::Unavailable(_))));
 //! # }
@@ -50,6 +51,7 @@ mod error;
 mod events;
 mod idempotency;
 mod lease;
+mod location;
 mod order;
 mod product;
 mod purchases;
@@ -68,12 +70,13 @@ pub use idempotency::{
     KeyEffect, StoredResponse,
 };
 pub use lease::Lease;
+pub use location::LocationRepository;
 pub use order::OrderRepository;
 pub use product::ProductRepository;
 pub use purchases::PurchaseCounters;
 pub use reconciliation::Reconciliation;
 pub use relay::{EventSink, RelayCursors};
-pub use stock::StockRepository;
+pub use stock::{StockForSale, StockRepository};
 pub use unit_of_work::{BrokenChain, Changeset, UnitOfWork, chain_stock_changes};
 pub use webhooks::{WebhookSender, WebhookStore};
 
@@ -87,6 +90,8 @@ pub use events::{MockEventFeed, MockEventRetention};
 pub use idempotency::MockIdempotencyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use lease::MockLease;
+#[cfg(any(test, feature = "mocks"))]
+pub use location::MockLocationRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use order::MockOrderRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -1,40 +1,76 @@
-//! [`StockRepository`]: version-aware reads and writes of product stock.
+//! [`StockRepository`]: version-aware reads and writes of product stock, one row per
+//! (product, location).
 
 use async_trait::async_trait;
 
 use super::{Changeset, KeyEffect, StoreError};
 use crate::access::Actor;
 use crate::limits::PurchaseLimits;
-use crate::{ProductId, ProductStock, StockChange, StockMovement, Timestamp};
+use crate::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
-/// Product stock, read with its version and written only over the version it was read at.
+/// One stock row as a checkout decides on it: the row, its location's priority, and its
+/// product's purchase limits as stored now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockForSale {
+    /// The row.
+    pub stock: ProductStock,
+    /// Its location's priority (lower is served first).
+    pub priority: i32,
+    /// The product's purchase limits.
+    pub limits: PurchaseLimits,
+}
+
+/// Product stock, one row per (product, location), read with its version and written only
+/// over the version it was read at.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait StockRepository: Send + Sync {
-    /// The stock of one product, with the version it is stored at; `None` when there is none.
+    /// The stock of one product at one location, with the version it is stored at; `None`
+    /// when there is no such row.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
-    async fn get(&self, product_id: ProductId) -> Result<Option<ProductStock>, StoreError>;
+    async fn get(
+        &self,
+        product_id: ProductId,
+        location_id: LocationId,
+    ) -> Result<Option<ProductStock>, StoreError>;
 
-    /// The stocks of several products, in any order. Products without stock are left out, so a
-    /// caller learns which ids are unknown by comparing.
+    /// Every stock row of several products (every location that has one), in (product,
+    /// location) order. Products without stock are left out, so a caller learns which ids are
+    /// unknown by comparing.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
 
-    /// [`StockRepository::get_many`], each stock with its product's purchase limits as stored
-    /// now, read together: what a checkout decides on. Limits change rarely, but a change
-    /// applies from the next checkout on, in every process, so they are never taken from a
-    /// cache.
+    /// The rows of [`StockRepository::get_many`] at *active* locations, each with its
+    /// location's priority and its product's purchase limits as stored now, read together:
+    /// what a checkout decides on. Limits change rarely, but a change applies from the next
+    /// checkout on, in every process, so they are never taken from a cache.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn get_many_for_sale(
         &self,
         product_ids: &[ProductId],
-    ) -> Result<Vec<(ProductStock, PurchaseLimits)>, StoreError>;
+    ) -> Result<Vec<StockForSale>, StoreError>;
+
+    /// The row of `product_id` at `location_id`, created empty (nothing on hand, first
+    /// version) when the product has none there yet: where a delivery or a transfer to a new
+    /// location lands. Creating it writes no ledger entry (it holds nothing), and racing
+    /// creators agree on one row.
+    ///
+    /// # Errors
+    /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::LocationNotFound`] when the
+    ///   product or the location does not exist.
+    /// - MUST return [`StoreError::Unavailable`] for any other failure.
+    async fn open(
+        &self,
+        product_id: ProductId,
+        location_id: LocationId,
+        at: Timestamp,
+    ) -> Result<ProductStock, StoreError>;
 
     /// Writes `change` and its ledger entry (with `reason` and `actor`, at `at`) in one transaction, over
     /// the version it was computed from, and returns the stock as stored. Under an idempotency
@@ -65,13 +101,13 @@ pub trait StockRepository: Send + Sync {
 
     /// Writes `changesets` (stock changes without orders: a bulk sync) in one transaction,
     /// exactly as [`UnitOfWork::commit_all`](super::UnitOfWork::commit_all) does, and returns
-    /// each product's stock as stored afterwards, in product-id order.
+    /// each row's stock as stored afterwards, in (product, location) order.
     ///
     /// # Errors
     /// As [`UnitOfWork::commit_all`](super::UnitOfWork::commit_all).
     async fn save_many(&self, changesets: Vec<Changeset>) -> Result<Vec<ProductStock>, StoreError>;
 
-    /// The ledger of one product, newest first, at most `limit` entries.
+    /// The ledger of one product (every location), newest first, at most `limit` entries.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.

@@ -9,14 +9,14 @@ use super::{KeyEffect, StoreError};
 use crate::access::Actor;
 use crate::limits::{PurchaseDelta, PurchaseLimit};
 use crate::order::OrderChange;
-use crate::{OrderId, ProductId, StockChange, Timestamp};
+use crate::{OrderId, ProductId, StockChange, StockKey, Timestamp};
 
 /// Stock changes, the order change that caused them, and (implicitly) one ledger entry per
 /// stock change: what one business step writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changeset {
-    /// Sorted by product id: stores lock rows in this order, which keeps concurrent commits
-    /// from deadlocking each other.
+    /// Sorted by (product, location): stores lock rows in this order, which keeps concurrent
+    /// commits from deadlocking each other.
     stock: Vec<StockChange>,
     order: Option<OrderChange>,
     /// The limits the purchase counters' additions are guarded by, per product.
@@ -29,10 +29,10 @@ pub struct Changeset {
 }
 
 impl Changeset {
-    /// A changeset committed at `at`. Stock changes are put in product-id order.
+    /// A changeset committed at `at`. Stock changes are put in (product, location) order.
     #[must_use]
     pub fn new(mut stock: Vec<StockChange>, order: Option<OrderChange>, at: Timestamp) -> Self {
-        stock.sort_by_key(StockChange::product_id);
+        stock.sort_by_key(StockChange::key);
         Self {
             stock,
             order,
@@ -121,7 +121,7 @@ impl Changeset {
         self.key.as_ref()
     }
 
-    /// The stock changes, in product-id order.
+    /// The stock changes, in (product, location) order.
     #[must_use]
     pub fn stock(&self) -> &[StockChange] {
         &self.stock
@@ -190,19 +190,20 @@ pub trait UnitOfWork: Send + Sync {
     async fn commit_all(&self, changesets: Vec<Changeset>) -> Result<(), StoreError>;
 }
 
-/// The stock changes of `changesets` grouped per product, in product-id order, each group in
-/// the changesets' order: the chains [`UnitOfWork::commit_all`] writes as one update each.
+/// The stock changes of `changesets` grouped per stock row (product, location), in that order,
+/// each group in the changesets' order: the chains [`UnitOfWork::commit_all`] writes as one
+/// update each.
 ///
 /// # Errors
-/// [`BrokenChain`] when a change of a product was not computed from the state the previous
-/// change of that product leaves: writing the sum would then store a state nobody computed.
+/// [`BrokenChain`] when a change of a row was not computed from the state the previous change
+/// of that row leaves: writing the sum would then store a state nobody computed.
 pub fn chain_stock_changes(
     changesets: &[Changeset],
-) -> Result<Vec<(ProductId, StockChain<'_>)>, BrokenChain> {
-    let mut chains: BTreeMap<ProductId, StockChain<'_>> = BTreeMap::new();
+) -> Result<Vec<(StockKey, StockChain<'_>)>, BrokenChain> {
+    let mut chains: BTreeMap<StockKey, StockChain<'_>> = BTreeMap::new();
     for changeset in changesets {
         for change in changeset.stock() {
-            let chain = chains.entry(change.product_id()).or_default();
+            let chain = chains.entry(change.key()).or_default();
             if let Some((previous, _)) = chain.last()
                 && !change.follows(previous)
             {
@@ -214,11 +215,12 @@ pub fn chain_stock_changes(
     Ok(chains.into_iter().collect())
 }
 
-/// One product's stock changes in the order they follow each other, each with the changeset it
+/// One stock row's changes in the order they follow each other, each with the changeset it
 /// belongs to (for its order and reason in the ledger).
 pub type StockChain<'a> = Vec<(&'a StockChange, &'a Changeset)>;
 
-/// Changes of one product that do not follow each other; see [`chain_stock_changes`].
+/// Changes of one stock row (of this product) that do not follow each other; see
+/// [`chain_stock_changes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the stock changes of product {0} do not follow each other")]
 pub struct BrokenChain(pub ProductId);
@@ -259,7 +261,8 @@ mod tests {
             .iter()
             .map(|(id, chain)| (*id, chain.iter().map(|(c, _)| c.reserved_delta()).collect()))
             .collect();
-        assert_eq!(summary, vec![(pid(1), vec![2]), (pid(2), vec![1, 3])]);
+        let default = crate::LocationId::DEFAULT;
+        assert_eq!(summary, vec![((pid(1), default), vec![2]), ((pid(2), default), vec![1, 3])]);
         let (_, chain) = &chains[1];
         assert_eq!(chain[1].0.before(), chain[0].0.after());
         assert!(std::ptr::eq(chain[1].1, &batch[1]));

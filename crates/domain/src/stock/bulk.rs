@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{ProductStock, StockChange, StockError};
-use crate::{ProductId, StockCount, Version};
+use crate::{LocationId, ProductId, StockCount, Version};
 
 /// What one row asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,8 @@ pub enum BulkChange {
 pub struct BulkRow {
     /// The product.
     pub product_id: ProductId,
+    /// The location whose row it changes ([`LocationId::DEFAULT`] when the sender names none).
+    pub location_id: LocationId,
     /// What to do to its stock.
     pub change: BulkChange,
 }
@@ -32,7 +34,7 @@ pub struct BulkRow {
 /// Why a row was refused; the other rows are decided without it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowRefusal {
-    /// No such product (HTTP 404).
+    /// No such product, or no stock row at that location (HTTP 404).
     NotFound,
     /// `if_version` is not the current version, shown here (HTTP 412).
     VersionMismatch(ProductStock),
@@ -49,19 +51,20 @@ pub enum RowRefusal {
 }
 
 /// Decides every row against `stocks` in row order, each on its own: an applied row moves the
-/// product's stock in `stocks` (so a later row of the same product sees it, and its
-/// `if_version` names the version the earlier row left), a refused row moves nothing. Rows of
-/// products missing from `stocks` are [`RowRefusal::NotFound`].
+/// stock row in `stocks` (so a later row of the same product and location sees it, and its
+/// `if_version` names the version the earlier row left), a refused row moves nothing. Rows
+/// whose (product, location) is missing from `stocks` are [`RowRefusal::NotFound`].
 ///
-/// Returns, per row, the change to write or why the row was refused; the changes of one
-/// product follow each other, as a commit of them all requires.
+/// Returns, per row, the change to write or why the row was refused; the changes of one stock
+/// row follow each other, as a commit of them all requires.
 pub fn apply_rows(
     rows: &[BulkRow],
-    stocks: &mut HashMap<ProductId, ProductStock>,
+    stocks: &mut HashMap<(ProductId, LocationId), ProductStock>,
 ) -> Vec<Result<StockChange, RowRefusal>> {
     rows.iter()
         .map(|row| {
-            let stock = stocks.get_mut(&row.product_id).ok_or(RowRefusal::NotFound)?;
+            let key = (row.product_id, row.location_id);
+            let stock = stocks.get_mut(&key).ok_or(RowRefusal::NotFound)?;
             let mut next = *stock;
             let result = match row.change {
                 BulkChange::Set { if_version: Some(v), .. } if v != stock.version() => {
@@ -99,17 +102,23 @@ mod tests {
     }
 
     /// Product 1: 10 on hand, 4 reserved, version 3.
-    fn stocks() -> HashMap<ProductId, ProductStock> {
+    fn stocks() -> HashMap<(ProductId, LocationId), ProductStock> {
         let stock =
             ProductStock::restore(pid(1), count(10), count(4), Version::new(3).expect("version"))
                 .expect("stock");
-        HashMap::from([(pid(1), stock)])
+        HashMap::from([(stock.key(), stock)])
+    }
+
+    fn delta(product: u128, delta: i64) -> BulkRow {
+        let product_id = pid(product);
+        BulkRow { product_id, location_id: LocationId::DEFAULT, change: BulkChange::Delta(delta) }
     }
 
     fn set(on_hand: i64, if_version: Option<i64>) -> BulkRow {
         let if_version = if_version.map(|v| Version::new(v).expect("version"));
         BulkRow {
             product_id: pid(1),
+            location_id: LocationId::DEFAULT,
             change: BulkChange::Set { on_hand: count(on_hand), if_version },
         }
     }
@@ -119,11 +128,11 @@ mod tests {
         let mut stocks = stocks();
         let rows = [
             set(20, Some(3)),
-            BulkRow { product_id: pid(2), change: BulkChange::Delta(5) },
+            delta(2, 5),
             set(30, Some(3)),
-            BulkRow { product_id: pid(1), change: BulkChange::Delta(-17) },
+            delta(1, -17),
             set(25, Some(4)),
-            BulkRow { product_id: pid(1), change: BulkChange::Delta(0) },
+            delta(1, 0),
             set(1, None),
         ];
 
@@ -145,7 +154,8 @@ mod tests {
             summary,
             ["ok 20 v4", "404", "412 v4", "409 3", "ok 25 v5", "409 invalid", "409 1"]
         );
-        assert_eq!(stocks[&pid(1)].on_hand(), count(25), "refused rows moved nothing");
+        let row = (pid(1), LocationId::DEFAULT);
+        assert_eq!(stocks[&row].on_hand(), count(25), "refused rows moved nothing");
         let changes: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
         assert!(changes[1].follows(changes[0]), "one product's changes chain");
     }

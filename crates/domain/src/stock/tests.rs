@@ -228,3 +228,62 @@ proptest! {
         }
     }
 }
+
+fn located(on_hand: i64, safety: i64) -> ProductStock {
+    let location = LocationId::new(Uuid::from_u128(9)).expect("id");
+    let mut s = ProductStock::new_at(product(), location, StockCount::new(on_hand).expect("count"));
+    let _ = s.set_safety_stock(StockCount::new(safety).expect("count"));
+    s
+}
+
+#[test]
+fn safety_stock_is_on_hand_but_never_for_sale() {
+    let mut s = located(10, 3);
+    assert_eq!(s.available().get(), 7);
+
+    let refused = s.reserve(qty(8)).expect_err("3 of the 10 are kept back");
+    assert!(
+        matches!(refused, StockError::Insufficient(Shortage { available, .. }) if available.get() == 7)
+    );
+    let change = s.reserve(qty(7)).expect("the 7 for sale");
+
+    assert!(change.before().key() == s.key() && s.location_id() != LocationId::DEFAULT);
+    assert_eq!((s.on_hand().get(), s.reserved().get(), s.available().get()), (10, 7, 0));
+}
+
+#[test]
+fn raising_the_safety_stock_leaves_reservations_alone_and_sales_go_through() {
+    let mut s = located(10, 0);
+    s.reserve(qty(8)).expect("in stock");
+
+    let change = s.set_safety_stock(StockCount::new(5).expect("count"));
+    assert_eq!(
+        (change.kind(), change.on_hand_delta(), change.reserved_delta()),
+        (MovementKind::SafetyStock, 0, 0)
+    );
+    assert_eq!(s.available(), StockCount::ZERO, "nothing for sale, never a debt");
+
+    s.sell(qty(8)).expect("a held unit is sold whatever the safety stock");
+    assert_eq!((s.on_hand().get(), s.available().get()), (2, 0));
+}
+
+#[test]
+fn a_transfer_moves_only_units_for_sale() {
+    let mut from = located(10, 2);
+    from.reserve(qty(3)).expect("in stock");
+    let mut to = stock(0);
+
+    assert!(matches!(from.transfer_out(qty(6)), Err(StockError::Insufficient(_))));
+    let out = from.transfer_out(qty(5)).expect("10 - 3 reserved - 2 safety");
+    let inn = to.transfer_in(qty(5)).expect("room");
+
+    assert_eq!((out.kind(), out.on_hand_delta()), (MovementKind::TransferOut, -5));
+    assert_eq!((inn.kind(), inn.on_hand_delta()), (MovementKind::TransferIn, 5));
+    assert_eq!((from.on_hand().get(), from.reserved().get(), to.on_hand().get()), (5, 3, 5));
+    let spans = [StockSpan::new([&out]).expect("a span"), StockSpan::new([&inn]).expect("a span")];
+    assert_eq!(
+        spans.map(|s| s.takes_for_sale()),
+        [true, false],
+        "only the sender's guard keeps the safety stock"
+    );
+}

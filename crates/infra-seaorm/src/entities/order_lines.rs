@@ -36,6 +36,8 @@ impl Model {
             unit_price: Currency::new(&self.currency)
                 .and_then(|currency| Money::new(self.unit_price_amount, currency))
                 .map_err(|e| corrupt("order_lines", &key, e))?,
+            // Read from `order_line_allocations` by the order's reader.
+            allocations: Vec::new(),
         })
     }
 }

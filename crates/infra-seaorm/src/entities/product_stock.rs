@@ -1,9 +1,9 @@
-//! `product_stock`: the counters of one product, and their translation to and from
-//! [`domain::ProductStock`].
+//! `product_stock`: the counters of one product at one location, and their translation to and
+//! from [`domain::ProductStock`].
 
 use domain::limits::PurchaseLimits;
 use domain::ports::StoreError;
-use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
+use domain::{LocationId, ProductId, ProductStock, StockCount, Timestamp, Version};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
@@ -14,9 +14,13 @@ use super::corrupt;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub product_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub location_id: Uuid,
     pub on_hand: i64,
     /// Never above `on_hand`: a CHECK constraint holds the line even against raw SQL.
     pub reserved: i64,
+    /// Units on hand kept back from sale; the guarded UPDATE of a reservation reads it.
+    pub safety_stock: i64,
     /// Bumped by every write; the guard of every versioned UPDATE.
     pub version: i64,
     pub updated_at: DateTimeUtc,
@@ -28,33 +32,65 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The location holding the row: a checkout's read joins it for priority and activity.
+    #[sea_orm(
+        belongs_to = "super::locations::Entity",
+        from = "Column::LocationId",
+        to = "super::locations::Column::Id"
+    )]
+    Location,
+}
+
+impl Related<super::locations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Location.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
 
 impl Model {
     pub(crate) fn into_domain(self) -> Result<ProductStock, StoreError> {
-        restore(self.product_id, self.on_hand, self.reserved, self.version)
+        restore(Counts {
+            product_id: self.product_id,
+            location_id: self.location_id,
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            safety_stock: self.safety_stock,
+            version: self.version,
+        })
     }
 }
 
-/// The stock of a row's columns, checked by [`ProductStock::restore`].
-pub(crate) fn restore(
-    id: Uuid,
-    on_hand: i64,
-    reserved: i64,
-    version: i64,
-) -> Result<ProductStock, StoreError> {
-    ProductStock::restore(
-        ProductId::new(id).map_err(|e| corrupt("product_stock", id, e))?,
-        StockCount::new(on_hand).map_err(|e| corrupt("product_stock", id, e))?,
-        StockCount::new(reserved).map_err(|e| corrupt("product_stock", id, e))?,
-        Version::new(version).map_err(|e| corrupt("product_stock", id, e))?,
-    )
-    .map_err(|e| corrupt("product_stock", id, e))
+/// The columns a [`ProductStock`] is made of.
+#[derive(Debug, Clone, Copy, sea_orm::FromQueryResult)]
+pub(crate) struct Counts {
+    pub(crate) product_id: Uuid,
+    pub(crate) location_id: Uuid,
+    pub(crate) on_hand: i64,
+    pub(crate) reserved: i64,
+    pub(crate) safety_stock: i64,
+    pub(crate) version: i64,
 }
 
-/// The whole row of a new product's stock, with the product's `limits`.
+/// The stock of a row's columns, checked by [`ProductStock::restore_at`].
+pub(crate) fn restore(row: Counts) -> Result<ProductStock, StoreError> {
+    let key = format!("{}/{}", row.product_id, row.location_id);
+    let bad = |e: domain::ports::BoxError| corrupt("product_stock", &key, e);
+    let count = |n| StockCount::new(n).map_err(|e| bad(e.into()));
+    ProductStock::restore_at(
+        ProductId::new(row.product_id).map_err(|e| bad(e.into()))?,
+        LocationId::new(row.location_id).map_err(|e| bad(e.into()))?,
+        count(row.on_hand)?,
+        count(row.reserved)?,
+        count(row.safety_stock)?,
+        Version::new(row.version).map_err(|e| bad(e.into()))?,
+    )
+    .map_err(|e| bad(e.into()))
+}
+
+/// The whole row of a new stock row, with the product's `limits`.
 pub(crate) fn active_model(
     stock: &ProductStock,
     limits: PurchaseLimits,
@@ -64,8 +100,10 @@ pub(crate) fn active_model(
         max_per_order: Set(limits.per_order.map(|l| i64::from(l.get()))),
         max_per_customer: Set(limits.per_customer.map(|l| i64::from(l.get()))),
         product_id: Set(stock.product_id().as_uuid()),
+        location_id: Set(stock.location_id().as_uuid()),
         on_hand: Set(stock.on_hand().get()),
         reserved: Set(stock.reserved().get()),
+        safety_stock: Set(stock.safety_stock().get()),
         version: Set(stock.version().get()),
         updated_at: Set(updated_at),
     }

@@ -4,7 +4,8 @@
 use domain::access::Actor;
 use domain::ports::StoreError;
 use domain::{
-    MovementKind, OrderId, ProductId, ProductStock, StockChange, StockMovement, Timestamp, Version,
+    LocationId, MovementKind, OrderId, ProductId, ProductStock, StockChange, StockMovement,
+    Timestamp, Version,
 };
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::entity::prelude::*;
@@ -18,6 +19,9 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub product_id: Uuid,
+    /// The location whose row moved; NULL on entries written before locations, which are all
+    /// of the default location.
+    pub location_id: Option<Uuid>,
     /// [`MovementKind::as_str`].
     pub kind: String,
     pub on_hand_delta: i64,
@@ -36,6 +40,8 @@ pub struct Model {
     pub on_hand: Option<i64>,
     /// Units reserved after this change; NULL on entries written before the feed existed.
     pub reserved: Option<i64>,
+    /// The row's safety stock after this change; NULL on entries written before locations (0).
+    pub safety_stock: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -51,6 +57,12 @@ impl Model {
         Ok(StockMovement {
             product_id: ProductId::new(self.product_id)
                 .map_err(|e| corrupt("stock_movements", id, e))?,
+            location_id: self
+                .location_id
+                .map(LocationId::new)
+                .transpose()
+                .map_err(|e| corrupt("stock_movements", id, e))?
+                .unwrap_or(LocationId::DEFAULT),
             kind,
             on_hand_delta: self.on_hand_delta,
             reserved_delta: self.reserved_delta,
@@ -79,6 +91,7 @@ pub(crate) fn entry(
     ActiveModel {
         id: NotSet,
         product_id: Set(change.product_id().as_uuid()),
+        location_id: Set(Some(change.location_id().as_uuid())),
         kind: Set(change.kind().as_str().to_owned()),
         on_hand_delta: Set(change.on_hand_delta()),
         reserved_delta: Set(change.reserved_delta()),
@@ -90,14 +103,20 @@ pub(crate) fn entry(
         sequence: Set(None),
         on_hand: Set(None),
         reserved: Set(None),
+        safety_stock: Set(None),
     }
 }
 
 /// The same entry as the `sequence`-th event of the feed, which left `after` in its row.
-pub(crate) fn in_feed(mut entry: ActiveModel, sequence: i64, after: (i64, i64)) -> ActiveModel {
+pub(crate) fn in_feed(
+    mut entry: ActiveModel,
+    sequence: i64,
+    after: (i64, i64, i64),
+) -> ActiveModel {
     entry.sequence = Set(Some(sequence));
     entry.on_hand = Set(Some(after.0));
     entry.reserved = Set(Some(after.1));
+    entry.safety_stock = Set(Some(after.2));
     entry
 }
 
@@ -107,6 +126,7 @@ pub(crate) fn initial(stock: &ProductStock, actor: Actor, at: Timestamp) -> Acti
     ActiveModel {
         id: NotSet,
         product_id: Set(stock.product_id().as_uuid()),
+        location_id: Set(Some(stock.location_id().as_uuid())),
         kind: Set(MovementKind::Restock.as_str().to_owned()),
         on_hand_delta: Set(stock.on_hand().get()),
         reserved_delta: Set(stock.reserved().get()),
@@ -118,5 +138,6 @@ pub(crate) fn initial(stock: &ProductStock, actor: Actor, at: Timestamp) -> Acti
         sequence: Set(None),
         on_hand: Set(None),
         reserved: Set(None),
+        safety_stock: Set(Some(stock.safety_stock().get())),
     }
 }

@@ -7,7 +7,7 @@ use domain::{OrderChange, OrderId, OrderRecord, OrderStatus, Timestamp, Version}
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{order_lines, orders};
+use crate::entities::{order_line_allocations, order_lines, orders};
 use crate::error::store_error;
 
 /// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
@@ -72,6 +72,16 @@ pub(super) async fn write_orders(
         .collect();
     for chunk in lines.chunks(ROWS_PER_INSERT) {
         order_lines::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    // Where each line's units are held: what payment, cancellation and expiry settle.
+    let allocations: Vec<_> = (created.iter())
+        .flat_map(|(order, _)| order_line_allocations::active_models(order.id(), order.lines()))
+        .collect();
+    for chunk in allocations.chunks(ROWS_PER_INSERT) {
+        order_line_allocations::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(txn)
             .await
             .map_err(store_error)?;

@@ -2,7 +2,7 @@
 
 use domain::access::Actor;
 use domain::ports::{ProductRepository, StockRepository, StoreError};
-use domain::{Product, ProductStock, StockCount};
+use domain::{LocationId, Product, ProductStock, StockCount};
 
 use crate::fixtures::{new_product_id, product};
 use crate::support::{TestDb, on_every_backend};
@@ -23,7 +23,7 @@ async fn a_duplicate_sku_is_refused_and_writes_nothing(db: &TestDb) {
 
     assert!(matches!(&err, StoreError::DuplicateSku(sku) if *sku == first.sku), "{err:?}");
     assert_eq!(db.adapters.products.get(second.id).await.expect("get"), None);
-    assert_eq!(db.adapters.stock.get(second.id).await.expect("get"), None);
+    assert_eq!(db.adapters.stock.get(second.id, LocationId::DEFAULT).await.expect("get"), None);
     assert!(db.adapters.stock.movements(second.id, 10).await.expect("ledger").is_empty());
 }
 

@@ -4,8 +4,8 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, ProductRepository, StockRepository, UnitOfWork};
 use domain::{
-    Cart, Currency, Money, Order, Product, ProductId, ProductName, ProductStock, Quantity, Sku,
-    StockCount, Timestamp,
+    Cart, Currency, LocationId, Money, Order, Product, ProductId, ProductName, ProductStock,
+    Quantity, Sku, StockCount, Timestamp,
 };
 use infra_seaorm::system::UuidV7Ids;
 
@@ -65,7 +65,12 @@ pub async fn product_with_threshold(
 
 /// Reads the stock of `product_id`, which must exist.
 pub async fn stock(db: &TestDb, product_id: ProductId) -> ProductStock {
-    db.adapters.stock.get(product_id).await.expect("read stock").expect("a stock row")
+    db.adapters
+        .stock
+        .get(product_id, LocationId::DEFAULT)
+        .await
+        .expect("read stock")
+        .expect("a stock row")
 }
 
 /// Places an order for `lines` at `now` (fresh stock reads, one commit), held for 15 minutes.

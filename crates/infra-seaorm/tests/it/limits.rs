@@ -44,6 +44,7 @@ async fn buy(
 ) -> Result<CheckedOut, CheckoutError> {
     checkout
         .execute(CheckoutCommand {
+            location_ids: Vec::new(),
             lines: vec![CartLine { product_id, quantity: qty(n) }],
             customer_id: Some(who.clone()),
             asserts_customer: true,

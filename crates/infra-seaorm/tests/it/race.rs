@@ -77,6 +77,7 @@ pub(crate) fn ports(db: &TestDb, writes: StockWrites) -> Ports {
     let a = &SeaOrmAdapters::with_stock_writes(&db.db, writes);
     Ports {
         products: Arc::new(a.products.clone()),
+        locations: Arc::new(a.locations.clone()),
         stock: Arc::new(a.stock.clone()),
         orders: Arc::new(a.orders.clone()),
         unit_of_work: Arc::new(a.unit_of_work.clone()),
@@ -108,6 +109,7 @@ async fn race(
             tokio::spawn(async move {
                 checkout
                     .execute(CheckoutCommand {
+                        location_ids: Vec::new(),
                         actor: Actor::Admin,
                         lines,
                         customer_id: None,

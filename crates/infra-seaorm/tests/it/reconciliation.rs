@@ -10,7 +10,7 @@ use chrono::TimeDelta;
 use domain::access::Actor;
 use domain::ports::{Changeset, IdGenerator, Reconciliation, StockRepository, UnitOfWork};
 use domain::{
-    Cart, Discrepancy, Drift, LedgerTotals, Order, OrderChange, ProductId, StockCount,
+    Cart, Discrepancy, Drift, LedgerTotals, LocationId, Order, OrderChange, ProductId, StockCount,
     StockFigures, StoredStock, Timestamp,
 };
 use infra_seaorm::system::UuidV7Ids;
@@ -126,6 +126,7 @@ async fn after_checkouts_payments_cancellations_expiries_and_stock_edits_nothing
     let ledger = LedgerTotals { on_hand: 13, reserved: 4, version: 9, entries: 9 };
     let expected_a = StockFigures {
         product_id: a.id,
+        location_id: LocationId::DEFAULT,
         stored: Some(stored),
         ledger: Some(ledger),
         reserved_by_orders: 4,

@@ -4,7 +4,7 @@
 use domain::access::Actor;
 use domain::event::{EventBody, Sequence};
 use domain::ports::{EventFeed, OrderRepository, ProductRepository, StockRepository};
-use domain::{OrderId, ProductId};
+use domain::{LocationId, OrderId, ProductId};
 use infra_seaorm::{
     SeaOrmEventFeed, SeaOrmOrderRepository, SeaOrmProductRepository, SeaOrmStockRepository,
 };
@@ -99,7 +99,7 @@ async fn customer_ids_survive_the_move_to_text(database: &TestDatabase) {
     assert!(feed.after(Sequence::START, 100).await.expect("feed").is_empty());
     let stock = SeaOrmStockRepository::new(db.clone());
     let product = ProductId::new(product).expect("an id");
-    let mut read = stock.get(product).await.expect("read").expect("the stock");
+    let mut read = stock.get(product, LocationId::DEFAULT).await.expect("read").expect("the stock");
     let delivery = read.adjust(5).expect("a delivery");
     stock.save(delivery, None, Actor::Admin, None, t0()).await.expect("the delivery");
     let events = feed.after(Sequence::START, 100).await.expect("feed");

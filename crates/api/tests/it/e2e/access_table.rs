@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 30] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 35] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -29,6 +29,11 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 30] = [
     ("PUT", "/v1/products/{id}/stock", Some("stock:write"), 200),
     ("POST", "/v1/products/{id}/stock/adjustments", Some("stock:write"), 200),
     ("GET", "/v1/products/{id}/stock/movements", Some("stock:ledger"), 200),
+    ("POST", "/v1/locations", Some("catalog:write"), 201),
+    ("GET", "/v1/locations", None, 200),
+    ("GET", "/v1/products/{id}/stock/locations/{location_id}", None, 200),
+    ("PUT", "/v1/products/{id}/stock/locations/{location_id}", Some("stock:write"), 200),
+    ("POST", "/v1/transfers", Some("stock:write"), 201),
     ("POST", "/v1/stock/bulk", Some("stock:write"), 200),
     ("POST", "/v1/stock/check", None, 200),
     ("POST", "/v1/checkout", None, 201),
@@ -182,7 +187,7 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         let id = made["id"].as_str().expect("a webhook id").to_owned();
         path.replace("{id}", &id).replace("{delivery_id}", "1")
     } else {
-        path.replace("{id}", &product.to_string())
+        path.replace("{id}", &product.to_string()).replace("{location_id}", DEFAULT_LOCATION)
     };
     let request = api.request(method.clone(), &concrete);
     let body = match (method.as_str(), path) {
@@ -197,6 +202,15 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         ("POST", "/v1/stock/check" | "/v1/checkout") => Some(cart(&[(product, 1)])),
         ("POST", "/v1/clients") => Some(json!({"name": "made in the table", "scopes": []})),
         ("POST", "/v1/webhooks") => Some(webhook()),
+        ("POST", "/v1/locations") => Some(location()),
+        ("POST", "/v1/transfers") => {
+            let made: Value =
+                api.send(api.admin(Method::POST, "/v1/locations").json(&location())).await.json();
+            Some(json!({
+                "product_id": product, "from_location_id": DEFAULT_LOCATION,
+                "to_location_id": made["id"], "quantity": 1,
+            }))
+        }
         _ => None,
     };
     let request = if method == Method::PUT { request.header("if-match", "*") } else { request };
@@ -204,6 +218,14 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
         Some(body) => request.json(&body),
         None => request,
     }
+}
+
+/// The default location's fixed id.
+const DEFAULT_LOCATION: &str = "00000000-0000-0000-0000-000000000001";
+
+/// A new location with a code of its own.
+fn location() -> Value {
+    json!({"code": format!("L-{}", Uuid::new_v4().simple()), "name": "table", "priority": 5})
 }
 
 /// A subscription no delivery will reach (nothing resolves here), to a public-looking URL.

@@ -59,7 +59,7 @@ async fn an_anonymous_keyed_adjustment_is_401_before_its_key_is_claimed() {
 async fn the_admin_token_opens_the_admin_endpoints() {
     // Arrange
     let mut mocks = Mocks::new();
-    mocks.stock.expect_get().times(1).returning(|_| Ok(None));
+    mocks.stock.expect_get_many().times(1).returning(|_| Ok(Vec::new()));
     let path = format!("/v1/products/{}/stock/movements", product_id());
     let builder =
         request(Method::GET, &path).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));

@@ -3,7 +3,7 @@
 
 use axum::http::Method;
 use domain::limits::PurchaseLimits;
-use domain::ports::{Claim, StoreError};
+use domain::ports::{Claim, StockForSale, StoreError};
 use domain::{Currency, Money, OrderId, Product, ProductId, ProductName, Sku};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -38,7 +38,11 @@ fn shop(available: [i64; 2]) -> Mocks {
     });
     mocks.stock.expect_get_many_for_sale().returning(move |_| {
         let [one, two] = available;
-        let at = |n, on_hand| (stock_of(pid(n), on_hand, 0, 1), PurchaseLimits::default());
+        let at = |n, on_hand| StockForSale {
+            stock: stock_of(pid(n), on_hand, 0, 1),
+            priority: 0,
+            limits: PurchaseLimits::default(),
+        };
         Ok(vec![at(1, one), at(2, two)])
     });
     mocks.ids.expect_order_id().return_const(OrderId::new(Uuid::from_u128(0xA1)).expect("an id"));

@@ -24,7 +24,7 @@ async fn put_stock(mocks: Mocks, if_match: Option<&str>, on_hand: i64) -> Reply 
 /// Mocks whose stock reads as `stock(on_hand, reserved, version)` and is never written.
 fn stored_at(on_hand: i64, reserved: i64, version: i64) -> Mocks {
     let mut mocks = Mocks::touching_no_stock();
-    mocks.stock.expect_get().returning(move |_| Ok(Some(stock(on_hand, reserved, version))));
+    mocks.stock.expect_get_many().returning(move |_| Ok(vec![stock(on_hand, reserved, version)]));
     mocks
 }
 
@@ -48,7 +48,7 @@ async fn stock_carries_its_version_as_a_strong_etag() {
 async fn setting_stock_without_if_match_is_428_and_reads_nothing() {
     // Arrange
     let mut mocks = Mocks::touching_no_stock();
-    mocks.stock.expect_get().times(0);
+    mocks.stock.expect_get_many().times(0);
 
     // Act
     let reply = put_stock(mocks, None, 4).await;
@@ -86,15 +86,16 @@ async fn an_etag_that_was_never_issued_never_matches() {
 async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_etag() {
     // Arrange
     let mut mocks = Mocks::new();
-    mocks.stock.expect_get().returning(|_| Ok(Some(stock(5, 2, 7))));
+    mocks.stock.expect_get_many().returning(|_| Ok(vec![stock(5, 2, 7)]));
     mocks
         .stock
-        .expect_save()
-        .withf(|change, _, _, _, _| {
+        .expect_save_many()
+        .withf(|changesets| {
+            let change = &changesets[0].stock()[0];
             change.expected_version().get() == 7 && change.after().on_hand().get() == 9
         })
         .times(1)
-        .returning(|change, _, _, _, _| Ok(change.after()));
+        .returning(|changesets| Ok(vec![changesets[0].stock()[0].after()]));
 
     // Act
     let reply = put_stock(mocks, Some("\"7\""), 9).await;
@@ -110,13 +111,13 @@ async fn setting_stock_over_the_current_version_saves_it_and_returns_the_next_et
 async fn if_match_any_matches_whatever_version_the_stock_is_at() {
     // Arrange: RFC 9110 §13.1.1, `*` matches any current representation.
     let mut mocks = Mocks::new();
-    mocks.stock.expect_get().returning(|_| Ok(Some(stock(5, 2, 7))));
+    mocks.stock.expect_get_many().returning(|_| Ok(vec![stock(5, 2, 7)]));
     mocks
         .stock
-        .expect_save()
-        .withf(|change, _, _, _, _| change.expected_version().get() == 7)
+        .expect_save_many()
+        .withf(|changesets| changesets[0].stock()[0].expected_version().get() == 7)
         .times(1)
-        .returning(|change, _, _, _, _| Ok(change.after()));
+        .returning(|changesets| Ok(vec![changesets[0].stock()[0].after()]));
 
     // Act
     let reply = put_stock(mocks, Some("*"), 9).await;
@@ -141,7 +142,7 @@ async fn an_invalid_count_is_422_whatever_version_it_names_and_reads_nothing() {
     for etag in ["*", "\"7\"", "W/\"7\""] {
         // Arrange
         let mut mocks = Mocks::touching_no_stock();
-        mocks.stock.expect_get().times(0);
+        mocks.stock.expect_get_many().times(0);
 
         // Act
         let reply = put_stock(mocks, Some(etag), 1_000_000_000_001).await;

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::Method;
 use chrono::TimeZone;
 use domain::limits::{PurchaseLimit, PurchaseLimits};
-use domain::ports::{Claim, ClaimToken};
+use domain::ports::{Claim, ClaimToken, StockForSale};
 use domain::{
     Currency, Money, OrderId, Product, ProductId, ProductName, ProductStock, Sku, StockCount,
 };
@@ -90,15 +90,15 @@ fn quiet() -> Mocks {
         .returning(|ids| Ok(ids.iter().copied().map(product).collect()));
     mocks.products.expect_list().returning(|_, _| Ok(vec![product(product_id())]));
     mocks.products.expect_create().returning(|_, _, _| Ok(()));
-    mocks.stock.expect_get().returning(|id| Ok(Some(all_reserved(id))));
+    mocks.stock.expect_get().returning(|id, _| Ok(Some(all_reserved(id))));
     mocks
         .stock
         .expect_get_many()
         .returning(|ids| Ok(ids.iter().copied().map(all_reserved).collect()));
-    mocks
-        .stock
-        .expect_get_many_for_sale()
-        .returning(|ids| Ok(ids.iter().map(|&id| (all_reserved(id), limits(id))).collect()));
+    mocks.stock.expect_get_many_for_sale().returning(|ids| {
+        let row = |id| StockForSale { stock: all_reserved(id), priority: 0, limits: limits(id) };
+        Ok(ids.iter().map(|&id| row(id)).collect())
+    });
     mocks.products.expect_update().returning(|id, patch| {
         Ok(Some(Product { limits: patch.limits.apply(limits(id)), ..product(id) }))
     });

@@ -11,9 +11,9 @@ use axum::http::{Method, Request, header};
 use chrono::{TimeZone, Utc};
 use domain::ports::{
     MockApiClientStore, MockClock, MockEventFeed, MockEventRetention, MockIdGenerator,
-    MockIdempotencyStore, MockLease, MockOrderRepository, MockProductRepository,
-    MockPurchaseCounters, MockReconciliation, MockRelayCursors, MockStockRepository,
-    MockUnitOfWork, MockWebhookStore,
+    MockIdempotencyStore, MockLease, MockLocationRepository, MockOrderRepository,
+    MockProductRepository, MockPurchaseCounters, MockReconciliation, MockRelayCursors,
+    MockStockRepository, MockUnitOfWork, MockWebhookStore,
 };
 use domain::{ProductId, ProductStock, StockCount, Timestamp, Version};
 use tower::ServiceExt;
@@ -38,6 +38,7 @@ impl Readiness for FixedReadiness {
 /// about and then calls [`Mocks::router`].
 pub struct Mocks {
     pub products: MockProductRepository,
+    pub locations: MockLocationRepository,
     pub stock: MockStockRepository,
     pub orders: MockOrderRepository,
     pub unit_of_work: MockUnitOfWork,
@@ -57,6 +58,7 @@ impl Mocks {
         clock.expect_now().return_const(now());
         Self {
             products: MockProductRepository::new(),
+            locations: MockLocationRepository::new(),
             stock: MockStockRepository::new(),
             orders: MockOrderRepository::new(),
             unit_of_work: MockUnitOfWork::new(),
@@ -81,6 +83,7 @@ impl Mocks {
         mocks.unit_of_work.expect_commit().times(0);
         mocks.unit_of_work.expect_commit_all().times(0);
         mocks.stock.expect_save().times(0);
+        mocks.stock.expect_save_many().times(0);
         mocks
     }
 
@@ -90,6 +93,7 @@ impl Mocks {
     pub fn router(self) -> Router {
         let ports = Ports {
             products: Arc::new(self.products),
+            locations: Arc::new(self.locations),
             stock: Arc::new(self.stock),
             orders: Arc::new(self.orders),
             unit_of_work: Arc::new(self.unit_of_work),

@@ -24,6 +24,7 @@ async fn the_report_lists_each_drifted_product_with_its_figures_and_problems() {
     mocks.reconciliation.expect_stock_figures().times(1).returning(|| {
         Ok(vec![StockFigures {
             product_id: product_id(),
+            location_id: domain::LocationId::DEFAULT,
             stored: Some(StoredStock { on_hand: 10, reserved: 4, version: 7 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 7, entries: 7 }),
             reserved_by_orders: 3,
@@ -39,6 +40,7 @@ async fn the_report_lists_each_drifted_product_with_its_figures_and_problems() {
         "products_checked": 1,
         "drift": [{
             "product_id": product_id().as_uuid(),
+            "location_id": domain::LocationId::DEFAULT.as_uuid(),
             "stored": {"on_hand": 10, "reserved": 4, "version": 7},
             "ledger": {"on_hand": 10, "reserved": 3, "version": 7, "entries": 7},
             "reserved_by_orders": 3,
@@ -57,6 +59,7 @@ async fn a_missing_stock_row_is_null_and_consistent_products_are_counted_not_lis
         let stored = StoredStock { on_hand: 5, reserved: 0, version: 1 };
         let clean = StockFigures {
             product_id: domain::ProductId::new(uuid::Uuid::from_u128(1)).expect("an id"),
+            location_id: domain::LocationId::DEFAULT,
             stored: Some(stored),
             ledger: Some(ledger),
             reserved_by_orders: 0,

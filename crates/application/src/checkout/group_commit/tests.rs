@@ -56,6 +56,7 @@ fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
     Box::pin(checkout.execute(CheckoutCommand {
         lines,
         customer_id: None,
+        location_ids: Vec::new(),
         asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,
@@ -221,6 +222,7 @@ async fn a_buyer_whose_key_was_taken_over_is_left_out_and_the_rest_of_the_batch_
     let keyed = |claim: &KeyClaim| CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        location_ids: Vec::new(),
         asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: Some(claim.clone()),
@@ -244,6 +246,7 @@ fn waiting_until(checkout: &Checkout, deadline: Instant) -> Buyer<'_> {
     let command = CheckoutCommand {
         lines: vec![line(1, 1)],
         customer_id: None,
+        location_ids: Vec::new(),
         asserts_customer: false,
         actor: Actor::Anonymous,
         idempotency: None,

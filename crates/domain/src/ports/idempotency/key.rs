@@ -121,17 +121,20 @@ pub enum Effect {
     StockAdjusted(ProductId),
     /// A bulk sync applied some rows, this product's among them (the first applied).
     StockSynced(ProductId),
+    /// A transfer moved this product's units between two locations.
+    StockTransferred(ProductId),
 }
 
 impl Effect {
     /// The stable text stores keep: `order-placed:<uuid>`, `stock-adjusted:<uuid>`,
-    /// `stock-synced:<uuid>`.
+    /// `stock-synced:<uuid>`, `stock-transferred:<uuid>`.
     #[must_use]
     pub fn to_text(&self) -> String {
         match self {
             Self::OrderPlaced(id) => format!("order-placed:{}", id.as_uuid()),
             Self::StockAdjusted(id) => format!("stock-adjusted:{}", id.as_uuid()),
             Self::StockSynced(id) => format!("stock-synced:{}", id.as_uuid()),
+            Self::StockTransferred(id) => format!("stock-transferred:{}", id.as_uuid()),
         }
     }
 
@@ -144,6 +147,7 @@ impl Effect {
             "order-placed" => OrderId::new(uuid).ok().map(Self::OrderPlaced),
             "stock-adjusted" => ProductId::new(uuid).ok().map(Self::StockAdjusted),
             "stock-synced" => ProductId::new(uuid).ok().map(Self::StockSynced),
+            "stock-transferred" => ProductId::new(uuid).ok().map(Self::StockTransferred),
             _ => None,
         }
     }
@@ -198,6 +202,8 @@ mod tests {
         let adjusted = Effect::StockAdjusted(product);
         assert_eq!(adjusted.to_text(), "stock-adjusted:0192f4a0-7b3c-7def-8123-456789abcdef");
         assert_eq!(Effect::parse(&adjusted.to_text()), Some(adjusted));
+        let moved = Effect::StockTransferred(product);
+        assert_eq!(Effect::parse(&moved.to_text()), Some(moved));
         for bad in [
             "",
             "order-placed",
