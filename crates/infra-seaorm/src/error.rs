@@ -31,6 +31,11 @@ pub(crate) fn is_duplicate_sku(err: &DbErr) -> bool {
     }
 }
 
+/// Whether `err` is any unique index or primary key refusing a duplicate.
+pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
 /// Whether `err` is the unique index on a location's code refusing a second location with it.
 pub(crate) fn is_duplicate_location_code(err: &DbErr) -> bool {
     match err.sql_err() {

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use domain::access::Actor;
 use domain::ports::{Changeset, KeyEffect, StockForSale, StockRepository, StoreError};
 use domain::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait,
@@ -13,7 +12,7 @@ use sea_orm::{
 
 use crate::IDS_PER_QUERY;
 use crate::entities::{locations, product_stock, products, stock_movements};
-use crate::error::store_error;
+use crate::error::{is_unique_violation, store_error};
 use crate::transaction::{begin_write, finish};
 use crate::write::{self, Statements, StockWrites};
 
@@ -130,7 +129,11 @@ impl StockRepository for SeaOrmStockRepository {
         }
         let txn = begin_write(&self.db).await?;
         let outcome = open_row(&txn, product_id, location_id, at).await;
-        finish(txn, outcome).await?;
+        match finish(txn, outcome).await {
+            // Another opener inserted it first: theirs is the row.
+            Ok(()) | Err(StoreError::StockConflict(_)) => {}
+            Err(err) => return Err(err),
+        }
         self.get(product_id, location_id)
             .await?
             .ok_or_else(|| StoreError::unavailable("an opened stock row is gone"))
@@ -194,8 +197,6 @@ async fn open_row(
     location_id: LocationId,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    use product_stock::Column;
-
     let Some(product) =
         products::Entity::find_by_id(product_id.as_uuid()).one(txn).await.map_err(store_error)?
     else {
@@ -208,20 +209,21 @@ async fn open_row(
     }
     let limits = products::limits_of(product.id, product.max_per_order, product.max_per_customer)?;
     let stock = ProductStock::new_at(product_id, location_id, domain::StockCount::ZERO);
-    let inserted = product_stock::Entity::insert(product_stock::active_model(&stock, limits, at))
-        .on_conflict(
-            OnConflict::columns([Column::ProductId, Column::LocationId])
-                .do_nothing_on([Column::Version])
-                .to_owned(),
-        )
+    // A plain INSERT: the primary key decides between racing openers (the losers' statement
+    // waits for the winner's commit and fails as a duplicate). An upsert would not tell them
+    // apart everywhere (MariaDB counts a matched duplicate as an affected row), and each would
+    // write a first ledger entry.
+    match product_stock::Entity::insert(product_stock::active_model(&stock, limits, at))
+        .exec_without_returning(txn)
+        .await
+    {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err) => return Err(StoreError::StockConflict(product_id)),
+        Err(err) => return Err(store_error(err)),
+    }
+    stock_movements::Entity::insert(stock_movements::initial(&stock, Actor::System, at))
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;
-    if inserted == 1 {
-        stock_movements::Entity::insert(stock_movements::initial(&stock, Actor::System, at))
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
     Ok(())
 }

@@ -318,7 +318,7 @@ async fn a_line_one_location_cannot_serve_is_split_by_priority_keeping_safety_st
         .iter()
         .map(|a| (a.location_id, a.quantity.get()))
         .collect();
-    assert_eq!(held, [(lid(1), 2), (lid(3), 3), (lid(2), 2)]);
+    assert_eq!(held, [(lid(1), 2), (lid(2), 2), (lid(3), 3)], "in location order");
     let commits = commits.lock().expect("lock");
     let rows: Vec<_> =
         commits[0].stock().iter().map(|c| (c.location_id(), c.reserved_delta())).collect();

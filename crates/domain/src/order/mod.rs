@@ -202,7 +202,8 @@ impl Order {
     }
 
     /// The same order with its lines' units held at the locations `lines` name (what the
-    /// checkout's allocation decided); the order is written with them.
+    /// checkout's allocation decided), each line's in location-id order; the order is written
+    /// with them.
     ///
     /// # Errors
     /// [`OrderError::Allocations`] unless `lines` gives every line of the order allocations
@@ -216,6 +217,8 @@ impl Order {
                 .find(|line| line.product_id == allocated.product_id)
                 .ok_or(OrderError::Allocations)?;
             line.allocations = allocated.allocations;
+            // Stored and read back in location order: the order is the same either way.
+            line.allocations.sort_by_key(|a| a.location_id);
             if !adds_up(line) {
                 return Err(OrderError::Allocations);
             }

@@ -17,6 +17,7 @@ mod idempotency;
 mod lease;
 mod ledger;
 mod limits;
+mod locations;
 mod overload;
 mod race;
 mod reconciliation;

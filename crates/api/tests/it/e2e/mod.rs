@@ -23,6 +23,7 @@ mod holds;
 mod idempotency;
 mod if_match;
 mod limits;
+mod locations;
 mod malformed_input;
 mod nats;
 mod operations;
