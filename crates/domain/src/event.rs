@@ -250,26 +250,35 @@ impl Event {
     }
 
     /// Its identity, the same however often and by whichever process it is sent, so that a
-    /// receiver can drop a repeat: `stock:<product>:<version>`, `stock.out:<product>:<version>`
-    /// (and `stock.back_in:…`), `order:<order>:<status>`, `product:<product>`. Built from the fact, not from the sequence, so that it is stable
-    /// even across a restore of the database.
+    /// receiver can drop a repeat: `stock:<product>:<version>` (at the default location;
+    /// `stock:<product>@<location>:<version>` elsewhere), `stock.out:<product>:<version>` (and
+    /// `stock.low:…`, `stock.back_in:…`), `order:<order>:<status>`, `product:<product>`. Built
+    /// from the fact, not from the sequence, so that it is stable even across a restore of the
+    /// database.
     #[must_use]
     pub fn id(&self) -> String {
         match &self.body {
-            EventBody::Stock(stock) => {
-                format!("stock:{}:{}", stock.movement.product_id, stock.movement.version.get())
+            EventBody::Stock(stock) => format!("stock:{}", row_version(stock)),
+            EventBody::StockLevel(_, stock) => {
+                format!("{}:{}", self.event_type(), row_version(stock))
             }
-            EventBody::StockLevel(_, stock) => format!(
-                "{}:{}:{}",
-                self.event_type(),
-                stock.movement.product_id,
-                stock.movement.version.get()
-            ),
             EventBody::Order(order) => {
                 format!("order:{}:{}", order.id(), order.record().status.as_str())
             }
             EventBody::Product(product) => format!("product:{}", product.id),
         }
+    }
+}
+
+/// `<product>:<version>` of a change of the default location's row, `<product>@<location>:
+/// <version>` of another location's: versions count per row, so the location is part of what
+/// names a change (and a single-location shop's ids are those it had before locations).
+fn row_version(stock: &StockEvent) -> String {
+    let m = &stock.movement;
+    if stock.location_id == LocationId::DEFAULT {
+        format!("{}:{}", m.product_id, m.version.get())
+    } else {
+        format!("{}@{}:{}", m.product_id, stock.location_id, m.version.get())
     }
 }
 
@@ -371,5 +380,23 @@ mod tests {
         assert_eq!(with_threshold(3, change(10, 9, 0, -1)).crossings(), vec![BackIn], "0 → 1");
         assert_eq!(with_threshold(3, change(10, 5, 0, -4)).crossings(), vec![], "1 → 5: not low");
         assert_eq!(with_threshold(0, change(10, 10, 0, 1)).crossings(), vec![Low, Out], "at zero");
+    }
+
+    #[test]
+    fn a_change_is_named_by_its_row_so_two_locations_never_share_an_id() {
+        let at = |location: LocationId| Event {
+            sequence: Sequence::new(9).unwrap(),
+            time: Timestamp::default(),
+            body: EventBody::Stock(StockEvent { location_id: location, ..change(5, 0, 5, 0) }),
+        };
+        let elsewhere = LocationId::new(uuid::Uuid::from_u128(42)).unwrap();
+        let product = "00000000-0000-0000-0000-000000000007";
+
+        assert_eq!(
+            at(LocationId::DEFAULT).id(),
+            format!("stock:{product}:5"),
+            "as before locations"
+        );
+        assert_eq!(at(elsewhere).id(), format!("stock:{product}@{elsewhere}:5"));
     }
 }

@@ -58,8 +58,9 @@ pub trait StockRepository: Send + Sync {
 
     /// The row of `product_id` at `location_id`, created empty (nothing on hand, first
     /// version) when the product has none there yet: where a delivery or a transfer to a new
-    /// location lands. Creating it writes no ledger entry (it holds nothing), and racing
-    /// creators agree on one row.
+    /// location lands. Creating it writes the row's first ledger entry (a restock of nothing at
+    /// version 1, outside the event feed: it changes nothing anyone could act on), so the ledger
+    /// accounts for every version; racing creators agree on one row.
     ///
     /// # Errors
     /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::LocationNotFound`] when the
