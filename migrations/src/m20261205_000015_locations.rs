@@ -12,7 +12,10 @@
 //!   counters an entry changed, and that row's safety stock after the change. NULL on entries
 //!   written before this migration: the default location, with no safety stock. The new
 //!   columns are nullable and added without a default, which PostgreSQL and MariaDB do without
-//!   touching the rows.
+//!   touching the rows. No index on the ledger's location is added: none of the ledger's
+//!   readers filter by location (it is read per product, through
+//!   `ix_stock_movements_product_id_id`, and reconciliation scans it whole), and every index
+//!   costs the insert of each entry, on the checkout's hot path.
 //! - The ledger's kinds: `transfer_out` and `transfer_in` (units moved between two locations,
 //!   one entry at each) and `safety_stock` (a change of a location's safety stock) join the
 //!   seven of migration 5, so `ck_stock_movements_kind` is widened. Changing a CHECK costs what
@@ -378,7 +381,8 @@ fn kinds(ledger: Ledger) -> Vec<&'static str> {
     }
 }
 
-/// `stock_movements.location_id` and `.safety_stock`, with their index, and the wider kinds.
+/// `stock_movements.location_id` and `.safety_stock`, and the wider kinds. No index on the
+/// location: nothing reads the ledger by it (see the module's documentation).
 async fn ledger_by_location(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     if manager.get_database_backend() == DbBackend::Sqlite {
         return rebuild_ledger(manager, Ledger::After).await;
@@ -390,7 +394,6 @@ async fn ledger_by_location(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             .alter_table(Table::alter().table(StockMovements::Table).add_column(column).to_owned())
             .await?;
     }
-    manager.create_index(ledger_location_index()).await?;
     replace_kinds_check(manager, Ledger::After).await
 }
 
@@ -404,14 +407,6 @@ async fn ledger_before_locations(manager: &SchemaManager<'_>) -> Result<(), DbEr
     }
     // The CHECK first: should it fail, nothing else has changed yet.
     replace_kinds_check(manager, Ledger::Before).await?;
-    manager
-        .drop_index(
-            Index::drop()
-                .name("ix_stock_movements_product_id_location_id_id")
-                .table(StockMovements::Table)
-                .to_owned(),
-        )
-        .await?;
     for column in [StockMovements::SafetyStock, StockMovements::LocationId] {
         manager
             .alter_table(Table::alter().table(StockMovements::Table).drop_column(column).to_owned())
@@ -481,7 +476,7 @@ async fn replace_kinds_check(manager: &SchemaManager<'_>, ledger: Ledger) -> Res
 
 /// SQLite cannot alter a CHECK: builds `stock_movements` anew under [`REBUILT_LEDGER`] in the
 /// `ledger` shape, copies every entry with its id, and puts it in the old one's place with the
-/// old one's indexes (and, `After`, the new one). No table refers to the ledger, so dropping it
+/// old one's indexes (this migration adds none). No table refers to the ledger, so dropping it
 /// leaves no foreign key dangling, and the foreign keys can stay on.
 async fn rebuild_ledger(manager: &SchemaManager<'_>, ledger: Ledger) -> Result<(), DbErr> {
     manager.create_table(stock_movements(manager, ledger)).await?;
@@ -536,7 +531,7 @@ async fn rebuild_ledger(manager: &SchemaManager<'_>, ledger: Ledger) -> Result<(
             Table::rename().table(Alias::new(REBUILT_LEDGER), StockMovements::Table).to_owned(),
         )
         .await?;
-    for index in ledger_indexes(ledger) {
+    for index in ledger_indexes() {
         manager.create_index(index).await?;
     }
     Ok(())
@@ -600,22 +595,10 @@ fn ledger_location_columns() -> [ColumnDef; 2] {
     ]
 }
 
-/// "Movements of this product at this location, newest first", as
-/// `ix_stock_movements_product_id_id` serves them for the product as a whole.
-fn ledger_location_index() -> IndexCreateStatement {
-    Index::create()
-        .name("ix_stock_movements_product_id_location_id_id")
-        .table(StockMovements::Table)
-        .col(StockMovements::ProductId)
-        .col(StockMovements::LocationId)
-        .col(StockMovements::Id)
-        .to_owned()
-}
-
-/// Every index of the ledger in the `ledger` shape, in the order they were created: migration
-/// 5's two, migration 11's unique `sequence`, and (`After`) this migration's.
-fn ledger_indexes(ledger: Ledger) -> Vec<IndexCreateStatement> {
-    let mut indexes = vec![
+/// Every index of the ledger, in the order they were created: migration 5's two and migration
+/// 11's unique `sequence`. The same in both shapes: this migration adds none.
+fn ledger_indexes() -> Vec<IndexCreateStatement> {
+    vec![
         Index::create()
             .name("ix_stock_movements_product_id_id")
             .table(StockMovements::Table)
@@ -633,11 +616,7 @@ fn ledger_indexes(ledger: Ledger) -> Vec<IndexCreateStatement> {
             .col(StockMovements::Sequence)
             .unique()
             .to_owned(),
-    ];
-    if ledger == Ledger::After {
-        indexes.push(ledger_location_index());
-    }
-    indexes
+    ]
 }
 
 /// `order_line_allocations`, with one allocation per existing order line at the default

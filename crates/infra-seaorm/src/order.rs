@@ -63,7 +63,8 @@ impl SeaOrmOrderRepository {
         for row in line_rows {
             let key = (row.order_id, row.product_id);
             let mut line = row.into_domain()?;
-            line.allocations = held.remove(&key).unwrap_or_default();
+            // A line without rows is held wholly at the default location.
+            line.allocations = held.remove(&key).unwrap_or_else(|| line.sources());
             lines.entry(key.0).or_default().push(line);
         }
         rows.into_iter()

@@ -14,7 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    corrupt, order_line_allocations, orders, product_stock, products, stock_movements,
+    corrupt, order_line_allocations, order_lines, orders, product_stock, products, stock_movements,
 };
 use crate::error::store_error;
 use crate::transaction::{begin_snapshot, finish};
@@ -125,20 +125,37 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         .column(orders::Column::Id)
         .filter(orders::Column::Status.eq(OrderStatus::Reserved.as_str()))
         .into_query();
-    let held: Vec<(Uuid, Uuid, i64)> = order_line_allocations::Entity::find()
+    // Every reserved line's units count at the default location, except those its allocation
+    // rows put elsewhere (a line held wholly at the default location has no rows).
+    let lines: Vec<(Uuid, i64)> = order_lines::Entity::find()
+        .select_only()
+        .column(order_lines::Column::ProductId)
+        .column_as(sum(backend, order_lines::Column::Quantity), "quantity")
+        .filter(order_lines::Column::OrderId.in_subquery(reserved_orders.clone()))
+        .group_by(order_lines::Column::ProductId)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, quantity) in lines {
+        products.entry((id, default)).or_default().reserved_by_orders += quantity;
+    }
+    let elsewhere: Vec<(Uuid, Uuid, i64)> = order_line_allocations::Entity::find()
         .select_only()
         .column(order_line_allocations::Column::ProductId)
         .column(order_line_allocations::Column::LocationId)
         .column_as(sum(backend, order_line_allocations::Column::Quantity), "quantity")
         .filter(order_line_allocations::Column::OrderId.in_subquery(reserved_orders))
+        .filter(order_line_allocations::Column::LocationId.ne(default))
         .group_by(order_line_allocations::Column::ProductId)
         .group_by(order_line_allocations::Column::LocationId)
         .into_tuple()
         .all(txn)
         .await
         .map_err(store_error)?;
-    for (id, location, quantity) in held {
-        products.entry((id, location)).or_default().reserved_by_orders = quantity;
+    for (id, location, quantity) in elsewhere {
+        products.entry((id, location)).or_default().reserved_by_orders += quantity;
+        products.entry((id, default)).or_default().reserved_by_orders -= quantity;
     }
 
     products

@@ -197,9 +197,14 @@ async fn open_row(
     location_id: LocationId,
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    let Some(product) =
-        products::Entity::find_by_id(product_id.as_uuid()).one(txn).await.map_err(store_error)?
-    else {
+    // The product's row locked: a PATCH of its limits (which writes the product, then every
+    // stock row's copy) either commits before this copy is read or waits and then updates the
+    // new row too. SQLite's write transaction already excludes it.
+    let mut find = products::Entity::find_by_id(product_id.as_uuid());
+    if txn.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        find = find.lock_exclusive();
+    }
+    let Some(product) = find.one(txn).await.map_err(store_error)? else {
         return Err(StoreError::ProductNotFound(product_id));
     };
     let location =

@@ -23,7 +23,7 @@ const TABLES: [&str; 11] = [
 
 // Named indexes the adapter and the queries rely on, by (table, index). Also checked after
 // migration 15 rebuilds the ledger on SQLite (`locations.rs`).
-pub(crate) const INDEXES: [(&str, &str); 13] = [
+pub(crate) const INDEXES: [(&str, &str); 12] = [
     ("products", "ux_products_sku"),
     ("orders", "ix_orders_status_expires_at"),
     ("order_lines", "ix_order_lines_product_id"),
@@ -35,7 +35,6 @@ pub(crate) const INDEXES: [(&str, &str); 13] = [
     ("webhook_deliveries", "ix_webhook_deliveries_subscription_id_id"),
     ("webhook_deliveries", "ix_webhook_deliveries_status_delivered_at"),
     ("locations", "ux_locations_code"),
-    ("stock_movements", "ix_stock_movements_product_id_location_id_id"),
     // The feed's order, and the retention walk over it (migrations 11 and 14).
     ("stock_movements", "ux_stock_movements_sequence"),
 ];

@@ -39,10 +39,14 @@ impl Model {
     }
 }
 
-/// The rows of every allocation of `order`'s lines.
+/// The rows of the allocations of `order`'s lines that hold units outside the default
+/// location. A line held wholly at the default location (every line of a single-location
+/// shop) writes none: its units are where a line without rows has them (see
+/// [`domain::OrderLine::sources`]), and the checkout's commit stays one INSERT shorter.
 pub(crate) fn active_models(order_id: OrderId, lines: &[domain::OrderLine]) -> Vec<ActiveModel> {
     lines
         .iter()
+        .filter(|line| line.sources().iter().any(|a| a.location_id != LocationId::DEFAULT))
         .flat_map(|line| {
             line.sources().into_iter().map(move |a| ActiveModel {
                 order_id: Set(order_id.as_uuid()),
