@@ -71,7 +71,8 @@ pub async fn get_location_stock(
 }
 
 /// Count one location's shelf and/or set its safety stock, over the version named by
-/// `If-Match` (a first count at a location without a row of the product creates it).
+/// `If-Match` (a first count at a location without a row of the product creates it; a body
+/// with neither changes nothing and answers the row).
 #[utoipa::path(put, path = "/v1/products/{id}/stock/locations/{location_id}", tag = "locations",
     params(
         ("id" = String, Path, format = Uuid),
@@ -82,7 +83,7 @@ pub async fn get_location_stock(
     responses(
         (status = 200, body = LocationStockView, headers(("ETag" = String))),
         (status = 400, description = "invalid-id, invalid-json"),
-        (status = 404, description = "product-not-found, location-not-found"),
+        (status = 404, description = "product-not-found, location-not-found, stock-not-found (nothing to change and no row)"),
         (status = 409, description = "below-reserved"),
         (status = 412, description = "version-mismatch, with current_version and current"),
         (status = 415, description = "unsupported-media-type"),
@@ -107,6 +108,14 @@ pub async fn set_location_stock(
             return Err(ApiError::VersionMismatch(current));
         }
     };
+    if !count.changes_something() {
+        // Nothing to write: the row as it is, if the caller's version is still it.
+        let current = state.services.queries.stock_at(product, location).await?;
+        if expected_version.is_some_and(|expected| expected != current.version()) {
+            return Err(ApiError::VersionMismatch(current));
+        }
+        return Ok(with_etag(&current));
+    }
     let command = SetStockCommand {
         product_id: product,
         location_id: Some(location),

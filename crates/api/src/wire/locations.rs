@@ -22,8 +22,13 @@ pub struct CreateLocationRequest {
         pattern = r"^[A-Za-z0-9._-]+$"
     )]
     pub code: String,
-    /// Display name, 1–100 characters.
-    #[schema(example = "Gudang Jakarta", min_length = 1, max_length = 100)]
+    /// Display name, 1–100 characters, not blank, no control characters.
+    #[schema(
+        example = "Gudang Jakarta",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    )]
     pub name: String,
     /// Lower is served first by checkouts that name no locations (the default location has
     /// 0); −1,000,000 to 1,000,000.
@@ -101,7 +106,8 @@ impl From<&ProductStock> for LocationStockView {
 }
 
 /// `PUT /v1/products/{id}/stock/locations/{location_id}`: a count of the location's shelf
-/// and/or its safety stock; at least one.
+/// and/or its safety stock. With neither, nothing changes: the answer is the row as it is (over
+/// the `If-Match` all the same).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetLocationStockRequest {
@@ -125,6 +131,13 @@ pub struct LocationCount {
     pub reason: Option<String>,
 }
 
+impl LocationCount {
+    /// Whether it changes anything.
+    pub fn changes_something(&self) -> bool {
+        self.on_hand.is_some() || self.safety_stock.is_some()
+    }
+}
+
 impl SetLocationStockRequest {
     /// The checked request, or every invalid field.
     pub fn checked(&self) -> Result<LocationCount, Invalid> {
@@ -132,9 +145,6 @@ impl SetLocationStockRequest {
         let count = |n: Option<i64>| n.map(StockCount::new).transpose();
         let on_hand = v.check("on_hand", count(self.on_hand));
         let safety_stock = v.check("safety_stock", count(self.safety_stock));
-        if self.on_hand.is_none() && self.safety_stock.is_none() {
-            v.check::<(), _>("on_hand", Err("give on_hand, safety_stock or both"));
-        }
         let reason = checked_reason(&mut v, self.reason.as_ref());
         let checked = (|| {
             Some(LocationCount { on_hand: on_hand?, safety_stock: safety_stock?, reason: reason? })
