@@ -129,9 +129,7 @@ impl BulkStock {
             Err(RetryError::Store(err)) => Err(BulkStockError::Unavailable(err.into())),
         }
     }
-}
 
-impl BulkStock {
     /// Opens, and adds to `stocks`, the rows that `rows` would put units into at locations
     /// where a product of `stocks` has none yet. A location that does not exist leaves its
     /// rows not found.

@@ -25,7 +25,9 @@ pub struct SetStockCommand {
     pub expected_version: Option<Version>,
     /// The new on-hand count; `None` leaves it.
     pub on_hand: Option<StockCount>,
-    /// The new safety stock (units kept back from sale); `None` leaves it.
+    /// The new safety stock (units kept back from sale); `None` leaves it. With neither this
+    /// nor `on_hand`, nothing is written: the row is answered as it is (over the expected
+    /// version all the same).
     pub safety_stock: Option<StockCount>,
     /// Why, for the ledger.
     pub reason: Option<String>,
@@ -42,6 +44,9 @@ pub enum SetStockError {
     /// No such location.
     #[error("location {0} not found")]
     LocationNotFound(LocationId),
+    /// The product has no row at the location, and the command changes nothing (so opens none).
+    #[error("product {0} has no stock at location {1}")]
+    StockNotFound(ProductId, LocationId),
     /// No location was named and the product is kept at several: the count must name one.
     #[error("product {0} is kept at several locations; name the location counted")]
     LocationRequired(ProductId),
@@ -89,6 +94,9 @@ impl SetStock {
     pub async fn execute(&self, command: SetStockCommand) -> Result<ProductStock, SetStockError> {
         // Any version: a concurrent write between the read and the write is no mismatch, so
         // the count is tried again over the fresh version, a bounded number of times.
+        if command.on_hand.is_none() && command.safety_stock.is_none() {
+            return self.unchanged(&command).await;
+        }
         let attempts = if command.expected_version.is_some() { 1 } else { ANY_VERSION_ATTEMPTS };
         for _ in 0..attempts {
             let mut stock = self.current(&command).await?;
@@ -122,6 +130,30 @@ impl SetStock {
             }
         }
         Err(SetStockError::VersionMismatch { current: self.current(&command).await? })
+    }
+
+    /// The row a command that changes nothing names, as stored now, if still at the expected
+    /// version; a missing row stays missing.
+    async fn unchanged(&self, command: &SetStockCommand) -> Result<ProductStock, SetStockError> {
+        let id = command.product_id;
+        let unavailable = |err: StoreError| SetStockError::Unavailable(err.into());
+        let current = match command.location_id {
+            None => self.current(command).await?,
+            Some(location) => match self.ports.stock.get(id, location).await {
+                Ok(Some(stock)) => stock,
+                Ok(None)
+                    if self.ports.stock.get_many(&[id]).await.map_err(unavailable)?.is_empty() =>
+                {
+                    return Err(SetStockError::NotFound(id));
+                }
+                Ok(None) => return Err(SetStockError::StockNotFound(id, location)),
+                Err(err) => return Err(unavailable(err)),
+            },
+        };
+        if command.expected_version.is_some_and(|expected| expected != current.version()) {
+            return Err(SetStockError::VersionMismatch { current });
+        }
+        Ok(current)
     }
 
     /// The row the command counts, as stored now.

@@ -167,6 +167,9 @@ impl From<SetStockError> for ApiError {
             SetStockError::NotFound(id) => Self::ProductNotFound(id),
             SetStockError::LocationNotFound(id) => Self::LocationNotFound(id),
             SetStockError::LocationRequired(id) => Self::LocationRequired(id),
+            SetStockError::StockNotFound(product, location) => {
+                Self::StockNotFound(product, location)
+            }
             SetStockError::VersionMismatch { current } => Self::VersionMismatch(current),
             SetStockError::BelowReserved { on_hand, reserved } => {
                 Self::BelowReserved { on_hand, reserved }

@@ -108,14 +108,6 @@ pub async fn set_location_stock(
             return Err(ApiError::VersionMismatch(current));
         }
     };
-    if !count.changes_something() {
-        // Nothing to write: the row as it is, if the caller's version is still it.
-        let current = state.services.queries.stock_at(product, location).await?;
-        if expected_version.is_some_and(|expected| expected != current.version()) {
-            return Err(ApiError::VersionMismatch(current));
-        }
-        return Ok(with_etag(&current));
-    }
     let command = SetStockCommand {
         product_id: product,
         location_id: Some(location),

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use domain::ports::KeyClaim;
-use domain::{LocationId, StockCount, StockTotals};
+use domain::{StockCount, StockTotals};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -131,12 +131,13 @@ pub async fn adjust_stock(
     let product_id = product_id(&id)?;
     let mut v = Validator::default();
     let reason = request.reason(&mut v);
-    let reason = v.finish(reason)?;
+    let location = request.location(&mut v);
+    let (reason, location_id) = v.finish(reason.zip(location))?;
     // Under an Idempotency-Key the adjustment commits together with the key's effect.
     let idempotency = claim.map(|Extension(claim)| claim);
     let command = AdjustStockCommand {
         product_id,
-        location_id: request.location_id.map_or(Ok(LocationId::DEFAULT), location_id)?,
+        location_id,
         delta: request.delta,
         reason,
         actor: caller.actor(),
@@ -145,12 +146,6 @@ pub async fn adjust_stock(
     state.services.adjust_stock.execute(command).await?;
     // The product over all locations, read from the primary: the answer shows the write.
     Ok(with_etag(&state.services.queries.stock(product_id).await?))
-}
-
-/// A location id from a request body, as the routes' `location_id` field.
-fn location_id(id: uuid::Uuid) -> Result<LocationId, ApiError> {
-    LocationId::new(id)
-        .map_err(|e| ApiError::InvalidRequest(vec![crate::wire::FieldError::new("location_id", e)]))
 }
 
 /// How much of the ledger to show.

@@ -5,7 +5,9 @@ use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
 use domain::access::Actor;
 use domain::limits::{LimitsPatch, PurchaseLimit, PurchaseLimits};
-use domain::{Product, ProductName, ProductPatch, Sku, StockCount, StockMovement, StockTotals};
+use domain::{
+    LocationId, Product, ProductName, ProductPatch, Sku, StockCount, StockMovement, StockTotals,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{
@@ -217,6 +219,14 @@ impl AdjustStockRequest {
     /// The reason, checked.
     pub fn reason(&self, v: &mut Validator) -> Option<Option<String>> {
         checked_reason(v, self.reason.as_ref())
+    }
+
+    /// The location whose count moves, checked: the default location when none is named.
+    pub fn location(&self, v: &mut Validator) -> Option<LocationId> {
+        match self.location_id {
+            None => Some(LocationId::DEFAULT),
+            Some(id) => v.check("location_id", LocationId::new(id)),
+        }
     }
 }
 

@@ -131,13 +131,6 @@ pub struct LocationCount {
     pub reason: Option<String>,
 }
 
-impl LocationCount {
-    /// Whether it changes anything.
-    pub fn changes_something(&self) -> bool {
-        self.on_hand.is_some() || self.safety_stock.is_some()
-    }
-}
-
 impl SetLocationStockRequest {
     /// The checked request, or every invalid field.
     pub fn checked(&self) -> Result<LocationCount, Invalid> {

@@ -150,3 +150,29 @@ async fn a_count_and_a_safety_stock_are_one_commit_of_the_named_location() {
     );
     assert_eq!(after.version().get(), 6, "two steps");
 }
+
+#[tokio::test]
+async fn a_command_that_changes_nothing_answers_the_row_and_opens_none() {
+    let mut mocks = Mocks::new();
+    let elsewhere = domain::LocationId::new(uuid::Uuid::from_u128(51)).expect("id");
+    mocks.stock.expect_get().returning(move |_, location| {
+        Ok((location == domain::LocationId::DEFAULT).then(|| stock(1, 10, 2, 4)))
+    });
+    mocks.stock.expect_get_many().returning(|_| Ok(vec![stock(1, 10, 2, 4)]));
+    mocks.stock.expect_open().times(0);
+    mocks.stock.expect_save_many().times(0);
+    let use_case = SetStock::new(mocks.into_ports());
+    let nothing = |location, version| SetStockCommand {
+        location_id: Some(location),
+        on_hand: None,
+        ..command(version, 0)
+    };
+
+    let same = use_case.execute(nothing(domain::LocationId::DEFAULT, 4)).await.expect("as it is");
+    let stale = use_case.execute(nothing(domain::LocationId::DEFAULT, 3)).await.expect_err("old");
+    let missing = use_case.execute(nothing(elsewhere, 4)).await.expect_err("no row there");
+
+    assert_eq!(same, stock(1, 10, 2, 4));
+    assert!(matches!(stale, SetStockError::VersionMismatch { .. }));
+    assert!(matches!(missing, SetStockError::StockNotFound(_, at) if at == elsewhere));
+}
