@@ -1,6 +1,6 @@
 //! Schema history of the checkout service: the ordered list of migrations that build the
 //! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases, API clients,
-//! the event feed, webhooks and the locations that hold stock.
+//! the event feed, webhooks, the locations that hold stock and backorders.
 //!
 //! A migration is a historical fact, so no file here names an entity of the application: each
 //! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
@@ -26,6 +26,7 @@ mod m20261204_000012_webhooks;
 mod m20261204_000013_low_stock;
 mod m20261204_000014_event_retention;
 mod m20261205_000015_locations;
+mod m20261206_000016_backorders;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_low_stock::Migration),
             Box::new(m20261204_000014_event_retention::Migration),
             Box::new(m20261205_000015_locations::Migration),
+            Box::new(m20261206_000016_backorders::Migration),
         ]
     }
 }

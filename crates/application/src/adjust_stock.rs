@@ -1,12 +1,14 @@
 //! Adjust stock: move a product's on-hand count at one location by a delta (a delivery,
 //! breakage, a correction). Unlike setting, a delta commutes with other changes, so a lost race
 //! is simply retried on a fresh read. A delivery to a location that has no row of the product
-//! yet opens one there.
+//! yet opens one there, and a delivery of a product that owes units to orders (backorders)
+//! fills them first, oldest order first (see [`crate::fill`]).
 
 use domain::access::Actor;
 use domain::ports::{BoxError, Effect, KeyClaim, KeyEffect, StoreError};
 use domain::{LocationId, ProductId, ProductStock, StockCount, StockError};
 
+use crate::fill::{Delivery, deliver_filling};
 use crate::retry::{RetryError, retry_on_conflict};
 use crate::{Ports, RetryPolicy};
 
@@ -108,6 +110,22 @@ impl AdjustStock {
                 .idempotency
                 .as_ref()
                 .map(|claim| KeyEffect { claim: claim.clone(), effect: Effect::StockAdjusted(id) });
+            if command.delta > 0 {
+                let delivery = Delivery {
+                    product_id: id,
+                    location_id: location,
+                    units: command.delta,
+                    change,
+                    row: stock,
+                    reason: command.reason.clone(),
+                    actor: command.actor,
+                    key: key.clone(),
+                    at: now,
+                };
+                if let Some(stored) = deliver_filling(&self.ports, delivery).await? {
+                    return Ok(Ok(stored));
+                }
+            }
             let stored = self
                 .ports
                 .stock
@@ -137,7 +155,7 @@ impl AdjustStock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{Mocks, pid, sleeping_clock, stock};
+    use crate::test_support::{Mocks, oid, pid, q, reserved_order, sleeping_clock, stock, t0};
 
     fn command(delta: i64) -> AdjustStockCommand {
         AdjustStockCommand {
@@ -153,6 +171,7 @@ mod tests {
     #[tokio::test]
     async fn a_delivery_adds_to_on_hand_with_a_reason_in_the_ledger() {
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 2, 4))));
         mocks
             .stock
@@ -175,6 +194,7 @@ mod tests {
     #[tokio::test]
     async fn removing_units_that_are_reserved_is_refused_without_writing() {
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 4, 1))));
         mocks.stock.expect_save().times(0);
         let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
@@ -187,6 +207,7 @@ mod tests {
     #[tokio::test]
     async fn a_lost_race_is_retried_on_a_fresh_read() {
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.clock = sleeping_clock(1);
         let mut reads = 0;
         mocks.stock.expect_get().times(2).returning(move |_, _| {
@@ -214,6 +235,7 @@ mod tests {
             ClaimToken::new(uuid::Uuid::from_u128(9)),
         );
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 5, 0, 1))));
         let expected = claim.clone();
         mocks
@@ -239,6 +261,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_product_is_not_found() {
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_get().returning(|_, _| Ok(None));
         mocks.stock.expect_open().returning(|id, _, _| Err(StoreError::ProductNotFound(id)));
         let err = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
@@ -252,6 +275,7 @@ mod tests {
     async fn a_delivery_to_a_new_location_opens_its_row_and_a_removal_there_is_not_found() {
         let elsewhere = LocationId::new(uuid::Uuid::from_u128(60)).expect("id");
         let mut mocks = Mocks::new();
+        mocks.stock.expect_backordered().returning(|_| Ok(Vec::new()));
         mocks.stock.expect_get().returning(|_, _| Ok(None));
         mocks
             .stock
@@ -267,5 +291,72 @@ mod tests {
 
         assert_eq!((delivered.location_id(), delivered.on_hand().get()), (elsewhere, 4));
         assert!(matches!(removed, AdjustStockError::NotFound(_)));
+    }
+
+    /// An order of `quantity` of product 1 placed at `minute`, `owed` of them backordered.
+    fn owing(id: u128, quantity: i64, owed: u32, paid: bool) -> domain::Order {
+        use domain::allocation::{Allocation, LineAllocation};
+        let held = quantity - i64::from(owed);
+        let allocations = (held > 0)
+            .then(|| Allocation { location_id: LocationId::DEFAULT, quantity: q(held) })
+            .into_iter()
+            .collect();
+        let line = LineAllocation { product_id: pid(1), allocations, backordered: owed };
+        let record = reserved_order(&[(1, quantity)]).allocated(vec![line]).expect("adds up");
+        let mut record = record.record().clone();
+        record.id = oid(id);
+        let mut order = domain::Order::restore(record).expect("restores");
+        if paid {
+            order.pay(t0(), Actor::Admin).expect("payable");
+        }
+        order
+    }
+
+    #[tokio::test]
+    async fn a_delivery_fills_the_oldest_backorders_first_then_goes_on_sale() {
+        let mut mocks = Mocks::new();
+        // 4 units owed: 2 by a paid order, 2 by a reserved one; 3 delivered.
+        mocks.stock.expect_backordered().returning(|_| Ok(vec![(pid(1), 4)]));
+        mocks.stock.expect_get().returning(|_, _| Ok(Some(stock(1, 0, 0, 1))));
+        mocks
+            .orders
+            .expect_owed()
+            .withf(|id, limit| *id == pid(1) && *limit == 3)
+            .returning(|_, _| Ok(vec![owing(1, 2, 2, true), owing(2, 3, 2, false)]));
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&written);
+        mocks.stock.expect_save().times(0);
+        mocks.stock.expect_save_many().times(1).returning(move |changesets| {
+            let last = changesets.last().and_then(|c| c.stock().last()).map(|c| c.after());
+            seen.lock().expect("lock").extend(changesets);
+            Ok(last.into_iter().collect())
+        });
+        let stored = AdjustStock::new(mocks.into_ports(), RetryPolicy::default())
+            .execute(command(3))
+            .await
+            .expect("delivered");
+
+        let written = written.lock().expect("lock");
+        let summary: Vec<_> = written
+            .iter()
+            .map(|c| (c.order_id(), c.stock().iter().map(|s| s.kind()).collect::<Vec<_>>()))
+            .collect();
+        use domain::MovementKind::{Adjust, Reserve, Sell};
+        assert_eq!(
+            summary,
+            vec![
+                (None, vec![Adjust]),
+                (Some(oid(1)), vec![Reserve, Sell]),
+                (Some(oid(2)), vec![Reserve])
+            ]
+        );
+        let owed: Vec<_> = written.iter().flat_map(|c| c.order()).map(|o| o.backorders()).collect();
+        assert_eq!(owed[0][0].units, -2, "the paid order filled wholly");
+        assert_eq!(owed[1][0].units, -1, "the reserved one with what was left");
+        // 3 arrived, 2 sold at once to the paid order, 1 held for the reserved one.
+        assert_eq!(
+            (stored.on_hand().get(), stored.reserved().get(), stored.available().get()),
+            (1, 1, 0)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Create product: add a product to the catalogue with its initial stock.
 
 use domain::access::Actor;
+use domain::backorder::BackorderPolicy;
 use domain::limits::PurchaseLimits;
 use domain::ports::{BoxError, StoreError};
 use domain::{Money, Product, ProductName, ProductStock, Sku, StockCount};
@@ -22,6 +23,8 @@ pub struct CreateProductCommand {
     pub limits: PurchaseLimits,
     /// At or below this many available units, a change is followed by `stock.low`.
     pub low_stock_threshold: Option<StockCount>,
+    /// Whether it may be sold beyond stock (preorders), and how far.
+    pub backorders: BackorderPolicy,
     /// Who creates it, on record in the initial stock's ledger entry.
     pub actor: Actor,
 }
@@ -65,6 +68,8 @@ impl CreateProduct {
             price: command.price,
             limits: command.limits,
             low_stock_threshold: command.low_stock_threshold,
+            backorders: command.backorders,
+            backordered: StockCount::ZERO,
             created_at: self.ports.clock.now(),
         };
         let stock = ProductStock::new(product.id, command.initial_stock);
@@ -89,6 +94,7 @@ mod tests {
             initial_stock: count(50),
             limits: PurchaseLimits::default(),
             low_stock_threshold: None,
+            backorders: BackorderPolicy::Deny,
             actor: Actor::Admin,
         }
     }

@@ -18,6 +18,7 @@ pub mod create_product;
 pub mod events;
 pub mod expire;
 pub mod extend;
+mod fill;
 pub mod idempotency;
 pub mod leadership;
 pub mod locations;

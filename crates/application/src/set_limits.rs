@@ -1,5 +1,6 @@
-//! Set limits: change how many units of a product one order, and one customer, may hold, and
-//! the level at which it is running low (`stock.low`).
+//! Set limits: change how many units of a product one order, and one customer, may hold, the
+//! level at which it is running low (`stock.low`), and how many units it may owe to orders
+//! (its backorder policy).
 //!
 //! The next checkout reads the new limits. A per-customer limit counts what customers already
 //! hold (every asserted purchase is counted, limited or not; see [`domain::limits`]), so a
@@ -62,7 +63,7 @@ mod tests {
     async fn the_patch_goes_to_the_store_and_an_unknown_product_is_not_found() {
         let two = PurchaseLimit::new(2).expect("limit");
         let limits = LimitsPatch { per_order: None, per_customer: Some(Some(two)) };
-        let patch = ProductPatch { limits, low_stock_threshold: None };
+        let patch = ProductPatch { limits, low_stock_threshold: None, backorders: None };
         let mut mocks = Mocks::new();
         mocks.products.expect_update().returning(move |id, got| {
             Ok((id == pid(1))

@@ -105,7 +105,12 @@ pub(crate) fn stock(n: u128, on_hand: i64, reserved: i64, version: i64) -> Produ
 pub(crate) fn unlimited(stocks: Vec<ProductStock>) -> Vec<StockForSale> {
     stocks
         .into_iter()
-        .map(|stock| StockForSale { stock, priority: 0, limits: PurchaseLimits::default() })
+        .map(|stock| StockForSale {
+            stock,
+            priority: 0,
+            limits: PurchaseLimits::default(),
+            backorder_limit: None,
+        })
         .collect()
 }
 
@@ -118,6 +123,8 @@ pub(crate) fn product(n: u128) -> Product {
         price: eur(100 * i64::try_from(n).expect("small")),
         limits: PurchaseLimits::default(),
         low_stock_threshold: None,
+        backorders: domain::backorder::BackorderPolicy::Deny,
+        backordered: domain::StockCount::ZERO,
         created_at: t0(),
     }
 }

@@ -63,15 +63,40 @@ pub struct Candidate {
 pub fn allocate(
     cart: &Cart,
     policy: &Policy,
+    offers: impl FnMut(ProductId) -> Vec<Candidate>,
+) -> Result<Vec<LineAllocation>, Vec<Shortage>> {
+    allocate_with_backorders(cart, policy, offers, |_| 0)
+}
+
+/// [`allocate`], where a product short of stock may owe the rest of its line: up to
+/// `room(product)` units (what its backorder limit leaves, see [`crate::backorder`]). Such a
+/// line takes every unit its eligible locations have for sale first, then owes the rest
+/// ([`LineAllocation::backordered`]).
+///
+/// # Errors
+/// Every product that its eligible locations and its room cannot serve together, each with
+/// the units asked for and what could be had (the total available over those locations plus
+/// the room); then nothing is allocated.
+pub fn allocate_with_backorders(
+    cart: &Cart,
+    policy: &Policy,
     mut offers: impl FnMut(ProductId) -> Vec<Candidate>,
+    room: impl Fn(ProductId) -> u32,
 ) -> Result<Vec<LineAllocation>, Vec<Shortage>> {
     let mut lines = Vec::new();
     let mut shortages = Vec::new();
     for (product_id, requested) in cart.lines() {
         let ordered = in_order(offers(product_id), policy);
-        match take(&ordered, requested) {
-            Some(allocations) => lines.push(LineAllocation { product_id, allocations }),
-            None => shortages.push(Shortage { product_id, requested, available: total(&ordered) }),
+        let room = room(product_id);
+        match take(&ordered, requested, room) {
+            Some((allocations, backordered)) => {
+                lines.push(LineAllocation { product_id, allocations, backordered });
+            }
+            None => {
+                let could = total(&ordered).get().saturating_add(i64::from(room));
+                let available = StockCount::new(could.min(StockCount::MAX)).unwrap_or_default();
+                shortages.push(Shortage { product_id, requested, available });
+            }
         }
     }
     if shortages.is_empty() { Ok(lines) } else { Err(shortages) }
@@ -94,8 +119,10 @@ fn in_order(mut candidates: Vec<Candidate>, policy: &Policy) -> Vec<Candidate> {
     candidates
 }
 
-/// Fills `requested` from `ordered`, first location first; `None` when they cannot together.
-fn take(ordered: &[Candidate], requested: Quantity) -> Option<Vec<Allocation>> {
+/// Fills `requested` from `ordered`, first location first, owing at most `room` units of
+/// what they lack; `None` when they cannot together. Returns the allocations and the units
+/// owed.
+fn take(ordered: &[Candidate], requested: Quantity, room: u32) -> Option<(Vec<Allocation>, u32)> {
     let mut missing = i64::from(requested.get());
     let mut allocations = Vec::new();
     for candidate in ordered {
@@ -109,7 +136,8 @@ fn take(ordered: &[Candidate], requested: Quantity) -> Option<Vec<Allocation>> {
             missing -= here;
         }
     }
-    (missing == 0).then_some(allocations)
+    let owed = u32::try_from(missing).ok()?;
+    (owed <= room).then_some((allocations, owed))
 }
 
 /// The units for sale over `candidates`, capped at the largest count (a sum of many full

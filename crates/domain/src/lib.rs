@@ -62,6 +62,7 @@
 
 pub mod access;
 pub mod allocation;
+pub mod backorder;
 mod customer;
 pub mod event;
 #[cfg(test)]
@@ -87,8 +88,8 @@ pub use location::{Location, LocationCode, LocationCodeError, LocationError};
 pub use money::{Currency, Money, MoneyError};
 pub use movement::{MovementKind, StockMovement};
 pub use order::{
-    Cart, CartError, Order, OrderChange, OrderError, OrderLine, OrderRecord, OrderStatus,
-    TransitionError,
+    Cart, CartError, FillError, Order, OrderChange, OrderError, OrderLine, OrderRecord,
+    OrderStatus, TransitionError,
 };
 pub use product::{Product, ProductError, ProductName, ProductPatch};
 pub use quantity::{Quantity, QuantityError, StockCount};

@@ -172,7 +172,7 @@ impl OrderChange {
         let sign = match (self, record.status) {
             (Self::Created(_), _) => 1,
             (Self::Updated { .. }, OrderStatus::Cancelled | OrderStatus::Expired) => -1,
-            (Self::Updated { .. }, _) => return Vec::new(),
+            (Self::Updated { .. } | Self::Filled { .. }, _) => return Vec::new(),
         };
         record
             .lines

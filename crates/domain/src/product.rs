@@ -1,6 +1,7 @@
 //! [`Product`]: what the shop sells and at what price. Its stock lives in
 //! [`crate::ProductStock`], which changes far more often.
 
+use crate::backorder::BackorderPolicy;
 use crate::limits::{LimitsPatch, PurchaseLimits};
 use crate::{Money, ProductId, Sku, StockCount, Timestamp};
 
@@ -125,6 +126,11 @@ pub struct Product {
     /// At or below this many available units the product is running low: a change that brings
     /// it there from above is followed by a `stock.low` event. `None`: no such alert.
     pub low_stock_threshold: Option<StockCount>,
+    /// Whether it may be sold beyond what its locations have, and how far.
+    pub backorders: BackorderPolicy,
+    /// Units owed to orders beyond stock now (within the policy's limit when it was taken;
+    /// see [`crate::backorder`]). A store's read; a new product owes none.
+    pub backordered: StockCount,
     /// When it was created.
     pub created_at: Timestamp,
 }
@@ -139,6 +145,9 @@ pub struct ProductPatch {
     /// The new low-stock threshold, if it changes. It applies to the changes committed after
     /// it: the feed's events of earlier changes stay as they were.
     pub low_stock_threshold: Option<Option<StockCount>>,
+    /// The new backorder policy, if it changes. Lowering a limit below what is owed refuses
+    /// new backorders until deliveries fill enough; it takes nothing from orders.
+    pub backorders: Option<BackorderPolicy>,
 }
 
 impl ProductPatch {

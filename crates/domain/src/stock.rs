@@ -454,6 +454,19 @@ impl ProductStock {
         self.apply(MovementKind::Reserve, 0, i64::from(quantity.get()))
     }
 
+    /// Holds `quantity` units on hand for an order that was owed them (a backorder filled by a
+    /// delivery, see [`crate::backorder`]): like [`Self::reserve`], but the order bought them
+    /// before anyone now shopping, so the safety stock does not hold them back; only
+    /// `reserved <= on_hand` binds.
+    ///
+    /// # Errors
+    /// [`StockError::BelowReserved`] when fewer units are on hand and not reserved.
+    pub fn hold_owed(&mut self, quantity: Quantity) -> Result<StockChange, StockError> {
+        let mut change = self.apply(MovementKind::Reserve, 0, i64::from(quantity.get()))?;
+        change.span.takes_for_sale = false;
+        Ok(change)
+    }
+
     /// Gives back units an order held (the order was cancelled).
     ///
     /// # Errors

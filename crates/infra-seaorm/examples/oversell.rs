@@ -144,6 +144,8 @@ async fn new_product(adapters: &SeaOrmAdapters) -> Result<ProductId, BoxError> {
         price: Money::new(1999, Currency::new("EUR")?)?,
         limits: domain::limits::PurchaseLimits::default(),
         low_stock_threshold: None,
+        backorders: domain::backorder::BackorderPolicy::Deny,
+        backordered: domain::StockCount::ZERO,
         created_at: SystemClock.now(),
     };
     let stock = ProductStock::new(id, StockCount::new(UNITS)?);

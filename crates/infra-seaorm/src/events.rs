@@ -164,7 +164,8 @@ impl SeaOrmEventFeed {
             .map(|row| {
                 let sequence =
                     feed_position(row.created_sequence.unwrap_or(0), "products", row.id)?;
-                let product = row.into_domain()?;
+                // As created: a new product owes nothing.
+                let product = row.into_domain(0)?;
                 Ok(Event { sequence, time: product.created_at, body: EventBody::Product(product) })
             })
             .collect()

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use domain::allocation::Allocation;
 use domain::ports::{OrderRepository, StoreError};
-use domain::{Order, OrderId, OrderLine, OrderStatus, Timestamp};
+use domain::{Order, OrderId, OrderLine, OrderStatus, ProductId, Timestamp};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -29,8 +30,11 @@ impl SeaOrmOrderRepository {
     /// The orders of `rows` with their lines and the lines' allocations, fetched in one query
     /// each for all of them.
     ///
-    /// Lines never change after checkout and are inserted in the same transaction as their
-    /// order, so reading them after the header (outside a transaction) cannot mix states.
+    /// Lines are inserted in the same transaction as their order, and change afterwards only
+    /// with it (a fill of units owed bumps the order's version in the transaction that moves
+    /// its line). Read after the header, outside a transaction, they are at least as new as
+    /// it: an order decided on such a read is written over the header's version, which a
+    /// newer line would have moved, so it conflicts and is read again.
     pub(crate) async fn with_lines(
         &self,
         rows: Vec<orders::Model>,
@@ -86,6 +90,27 @@ impl OrderRepository for SeaOrmOrderRepository {
             .map_err(store_error)?;
         let Some(row) = row else { return Ok(None) };
         Ok(self.with_lines(vec![row]).await?.pop())
+    }
+
+    #[tracing::instrument(skip_all, fields(%product_id, limit))]
+    async fn owed(&self, product_id: ProductId, limit: u32) -> Result<Vec<Order>, StoreError> {
+        let owing = Query::select()
+            .column(order_lines::Column::OrderId)
+            .from(order_lines::Entity)
+            .and_where(order_lines::Column::ProductId.eq(product_id.as_uuid()))
+            .and_where(order_lines::Column::Backordered.gt(0))
+            .to_owned();
+        let owed_to = [OrderStatus::Reserved.as_str(), OrderStatus::Paid.as_str()];
+        let rows = orders::Entity::find()
+            .filter(orders::Column::Id.in_subquery(owing))
+            .filter(orders::Column::Status.is_in(owed_to))
+            .order_by_asc(orders::Column::CreatedAt)
+            .order_by_asc(orders::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(store_error)?;
+        self.with_lines(rows).await
     }
 
     #[tracing::instrument(skip_all, fields(%now, limit))]

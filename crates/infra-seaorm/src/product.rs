@@ -15,7 +15,9 @@ use sea_orm::{
 };
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{low_stock_thresholds, product_stock, products, stock_movements};
+use crate::entities::{
+    low_stock_thresholds, product_backorders, product_stock, products, stock_movements,
+};
 use crate::error::{is_duplicate_sku, store_error};
 use crate::events::sequence;
 use crate::transaction::{begin_write, finish};
@@ -42,6 +44,31 @@ impl SeaOrmProductRepository {
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db, cache: Arc::default() }
+    }
+
+    /// The products of `rows`, each with the units it owes to orders (one query for all of
+    /// them; a product without a counter owes none).
+    async fn with_backordered(
+        &self,
+        rows: Vec<products::Model>,
+    ) -> Result<Vec<Product>, StoreError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let owed: HashMap<_, _> = product_backorders::Entity::find()
+            .filter(product_backorders::Column::ProductId.is_in(rows.iter().map(|row| row.id)))
+            .all(&self.db)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|counter| (counter.product_id, counter.backordered))
+            .collect();
+        (rows.into_iter())
+            .map(|row| {
+                let backordered = owed.get(&row.id).copied().unwrap_or(0);
+                row.into_domain(backordered)
+            })
+            .collect()
     }
 
     fn cached(&self, id: ProductId) -> Option<Product> {
@@ -80,7 +107,7 @@ async fn insert_all(
         })?;
     product_stock::Entity::insert(product_stock::active_model(
         stock,
-        product.limits,
+        (product.limits, product.backorders),
         product.created_at,
     ))
     .exec_without_returning(txn)
@@ -104,8 +131,8 @@ async fn insert_all(
     Ok(())
 }
 
-/// Writes `patch` in `txn`: the product's columns, the stock row's copy of the limits, and a
-/// new threshold's place in the feed.
+/// Writes `patch` in `txn`: the product's columns, the stock rows' copy of the limits and
+/// backorder policy, and a new threshold's place in the feed.
 async fn write_patch(
     txn: &impl ConnectionTrait,
     product_id: ProductId,
@@ -125,12 +152,17 @@ async fn write_patch(
         product = product.col_expr(products::Column::MaxPerCustomer, as_column(per_customer));
         stock = stock.col_expr(product_stock::Column::MaxPerCustomer, as_column(per_customer));
     }
+    if let Some(backorders) = patch.backorders {
+        let limit = Expr::value(products::backorder_column(backorders));
+        product = product.col_expr(products::Column::BackorderLimit, limit.clone());
+        stock = stock.col_expr(product_stock::Column::BackorderLimit, limit);
+    }
     let threshold = patch.low_stock_threshold.map(|t| t.map(StockCount::get));
     if let Some(threshold) = threshold {
         product = product.col_expr(products::Column::LowStockThreshold, Expr::value(threshold));
     }
     let updated = product.exec(txn).await.map_err(store_error)?;
-    if patch.limits != LimitsPatch::default() {
+    if patch.limits != LimitsPatch::default() || patch.backorders.is_some() {
         stock.exec(txn).await.map_err(store_error)?;
     }
     if let Some(threshold) = threshold
@@ -192,12 +224,11 @@ impl ProductRepository for SeaOrmProductRepository {
     #[tracing::instrument(skip_all, fields(%product_id))]
     async fn get(&self, product_id: ProductId) -> Result<Option<Product>, StoreError> {
         // From the database, not the cache: the view shows limits, which change.
-        products::Entity::find_by_id(product_id.as_uuid())
+        let row = products::Entity::find_by_id(product_id.as_uuid())
             .one(&self.db)
             .await
-            .map_err(store_error)?
-            .map(products::Model::into_domain)
-            .transpose()
+            .map_err(store_error)?;
+        Ok(self.with_backordered(row.into_iter().collect()).await?.pop())
     }
 
     #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
@@ -220,9 +251,7 @@ impl ProductRepository for SeaOrmProductRepository {
                 .all(&self.db)
                 .await
                 .map_err(store_error)?;
-            for row in rows {
-                loaded.push(row.into_domain()?);
-            }
+            loaded.extend(self.with_backordered(rows).await?);
         }
         self.remember(&loaded);
         found.extend(loaded);
@@ -236,13 +265,7 @@ impl ProductRepository for SeaOrmProductRepository {
             // Keyset pagination: every backend orders UUIDs by their bytes, as `ProductId` does.
             query = query.filter(products::Column::Id.gt(after.as_uuid()));
         }
-        query
-            .limit(u64::from(limit))
-            .all(&self.db)
-            .await
-            .map_err(store_error)?
-            .into_iter()
-            .map(products::Model::into_domain)
-            .collect()
+        let rows = query.limit(u64::from(limit)).all(&self.db).await.map_err(store_error)?;
+        self.with_backordered(rows).await
     }
 }

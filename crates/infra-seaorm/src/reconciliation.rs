@@ -125,12 +125,20 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         .column(orders::Column::Id)
         .filter(orders::Column::Status.eq(OrderStatus::Reserved.as_str()))
         .into_query();
-    // Every reserved line's units count at the default location, except those its allocation
-    // rows put elsewhere (a line held wholly at the default location has no rows).
+    // Every reserved line's held units (its quantity less what it is still owed, which no
+    // location holds) count at the default location, except those its allocation rows put
+    // elsewhere (a line held wholly at the default location has no rows).
     let lines: Vec<(Uuid, i64)> = order_lines::Entity::find()
         .select_only()
         .column(order_lines::Column::ProductId)
-        .column_as(sum(backend, order_lines::Column::Quantity), "quantity")
+        .column_as(
+            sum(
+                backend,
+                Expr::col(order_lines::Column::Quantity)
+                    .sub(Expr::col(order_lines::Column::Backordered)),
+            ),
+            "quantity",
+        )
         .filter(order_lines::Column::OrderId.in_subquery(reserved_orders.clone()))
         .group_by(order_lines::Column::ProductId)
         .into_tuple()

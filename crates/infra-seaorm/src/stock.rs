@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{locations, product_stock, products, stock_movements};
+use crate::entities::{locations, product_backorders, product_stock, products, stock_movements};
 use crate::error::{is_unique_violation, store_error};
 use crate::transaction::{begin_write, finish};
 use crate::write::{self, Statements, StockWrites};
@@ -25,6 +25,7 @@ struct ForSale {
     priority: i32,
     max_per_order: Option<i64>,
     max_per_customer: Option<i64>,
+    backorder_limit: Option<i64>,
 }
 
 /// [`StockRepository`] over SeaORM.
@@ -98,7 +99,7 @@ impl StockRepository for SeaOrmStockRepository {
                 .select_only()
                 .columns([Stock::ProductId, Stock::LocationId, Stock::OnHand, Stock::Reserved])
                 .columns([Stock::SafetyStock, Stock::Version])
-                .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer])
+                .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer, Stock::BackorderLimit])
                 .column(locations::Column::Priority)
                 .join(JoinType::InnerJoin, product_stock::Relation::Location.def())
                 .filter(Stock::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
@@ -111,7 +112,33 @@ impl StockRepository for SeaOrmStockRepository {
                 let stock = product_stock::restore(row.counts)?;
                 let id = row.counts.product_id;
                 let limits = products::limits_of(id, row.max_per_order, row.max_per_customer)?;
-                found.push(StockForSale { stock, priority: row.priority, limits });
+                let backorder_limit =
+                    products::backorder_policy_of(id, row.backorder_limit)?.limit();
+                found.push(StockForSale { stock, priority: row.priority, limits, backorder_limit });
+            }
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
+    async fn backordered(
+        &self,
+        product_ids: &[ProductId],
+    ) -> Result<Vec<(ProductId, i64)>, StoreError> {
+        use product_backorders::{Column, Entity};
+
+        let mut found = Vec::new();
+        for slice in product_ids.chunks(IDS_PER_QUERY) {
+            let rows = Entity::find()
+                .filter(Column::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .all(&self.db)
+                .await
+                .map_err(store_error)?;
+            for row in rows {
+                let id = ProductId::new(row.product_id).map_err(|e| {
+                    crate::entities::corrupt("product_backorders", row.product_id, e)
+                })?;
+                found.push((id, row.backordered));
             }
         }
         Ok(found)
@@ -213,14 +240,19 @@ async fn open_row(
         return Err(StoreError::LocationNotFound(location_id));
     }
     let limits = products::limits_of(product.id, product.max_per_order, product.max_per_customer)?;
+    let backorders = products::backorder_policy_of(product.id, product.backorder_limit)?;
     let stock = ProductStock::new_at(product_id, location_id, domain::StockCount::ZERO);
     // A plain INSERT: the primary key decides between racing openers (the losers' statement
     // waits for the winner's commit and fails as a duplicate). An upsert would not tell them
     // apart everywhere (MariaDB counts a matched duplicate as an affected row), and each would
     // write a first ledger entry.
-    match product_stock::Entity::insert(product_stock::active_model(&stock, limits, at))
-        .exec_without_returning(txn)
-        .await
+    match product_stock::Entity::insert(product_stock::active_model(
+        &stock,
+        (limits, backorders),
+        at,
+    ))
+    .exec_without_returning(txn)
+    .await
     {
         Ok(_) => {}
         Err(err) if is_unique_violation(&err) => return Err(StoreError::StockConflict(product_id)),

@@ -9,6 +9,7 @@
 //! matches no row means someone else wrote first, the guard failed, or the row is gone; the
 //! whole transaction is rolled back.
 
+mod backorders;
 mod grouped;
 mod orders;
 mod purchases;
@@ -22,6 +23,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, sea_query::Expr,
 };
 
+use self::backorders::write_backorders;
 use self::orders::{ROWS_PER_INSERT, events_of as orders_events, write_orders};
 use self::purchases::write_purchases;
 use crate::entities::{product_stock, stock_movements};
@@ -104,7 +106,7 @@ async fn write(
         record_effects(txn, changesets, first.at()).await?;
     }
     // Stock rows first, in (product, location) order, then purchase counters in (customer, product)
-    // order, then the orders: every commit takes its row locks in one global order, so no two
+    // order, then backorder counters in product order, then the orders: every commit takes its row locks in one global order, so no two
     // commits can wait on each other in a cycle (no deadlocks between checkouts, payments and
     // expiries).
     let spans = (chains.iter())
@@ -154,6 +156,7 @@ async fn write(
         }
     }
     write_purchases(txn, changesets).await?;
+    write_backorders(txn, changesets).await?;
     // The feed's sequences last of the locks (see `events::sequence`): the ledger entries
     // first, in product and version order, then the orders' events.
     let first = sequence::take(txn, entries.len() + orders_events(changesets)).await?;

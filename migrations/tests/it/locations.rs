@@ -7,10 +7,10 @@
 use migration::Migrator;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::prelude::{ChronoDateTimeUtc, ChronoUtc, Uuid};
-use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, QueryResult, Statement, Value};
+use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, Value};
 
 use crate::roundtrip::INDEXES;
-use crate::support::{Backend, with_db};
+use crate::support::{Backend, exec, get, rows, with_db};
 
 /// The default location's fixed id, `00000000-0000-0000-0000-000000000001`.
 const DEFAULT_LOCATION: Uuid = Uuid::from_u128(1);
@@ -39,32 +39,6 @@ const LEDGER: [Movement; 6] = [
     (PRODUCT_A, "reserve", 0, 3, 7, Some(RESERVED_ORDER)),
     (PRODUCT_B, "reserve", 0, 1, 4, Some(RESERVED_ORDER)),
 ];
-
-/// Runs `sql`, written with `$1, $2, …` placeholders, with `values` bound: as sea-orm binds
-/// them, so a `Uuid` is stored the way the application stores it (PostgreSQL's `uuid`, 16
-/// bytes elsewhere).
-async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
-    db.execute_raw(statement(db, sql, values)).await.map(|_| ())
-}
-
-async fn rows(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Vec<QueryResult> {
-    db.query_all_raw(statement(db, sql, values)).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn statement(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Statement {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => sql.to_owned(),
-        _ => (1..=values.len())
-            .rev()
-            .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?")),
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
-fn get<T: sea_orm_migration::sea_orm::TryGetable>(row: &QueryResult, column: &str) -> T {
-    row.try_get("", column).unwrap_or_else(|e| panic!("{column}: {e}"))
-}
 
 /// What migration 14 would hold after a restock of each product, a paid order and a reserved
 /// one: the two stock rows, their ledger (with the columns of migrations 9 and 11: who, the
@@ -289,7 +263,7 @@ async fn moves_to_the_default_location(db: DatabaseConnection) {
         assert_eq!(sqlite_ledger_counter(&db).await, largest_id + 1);
     }
 
-    Migrator::up(&db, None).await.expect("migration 15 over data");
+    Migrator::up(&db, Some(1)).await.expect("migration 15 over data");
 
     // The default location, with its fixed id: the same in every database.
     let locations =
@@ -463,7 +437,7 @@ async fn moves_to_the_default_location(db: DatabaseConnection) {
     assert!(twice.is_err(), "a second stock row for one product accepted");
 
     // And up again, over the data down left.
-    Migrator::up(&db, None).await.expect("migration 15 again");
+    Migrator::up(&db, Some(1)).await.expect("migration 15 again");
     assert_eq!(stock(&db).await, STOCK.to_vec());
     let sql = "SELECT COUNT(*) AS n FROM product_stock WHERE location_id = $1";
     let at_default = rows(&db, sql, vec![DEFAULT_LOCATION.into()]).await;

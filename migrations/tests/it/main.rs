@@ -7,6 +7,7 @@
 //! uniquely named database there and drops it afterwards, so the database in the URL is only
 //! used to connect and is never modified.
 
+mod backorders;
 mod constraints;
 mod locations;
 mod roundtrip;

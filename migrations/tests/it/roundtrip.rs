@@ -7,7 +7,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 use crate::support::{Backend, with_db};
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 12] = [
     "products",
     "product_stock",
     "orders",
@@ -19,6 +19,7 @@ const TABLES: [&str; 11] = [
     "webhook_deliveries",
     "locations",
     "order_line_allocations",
+    "product_backorders",
 ];
 
 // Named indexes the adapter and the queries rely on, by (table, index). Also checked after

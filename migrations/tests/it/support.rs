@@ -1,10 +1,14 @@
 //! Throwaway databases for the tests ([`testkit`]): a temporary SQLite file, or a uniquely
 //! named `mig_<uuid>` database created on the PostgreSQL / MariaDB server named by the
-//! environment, dropped afterwards.
+//! environment, dropped afterwards; and plain SQL over them, with bound values, for the tests
+//! that fill a database under an older migration.
 
 use std::future::Future;
 
-use sea_orm_migration::sea_orm::{Database, DatabaseConnection};
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult, Statement,
+    TryGetable, Value,
+};
 use testkit::TestDatabase;
 
 pub use testkit::Backend;
@@ -28,4 +32,32 @@ where
         db.close().await.expect("close the test connection");
     })
     .await;
+}
+
+/// Runs `sql`, written with `$1, $2, …` placeholders, with `values` bound: as sea-orm binds
+/// them, so a `Uuid` is stored the way the application stores it (PostgreSQL's `uuid`, 16
+/// bytes elsewhere).
+pub async fn exec(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Result<(), DbErr> {
+    db.execute_raw(statement(db, sql, values)).await.map(|_| ())
+}
+
+/// The rows `sql` (as for [`exec`]) returns; panics, naming the statement, if it fails.
+pub async fn rows(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Vec<QueryResult> {
+    db.query_all_raw(statement(db, sql, values)).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn statement(db: &DatabaseConnection, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => (1..=values.len())
+            .rev()
+            .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?")),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `column` of `row`; panics, naming the column, if it is missing or of another type.
+pub fn get<T: TryGetable>(row: &QueryResult, column: &str) -> T {
+    row.try_get("", column).unwrap_or_else(|e| panic!("{column}: {e}"))
 }

@@ -4,6 +4,7 @@ use application::create_product::CreateProductCommand;
 use application::queries::{ProductPage, ProductWithStock};
 use chrono::{DateTime, Utc};
 use domain::access::Actor;
+use domain::backorder::{BackorderLimit, BackorderPolicy};
 use domain::limits::{LimitsPatch, PurchaseLimit, PurchaseLimits};
 use domain::{
     LocationId, Product, ProductName, ProductPatch, Sku, StockCount, StockMovement, StockTotals,
@@ -65,6 +66,16 @@ pub struct CreateProductRequest {
     #[serde(default, deserialize_with = "nullable_whole_number")]
     #[allow(clippy::option_option)]
     pub low_stock_threshold: Option<Option<i64>>,
+    /// `deny` (the default: a cart short of stock is refused) or `allow`: sell up to
+    /// `backorder_limit` units beyond what the locations have (backorders, preorders).
+    #[serde(default)]
+    pub backorder_policy: Option<BackorderPolicyJson>,
+    /// With `allow`: at most this many units owed to orders at any moment (1 to a billion).
+    /// Absent or null with `deny`.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 20)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    #[allow(clippy::option_option)]
+    pub backorder_limit: Option<Option<i64>>,
 }
 
 /// `PATCH /v1/products/{id}`: a field left out stays as it is; `null` removes the limit.
@@ -85,6 +96,52 @@ pub struct UpdateProductRequest {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64, example = 5)]
     #[serde(default, deserialize_with = "nullable_whole_number")]
     pub low_stock_threshold: Option<Option<i64>>,
+    /// The backorder policy, `deny` or `allow` (with `backorder_limit`). Lowering a limit
+    /// below what is owed refuses new backorders until deliveries fill enough.
+    #[serde(default)]
+    pub backorder_policy: Option<BackorderPolicyJson>,
+    /// With `allow`: at most this many units owed to orders at any moment.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 20)]
+    #[serde(default, deserialize_with = "nullable_whole_number")]
+    pub backorder_limit: Option<Option<i64>>,
+}
+
+/// A product's backorder policy on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BackorderPolicyJson {
+    /// A cart short of stock is refused.
+    Deny,
+    /// Units beyond stock are sold, up to the product's `backorder_limit`.
+    Allow,
+}
+
+/// The policy named by `policy` and `limit` (`None` for both: not named), checked: `allow`
+/// needs a limit, `deny` takes none, a limit needs `allow`. Outer `None`: invalid, reported to
+/// `v`.
+#[allow(clippy::option_option)]
+fn backorders(
+    v: &mut Validator,
+    policy: Option<BackorderPolicyJson>,
+    limit: Option<i64>,
+) -> Option<Option<BackorderPolicy>> {
+    let field = "backorder_limit";
+    match (policy, limit) {
+        (None, None) => Some(None),
+        (Some(BackorderPolicyJson::Deny), None) => Some(Some(BackorderPolicy::Deny)),
+        (Some(BackorderPolicyJson::Allow), Some(n)) => {
+            v.check(field, BackorderLimit::new(n)).map(|l| Some(BackorderPolicy::Allow(l)))
+        }
+        (Some(BackorderPolicyJson::Allow), None) => {
+            v.check(field, Err::<(), _>("required with backorder_policy allow")).map(|()| None)
+        }
+        (Some(BackorderPolicyJson::Deny), Some(_)) => {
+            v.check(field, Err::<(), _>("only with backorder_policy allow")).map(|()| None)
+        }
+        (None, Some(_)) => v
+            .check("backorder_policy", Err::<(), _>("allow, to set a backorder_limit"))
+            .map(|()| None),
+    }
 }
 
 /// A threshold field's value (`None`: none) checked into a count of units: `None` when it is
@@ -125,10 +182,12 @@ impl UpdateProductRequest {
             None => Some(None),
             Some(value) => threshold(&mut v, value).map(Some),
         };
+        let backorders = backorders(&mut v, self.backorder_policy, self.backorder_limit.flatten());
         let patch = (|| {
             Some(ProductPatch {
                 limits: LimitsPatch { per_order: per_order?, per_customer: per_customer? },
                 low_stock_threshold: low_stock_threshold?,
+                backorders: backorders?,
             })
         })();
         v.finish(patch)
@@ -149,6 +208,7 @@ impl CreateProductRequest {
         let per_order = limit(&mut v, "max_per_order", self.max_per_order.flatten());
         let per_customer = limit(&mut v, "max_per_customer", self.max_per_customer.flatten());
         let low_stock_threshold = threshold(&mut v, self.low_stock_threshold.flatten());
+        let backorders = backorders(&mut v, self.backorder_policy, self.backorder_limit.flatten());
         let command = (|| {
             Some(CreateProductCommand {
                 sku: sku?,
@@ -157,6 +217,7 @@ impl CreateProductRequest {
                 initial_stock: initial_stock?,
                 limits: PurchaseLimits { per_order: per_order?, per_customer: per_customer? },
                 low_stock_threshold: low_stock_threshold?,
+                backorders: backorders?.unwrap_or_default(),
                 actor,
             })
         })();
@@ -277,7 +338,21 @@ pub struct ProductView {
     /// Available units at or below which a change is followed by `stock.low`; null for none.
     #[serde(default)]
     pub low_stock_threshold: Option<i64>,
+    /// `deny` or `allow` (backorders and preorders up to `backorder_limit`).
+    #[serde(default = "deny")]
+    pub backorder_policy: BackorderPolicyJson,
+    /// Units the product may owe to orders beyond stock; null with `deny`.
+    #[serde(default)]
+    pub backorder_limit: Option<u32>,
+    /// Units owed to orders now (reserved or paid, not yet delivered); deliveries fill them
+    /// first, oldest order first.
+    #[serde(default)]
+    pub backordered: i64,
     pub created_at: DateTime<Utc>,
+}
+
+fn deny() -> BackorderPolicyJson {
+    BackorderPolicyJson::Deny
 }
 
 impl ProductView {
@@ -291,6 +366,12 @@ impl ProductView {
             max_per_order: product.limits.per_order.map(PurchaseLimit::get),
             max_per_customer: product.limits.per_customer.map(PurchaseLimit::get),
             low_stock_threshold: product.low_stock_threshold.map(StockCount::get),
+            backorder_policy: match product.backorders {
+                BackorderPolicy::Deny => BackorderPolicyJson::Deny,
+                BackorderPolicy::Allow(_) => BackorderPolicyJson::Allow,
+            },
+            backorder_limit: product.backorders.limit().map(BackorderLimit::get),
+            backordered: product.backordered.get(),
             created_at: product.created_at,
         }
     }

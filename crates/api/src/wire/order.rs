@@ -22,9 +22,13 @@ pub struct OrderLineView {
     pub product_id: Uuid,
     pub quantity: u32,
     pub unit_price: MoneyJson,
-    /// Where its units are held; the quantities sum to `quantity`.
+    /// Where its units are held; the quantities and `backordered` sum to `quantity`.
     #[serde(default)]
     pub allocations: Vec<AllocationView>,
+    /// Units sold beyond stock and not delivered yet (a backorder or preorder); a delivery
+    /// fills them, oldest order first, and they then appear in `allocations`.
+    #[serde(default)]
+    pub backordered: u32,
 }
 
 impl From<&OrderLine> for OrderLineView {
@@ -39,6 +43,7 @@ impl From<&OrderLine> for OrderLineView {
                     quantity: a.quantity.get(),
                 })
                 .collect(),
+            backordered: l.backordered,
         }
     }
 }

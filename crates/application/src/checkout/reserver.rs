@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use domain::access::Actor;
-use domain::allocation::{Candidate, LineAllocation, Policy, allocate};
+use domain::allocation::{Candidate, LineAllocation, Policy, allocate_with_backorders};
+use domain::backorder::{BackorderLimit, BackorderRoom};
 use domain::limits::{PurchaseKey, PurchaseLimits, PurchaseTally, per_order_excess};
 use domain::order::OrderChange;
 use domain::ports::{
@@ -67,16 +68,27 @@ impl Pending {
     }
 
     /// What committing this checkout writes, given its `reserved` stock and allocated order
-    /// and the per-customer `limits` they were decided within: the stock, the new order (and
-    /// the purchase counters it moves, guarded by those limits), and under a key, the key's
-    /// effect.
-    fn changeset(&self, reserved: &Reserved, limits: &Limits) -> Changeset {
+    /// and the per-customer `limits` and `backorder_limits` they were decided within: the
+    /// stock, the new order (and the purchase and backorder counters it moves, guarded by those
+    /// limits), and under a key, the key's effect.
+    fn changeset(
+        &self,
+        reserved: &Reserved,
+        limits: &Limits,
+        backorder_limits: &BackorderLimits,
+    ) -> Changeset {
         let (changes, order) = reserved;
+        let owing = (order.lines().iter())
+            .filter(|line| line.backordered > 0)
+            .filter_map(|line| Some((line.product_id, *backorder_limits.get(&line.product_id)?)))
+            .collect();
         let order = OrderChange::Created(order.clone());
         let within = (self.cart.product_ids())
             .filter_map(|id| Some((id, limits.get(&id)?.per_customer?)))
             .collect();
-        let mut changeset = Changeset::new(changes.clone(), Some(order), self.at).within(within);
+        let mut changeset = Changeset::new(changes.clone(), Some(order), self.at)
+            .within(within)
+            .owing_within(owing);
         if let Some(deadline) = self.deadline {
             changeset = changeset.with_deadline(deadline);
         }
@@ -237,7 +249,11 @@ impl Reserver {
             let read = self.ports.stock.get_many_for_sale(&ids).await?;
             let limits: Limits =
                 read.iter().map(|row| (row.stock.product_id(), row.limits)).collect();
-            let mut shelves = Shelves::new(read);
+            let backorder_limits: BackorderLimits = (read.iter())
+                .filter_map(|row| Some((row.stock.product_id(), row.backorder_limit?)))
+                .collect();
+            let room = self.backorder_room(&backorder_limits).await?;
+            let mut shelves = Shelves::new(read, room);
             let mut tally = self.tally(live, &limits).await?;
             let verdicts: Vec<_> = (live.iter())
                 .map(|pending| reserve(&mut shelves, &mut tally, &limits, pending))
@@ -246,7 +262,7 @@ impl Reserver {
                 .iter()
                 .zip(&verdicts)
                 .filter_map(|(pending, verdict)| {
-                    Some(pending.changeset(verdict.as_ref().ok()?, &limits))
+                    Some(pending.changeset(verdict.as_ref().ok()?, &limits, &backorder_limits))
                 })
                 .collect();
             let committed = changesets.len();
@@ -276,6 +292,21 @@ impl Reserver {
             return Ok(PurchaseTally::default());
         }
         Ok(PurchaseTally::new(self.ports.purchases.get_many(&keys).await?))
+    }
+
+    /// How many more units each product of `limits` (those that take backorders) may owe, as
+    /// stored now. A batch without such products reads nothing: the stock rows carry each
+    /// product's backorder limit, so the counters are read only where they matter.
+    async fn backorder_room(&self, limits: &BackorderLimits) -> Result<BackorderRoom, StoreError> {
+        if limits.is_empty() {
+            return Ok(BackorderRoom::default());
+        }
+        let ids: Vec<ProductId> = limits.keys().copied().collect();
+        let owed: HashMap<ProductId, i64> =
+            self.ports.stock.backordered(&ids).await?.into_iter().collect();
+        Ok(BackorderRoom::new(
+            limits.iter().map(|(id, limit)| (*id, *limit, owed.get(id).copied().unwrap_or(0))),
+        ))
     }
 
     /// Each of `live`'s buyers' answer from the round's `outcome`, with its index in the batch.
@@ -338,6 +369,9 @@ type Verdicts = (Vec<Result<Reserved, CheckoutError>>, usize);
 /// Each product's purchase limits, as read with its stock.
 type Limits = HashMap<ProductId, PurchaseLimits>;
 
+/// The backorder limit of each product that takes backorders, as read with its stock.
+type BackorderLimits = BTreeMap<ProductId, BackorderLimit>;
+
 /// Reserves `pending`'s cart out of `stocks` within its limits, counting what its customer
 /// holds in `tally`, or nothing. Limits come first: a cart over one is refused before its
 /// stock is looked at, and only a cart that gets its stock counts against them. A cart with a
@@ -377,23 +411,25 @@ fn reserve(
     Ok((changes, order))
 }
 
-/// The stock rows a batch was read against, moved by each cart reserved so far: the next
-/// cart of a batch sees what the earlier ones left.
+/// The stock rows a batch was read against, moved by each cart reserved so far, and the room
+/// each product has left for backorders: the next cart of a batch sees what the earlier ones
+/// left.
 struct Shelves {
     rows: HashMap<(ProductId, LocationId), ProductStock>,
     /// Each product's locations (active ones with a row), with their priorities.
     locations: BTreeMap<ProductId, Vec<(LocationId, i32)>>,
+    room: BackorderRoom,
 }
 
 impl Shelves {
-    fn new(read: Vec<StockForSale>) -> Self {
+    fn new(read: Vec<StockForSale>, room: BackorderRoom) -> Self {
         let mut locations: BTreeMap<ProductId, Vec<(LocationId, i32)>> = BTreeMap::new();
         let mut rows = HashMap::with_capacity(read.len());
         for StockForSale { stock, priority, .. } in read {
             locations.entry(stock.product_id()).or_default().push((stock.location_id(), priority));
             rows.insert(stock.key(), stock);
         }
-        Self { rows, locations }
+        Self { rows, locations, room }
     }
 
     /// What each location of `product_id` has for sale now.
@@ -408,7 +444,8 @@ impl Shelves {
     }
 
     /// Allocates `cart` by `policy` and reserves every allocation, or nothing: the rows only
-    /// move when the whole cart fits. Returns the stock changes and the allocations.
+    /// move when the whole cart fits (a product that takes backorders owes what its rows
+    /// lack, within its room). Returns the stock changes and the allocations.
     fn reserve(
         &mut self,
         cart: &Cart,
@@ -417,8 +454,9 @@ impl Shelves {
         if let Some(gone) = cart.product_ids().find(|id| !self.locations.contains_key(id)) {
             return Err(CheckoutError::UnknownProducts(vec![gone]));
         }
-        let lines = allocate(cart, policy, |id| self.offers(id))
-            .map_err(CheckoutError::InsufficientStock)?;
+        let lines =
+            allocate_with_backorders(cart, policy, |id| self.offers(id), |id| self.room.of(id))
+                .map_err(CheckoutError::InsufficientStock)?;
         let mut moved = Vec::with_capacity(lines.len());
         for line in &lines {
             for allocation in &line.allocations {
@@ -431,6 +469,9 @@ impl Shelves {
                     .map_err(|e| CheckoutError::Unavailable(e.into()))?;
                 moved.push((row, change));
             }
+        }
+        for line in &lines {
+            self.room.take(line.product_id, line.backordered);
         }
         let changes = (moved.into_iter())
             .map(|(row, change)| {

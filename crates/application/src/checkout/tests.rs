@@ -297,7 +297,7 @@ fn three_shelves(mocks: &mut Mocks) {
     mocks.stock.expect_get_many_for_sale().returning(|_| {
         let row = |n, on_hand, priority| {
             let stock = domain::ProductStock::new_at(pid(1), lid(n), count(on_hand));
-            StockForSale { stock, priority, limits: Default::default() }
+            StockForSale { stock, priority, limits: Default::default(), backorder_limit: None }
         };
         let mut kept = row(3, 4, 1);
         let _ = kept.stock.set_safety_stock(count(1));

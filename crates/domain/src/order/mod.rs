@@ -17,7 +17,9 @@ pub use line::{Allocation, LineAllocation, OrderLine};
 pub use status::{OrderStatus, TransitionError};
 
 use crate::access::Actor;
-use crate::{Customer, LocationId, Money, MoneyError, OrderId, ProductId, Timestamp, Version};
+use crate::{
+    Customer, LocationId, Money, MoneyError, OrderId, ProductId, Quantity, Timestamp, Version,
+};
 
 /// Why an order cannot be placed or restored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,9 +39,28 @@ pub enum OrderError {
     /// A stored total disagrees with its lines.
     #[error("the stored total disagrees with the lines")]
     Total,
-    /// A line's allocations do not add up to its quantity, or name a product not in the order.
+    /// A line's allocations (with its units owed) do not add up to its quantity, or name a
+    /// product not in the order.
     #[error("the allocations disagree with the lines")]
     Allocations,
+}
+
+/// Why units owed to an order cannot be filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FillError {
+    /// Only a reserved or paid order is owed units.
+    #[error("an order that is {0} is owed nothing")]
+    NotOwed(OrderStatus),
+    /// The order has no line of the product, or its line owes fewer units.
+    #[error("the order owes {owed} units of product {product_id}, not {requested}")]
+    TooMany {
+        /// The product.
+        product_id: ProductId,
+        /// Units its line still owes.
+        owed: u32,
+        /// Units the fill wanted to give.
+        requested: u32,
+    },
 }
 
 /// An order and everything needed to rebuild it from storage (see [`Order::restore`]).
@@ -121,6 +142,19 @@ pub enum OrderChange {
         /// The order to store, at `expected.next()`.
         order: Order,
     },
+    /// Units a line owed, filled by a delivery (see [`Order::fill`]): the line's units owed
+    /// and allocations change, its status does not. The store MUST refuse it unless it still
+    /// holds `expected`.
+    Filled {
+        /// The version the fill was computed from.
+        expected: Version,
+        /// The order to store, at `expected.next()`.
+        order: Order,
+        /// The line's product.
+        product_id: ProductId,
+        /// Units filled.
+        units: Quantity,
+    },
 }
 
 impl OrderChange {
@@ -128,7 +162,9 @@ impl OrderChange {
     #[must_use]
     pub fn order(&self) -> &Order {
         match self {
-            Self::Created(order) | Self::Updated { order, .. } => order,
+            Self::Created(order) | Self::Updated { order, .. } | Self::Filled { order, .. } => {
+                order
+            }
         }
     }
 }
@@ -158,7 +194,7 @@ impl Order {
                 // All at the default location until a checkout allocates them otherwise
                 // (see [`Order::allocated`]): a single-location shop's order as it is stored.
                 let allocations = vec![Allocation { location_id: LocationId::DEFAULT, quantity }];
-                Ok(OrderLine { product_id, quantity, unit_price, allocations })
+                Ok(OrderLine { product_id, quantity, unit_price, allocations, backordered: 0 })
             })
             .collect::<Result<Vec<_>, OrderError>>()?;
         if lifetime <= TimeDelta::zero() {
@@ -195,6 +231,10 @@ impl Order {
         if total_of(&record.lines)? != record.total {
             return Err(OrderError::Total);
         }
+        let owes_too_much = |line: &OrderLine| line.backordered > line.quantity.get();
+        if record.lines.iter().any(owes_too_much) {
+            return Err(OrderError::Allocations);
+        }
         if !record.lines.iter().all(|line| line.allocations.is_empty() || adds_up(line)) {
             return Err(OrderError::Allocations);
         }
@@ -202,12 +242,12 @@ impl Order {
     }
 
     /// The same order with its lines' units held at the locations `lines` name (what the
-    /// checkout's allocation decided), each line's in location-id order; the order is written
-    /// with them.
+    /// checkout's allocation decided), each line's in location-id order, and the units each
+    /// line is owed; the order is written with them.
     ///
     /// # Errors
     /// [`OrderError::Allocations`] unless `lines` gives every line of the order allocations
-    /// that sum to its quantity, and names no other product.
+    /// that, with its units owed, sum to its quantity, and names no other product.
     pub fn allocated(mut self, lines: Vec<LineAllocation>) -> Result<Self, OrderError> {
         if lines.len() != self.0.lines.len() {
             return Err(OrderError::Allocations);
@@ -217,6 +257,7 @@ impl Order {
                 .find(|line| line.product_id == allocated.product_id)
                 .ok_or(OrderError::Allocations)?;
             line.allocations = allocated.allocations;
+            line.backordered = allocated.backordered;
             // Stored and read back in location order: the order is the same either way.
             line.allocations.sort_by_key(|a| a.location_id);
             if !adds_up(line) {
@@ -361,6 +402,48 @@ impl Order {
         }
     }
 
+    /// `units` of the `product_id` line's units owed, filled at `location_id` (a delivery
+    /// there): they leave what the line is owed and join its allocation at that location. A
+    /// reserved order then holds them there (payment sells them as any other); a paid order's
+    /// are sold at once: the caller moves the location's stock accordingly. The status and
+    /// expiry stay.
+    ///
+    /// # Errors
+    /// [`FillError::NotOwed`] unless reserved or paid; [`FillError::TooMany`] when the line
+    /// owes fewer units (or there is no such line).
+    pub fn fill(
+        &mut self,
+        product_id: ProductId,
+        location_id: LocationId,
+        units: Quantity,
+    ) -> Result<OrderChange, FillError> {
+        let status = self.0.status;
+        if !matches!(status, OrderStatus::Reserved | OrderStatus::Paid) {
+            return Err(FillError::NotOwed(status));
+        }
+        let owed = (self.0.lines.iter())
+            .find(|line| line.product_id == product_id)
+            .map_or(0, |line| line.backordered);
+        if owed < units.get() {
+            return Err(FillError::TooMany { product_id, owed, requested: units.get() });
+        }
+        let expected = self.0.version;
+        if let Some(line) = self.0.lines.iter_mut().find(|line| line.product_id == product_id) {
+            let mut held = line.sources();
+            match held.iter_mut().find(|a| a.location_id == location_id) {
+                Some(here) => {
+                    here.quantity = here.quantity.checked_add(units).unwrap_or(here.quantity)
+                }
+                None => held.push(Allocation { location_id, quantity: units }),
+            }
+            held.sort_by_key(|a| a.location_id);
+            line.allocations = held;
+            line.backordered -= units.get();
+        }
+        self.0.version = expected.next();
+        Ok(OrderChange::Filled { expected, order: self.clone(), product_id, units })
+    }
+
     fn transition(&mut self, change: impl FnOnce(&mut OrderRecord)) -> OrderChange {
         let expected = self.0.version;
         change(&mut self.0);
@@ -369,10 +452,10 @@ impl Order {
     }
 }
 
-/// Whether a line's allocations sum to its quantity.
+/// Whether a line's allocations sum to its quantity less its units owed.
 fn adds_up(line: &OrderLine) -> bool {
     let held: u64 = line.allocations.iter().map(|a| u64::from(a.quantity.get())).sum();
-    held == u64::from(line.quantity.get())
+    held == u64::from(line.held()) && line.backordered <= line.quantity.get()
 }
 
 fn total_of(lines: &[OrderLine]) -> Result<Money, OrderError> {

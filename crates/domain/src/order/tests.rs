@@ -53,7 +53,8 @@ fn placing_merges_lines_prices_them_and_sums_the_total() {
             product_id: pid(1),
             quantity: q(2),
             unit_price: eur(250),
-            allocations: vec![at_location(1, 2)]
+            allocations: vec![at_location(1, 2)],
+            backordered: 0,
         }
     );
     assert_eq!(record.total, eur(1500));
@@ -332,8 +333,12 @@ fn allocating_gives_each_line_locations_that_add_up_to_its_quantity() {
     use crate::allocation::LineAllocation;
     let lines = |split: Vec<_>| {
         vec![
-            LineAllocation { product_id: pid(1), allocations: split },
-            LineAllocation { product_id: pid(2), allocations: vec![at_location(5, 1)] },
+            LineAllocation { product_id: pid(1), allocations: split, backordered: 0 },
+            LineAllocation {
+                product_id: pid(2),
+                allocations: vec![at_location(5, 1)],
+                backordered: 0,
+            },
         ]
     };
 

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::{Order, OrderId, Timestamp};
+use crate::{Order, OrderId, ProductId, Timestamp};
 
 /// Read access to orders.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -23,4 +23,12 @@ pub trait OrderRepository: Send + Sync {
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
     async fn due_for_expiry(&self, now: Timestamp, limit: u32) -> Result<Vec<Order>, StoreError>;
+
+    /// Up to `limit` orders stored as reserved or paid whose line of `product_id` is still owed
+    /// units (a backorder), oldest first (`created_at`, then id): the order a delivery fills
+    /// them in.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn owed(&self, product_id: ProductId, limit: u32) -> Result<Vec<Order>, StoreError>;
 }

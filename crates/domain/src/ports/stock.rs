@@ -5,11 +5,12 @@ use async_trait::async_trait;
 
 use super::{Changeset, KeyEffect, StoreError};
 use crate::access::Actor;
+use crate::backorder::BackorderLimit;
 use crate::limits::PurchaseLimits;
 use crate::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
 /// One stock row as a checkout decides on it: the row, its location's priority, and its
-/// product's purchase limits as stored now.
+/// product's purchase limits and backorder limit as stored now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockForSale {
     /// The row.
@@ -18,6 +19,8 @@ pub struct StockForSale {
     pub priority: i32,
     /// The product's purchase limits.
     pub limits: PurchaseLimits,
+    /// The product's backorder limit; `None`: it takes no backorders.
+    pub backorder_limit: Option<BackorderLimit>,
 }
 
 /// Product stock, one row per (product, location), read with its version and written only
@@ -55,6 +58,16 @@ pub trait StockRepository: Send + Sync {
         &self,
         product_ids: &[ProductId],
     ) -> Result<Vec<StockForSale>, StoreError>;
+
+    /// How many units each of `product_ids` owes to orders now (its backorder counter, see
+    /// [`crate::backorder`]); a product without a counter (or unknown) is left out.
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn backordered(
+        &self,
+        product_ids: &[ProductId],
+    ) -> Result<Vec<(ProductId, i64)>, StoreError>;
 
     /// The row of `product_id` at `location_id`, created empty (nothing on hand, first
     /// version) when the product has none there yet: where a delivery or a transfer to a new

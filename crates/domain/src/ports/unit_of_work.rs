@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{KeyEffect, StoreError};
 use crate::access::Actor;
+use crate::backorder::{BackorderDelta, BackorderLimit};
 use crate::limits::{PurchaseDelta, PurchaseLimit};
 use crate::order::OrderChange;
 use crate::{OrderId, ProductId, StockChange, StockKey, Timestamp};
@@ -21,6 +22,8 @@ pub struct Changeset {
     order: Option<OrderChange>,
     /// The limits the purchase counters' additions are guarded by, per product.
     limits: Vec<(ProductId, PurchaseLimit)>,
+    /// The limits the backorder counters' additions are guarded by, per product.
+    backorder_limits: Vec<(ProductId, BackorderLimit)>,
     reason: Option<String>,
     actor: Option<Actor>,
     key: Option<KeyEffect>,
@@ -37,6 +40,7 @@ impl Changeset {
             stock,
             order,
             limits: Vec::new(),
+            backorder_limits: Vec::new(),
             reason: None,
             actor: None,
             key: None,
@@ -66,6 +70,26 @@ impl Changeset {
         deltas
     }
 
+    /// The same changeset with its backorder counters' additions kept within `limits` (each
+    /// product's backorder limit, as the checkout that decided them read it).
+    #[must_use]
+    pub fn owing_within(self, backorder_limits: Vec<(ProductId, BackorderLimit)>) -> Self {
+        Self { backorder_limits, ..self }
+    }
+
+    /// The backorder counters this changeset moves (see [`OrderChange::backorders`]), each
+    /// addition with its limit, if any.
+    #[must_use]
+    pub fn backorders(&self) -> Vec<BackorderDelta> {
+        let Some(order) = &self.order else { return Vec::new() };
+        let mut deltas = order.backorders();
+        for delta in deltas.iter_mut().filter(|d| d.units > 0) {
+            delta.limit = (self.backorder_limits.iter())
+                .find_map(|(id, limit)| (*id == delta.product_id).then_some(*limit));
+        }
+        deltas
+    }
+
     /// The same changeset with a free-text reason recorded in its ledger entries.
     #[must_use]
     pub fn with_reason(self, reason: Option<String>) -> Self {
@@ -88,6 +112,8 @@ impl Changeset {
             match self.order.as_ref()? {
                 OrderChange::Created(_) => record.placed_by,
                 OrderChange::Updated { .. } => record.settled_by,
+                // A delivery fills it: the delivery's changeset names its actor.
+                OrderChange::Filled { .. } => None,
             }
         };
         self.actor.or_else(of_order).unwrap_or(Actor::System)
@@ -168,6 +194,11 @@ pub trait UnitOfWork: Send + Sync {
     ///   it at 0 when missing; a counter never goes below 0), and return
     ///   [`StoreError::PurchaseConflict`] naming the product when an addition would take a
     ///   counter past its limit.
+    /// - MUST move every product's backorder counter by [`Changeset::backorders`], after the
+    ///   purchase counters, in product order (creating it at 0 when missing; never below 0),
+    ///   and return [`StoreError::StockConflict`] naming the product when an addition would
+    ///   take a counter past its limit (or carries none): the caller re-reads and decides
+    ///   again.
     /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::OrderNotFound`] when a row
     ///   to update is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the

@@ -14,6 +14,7 @@ pub(crate) mod low_stock_thresholds;
 pub(crate) mod order_line_allocations;
 pub(crate) mod order_lines;
 pub(crate) mod orders;
+pub(crate) mod product_backorders;
 pub(crate) mod product_stock;
 pub(crate) mod products;
 pub(crate) mod stock_movements;

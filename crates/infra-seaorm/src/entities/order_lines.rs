@@ -19,6 +19,8 @@ pub struct Model {
     /// Minor units of `currency`, frozen at checkout.
     pub unit_price_amount: i64,
     pub currency: String,
+    /// Units owed (not held at any location); a delivery fills them.
+    pub backordered: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -38,6 +40,8 @@ impl Model {
                 .map_err(|e| corrupt("order_lines", &key, e))?,
             // Read from `order_line_allocations` by the order's reader.
             allocations: Vec::new(),
+            backordered: u32::try_from(self.backordered)
+                .map_err(|e| corrupt("order_lines", &key, e))?,
         })
     }
 }
@@ -49,5 +53,6 @@ pub(crate) fn active_model(order_id: OrderId, line: &OrderLine) -> ActiveModel {
         quantity: Set(i64::from(line.quantity.get())),
         unit_price_amount: Set(line.unit_price.amount()),
         currency: Set(line.unit_price.currency().code().to_owned()),
+        backordered: Set(i64::from(line.backordered)),
     }
 }

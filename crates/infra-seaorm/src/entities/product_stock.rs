@@ -1,6 +1,7 @@
 //! `product_stock`: the counters of one product at one location, and their translation to and
 //! from [`domain::ProductStock`].
 
+use domain::backorder::BackorderPolicy;
 use domain::limits::PurchaseLimits;
 use domain::ports::StoreError;
 use domain::{LocationId, ProductId, ProductStock, StockCount, Timestamp, Version};
@@ -29,6 +30,8 @@ pub struct Model {
     pub max_per_order: Option<i64>,
     /// A copy of `products.max_per_customer`.
     pub max_per_customer: Option<i64>,
+    /// A copy of `products.backorder_limit`: whether a checkout reads the product's counter.
+    pub backorder_limit: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -90,13 +93,14 @@ pub(crate) fn restore(row: Counts) -> Result<ProductStock, StoreError> {
     .map_err(|e| bad(e.into()))
 }
 
-/// The whole row of a new stock row, with the product's `limits`.
+/// The whole row of a new stock row, with the product's `limits` and backorder policy.
 pub(crate) fn active_model(
     stock: &ProductStock,
-    limits: PurchaseLimits,
+    (limits, backorders): (PurchaseLimits, BackorderPolicy),
     updated_at: Timestamp,
 ) -> ActiveModel {
     ActiveModel {
+        backorder_limit: Set(super::products::backorder_column(backorders)),
         max_per_order: Set(limits.per_order.map(|l| i64::from(l.get()))),
         max_per_customer: Set(limits.per_customer.map(|l| i64::from(l.get()))),
         product_id: Set(stock.product_id().as_uuid()),

@@ -1,5 +1,6 @@
 //! `products`: the catalogue row, and its translation to and from [`domain::Product`].
 
+use domain::backorder::{BackorderLimit, BackorderPolicy};
 use domain::limits::{PurchaseLimit, PurchaseLimits};
 use domain::ports::StoreError;
 use domain::{Currency, Money, Product, ProductId, ProductName, Sku, StockCount};
@@ -24,6 +25,8 @@ pub struct Model {
     pub max_per_customer: Option<i64>,
     /// Available units at or below which a change is followed by `stock.low`; NULL: none.
     pub low_stock_threshold: Option<i64>,
+    /// Units it may owe to orders beyond stock; NULL: it takes no backorders.
+    pub backorder_limit: Option<i64>,
     pub created_at: DateTimeUtc,
     /// Its `product.created` event's place in the feed; NULL on products created before it.
     pub created_sequence: Option<i64>,
@@ -40,9 +43,11 @@ impl Model {
         limits_of(self.id, self.max_per_order, self.max_per_customer)
     }
 
-    pub(crate) fn into_domain(self) -> Result<Product, StoreError> {
+    /// The product of this row, owing `backordered` units (its counter, read apart).
+    pub(crate) fn into_domain(self, backordered: i64) -> Result<Product, StoreError> {
         let id = self.id;
         let limits = self.limits()?;
+        let backorders = backorder_policy_of(id, self.backorder_limit)?;
         let price = Currency::new(&self.currency)
             .and_then(|currency| Money::new(self.price_amount, currency))
             .map_err(|e| corrupt("products", id, e))?;
@@ -57,6 +62,8 @@ impl Model {
                 .map(StockCount::new)
                 .transpose()
                 .map_err(|e| corrupt("products", id, e))?,
+            backorders,
+            backordered: StockCount::new(backordered).map_err(|e| corrupt("products", id, e))?,
             created_at: self.created_at,
         })
     }
@@ -74,6 +81,21 @@ pub(crate) fn limits_of(
     Ok(PurchaseLimits { per_order: limit(max_per_order)?, per_customer: limit(max_per_customer)? })
 }
 
+/// The backorder policy of product `id`'s `backorder_limit` column (or a stock row's copy).
+pub(crate) fn backorder_policy_of(
+    id: Uuid,
+    limit: Option<i64>,
+) -> Result<BackorderPolicy, StoreError> {
+    let limit =
+        limit.map(BackorderLimit::new).transpose().map_err(|e| corrupt("products", id, e))?;
+    Ok(BackorderPolicy::of(limit))
+}
+
+/// A backorder policy as its column holds it.
+pub(crate) fn backorder_column(policy: BackorderPolicy) -> Option<i64> {
+    policy.limit().map(|l| i64::from(l.get()))
+}
+
 /// The whole row of a new product, its `product.created` the `sequence`-th event of the feed.
 pub(crate) fn active_model(product: &Product, sequence: i64) -> ActiveModel {
     ActiveModel {
@@ -85,6 +107,7 @@ pub(crate) fn active_model(product: &Product, sequence: i64) -> ActiveModel {
         max_per_order: Set(product.limits.per_order.map(|l| i64::from(l.get()))),
         max_per_customer: Set(product.limits.per_customer.map(|l| i64::from(l.get()))),
         low_stock_threshold: Set(product.low_stock_threshold.map(StockCount::get)),
+        backorder_limit: Set(backorder_column(product.backorders)),
         created_at: Set(product.created_at),
         created_sequence: Set(Some(sequence)),
     }

@@ -22,6 +22,8 @@ pub(super) fn events_of(changesets: &[Changeset]) -> usize {
         .filter(|change| match change {
             OrderChange::Created(_) => true,
             OrderChange::Updated { order, .. } => order.record().status != OrderStatus::Reserved,
+            // A fill changes neither status nor expiry; its stock movements are its events.
+            OrderChange::Filled { .. } => false,
         })
         .count()
 }
@@ -36,6 +38,7 @@ pub(super) async fn write_orders(
 ) -> Result<(), StoreError> {
     let mut created = Vec::new();
     let mut transitions: Vec<(Transition<'_>, Vec<Settled>)> = Vec::new();
+    let mut fills = Vec::new();
     let mut next = first_sequence;
     let mut take = || {
         next += 1;
@@ -52,7 +55,13 @@ pub(super) async fn write_orders(
                     None => transitions.push((key, vec![(id, sequence)])),
                 }
             }
+            OrderChange::Filled { expected, order, product_id, .. } => {
+                fills.push((*expected, order, *product_id));
+            }
         }
+    }
+    for (expected, order, product_id) in fills {
+        write_fill(txn, expected, order, product_id).await?;
     }
     for (transition, ids) in &transitions {
         for chunk in ids.chunks(IDS_PER_QUERY) {
@@ -82,6 +91,57 @@ pub(super) async fn write_orders(
         .collect();
     for chunk in allocations.chunks(ROWS_PER_INSERT) {
         order_line_allocations::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(txn)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// A fill of one order's line (see [`domain::Order::fill`]): the order's version over the one
+/// it was computed from, the line's units owed, and its allocation rows rewritten (none when
+/// the line is held wholly at the default location, as at checkout).
+async fn write_fill(
+    txn: &impl ConnectionTrait,
+    expected: Version,
+    order: &domain::Order,
+    product_id: domain::ProductId,
+) -> Result<(), StoreError> {
+    let id = order.id().as_uuid();
+    let updated = orders::Entity::update_many()
+        .col_expr(orders::Column::Version, Expr::value(order.version().get()))
+        .filter(orders::Column::Id.eq(id))
+        .filter(orders::Column::Version.eq(expected.get()))
+        .exec(txn)
+        .await
+        .map_err(store_error)?;
+    if updated.rows_affected != 1 {
+        let found = orders::Entity::find_by_id(id).one(txn).await.map_err(store_error)?;
+        return Err(match found {
+            None => StoreError::OrderNotFound(order.id()),
+            Some(_) => StoreError::OrderConflict(order.id()),
+        });
+    }
+    let Some(line) = order.lines().iter().find(|line| line.product_id == product_id) else {
+        return Err(StoreError::unavailable("a fill of a line the order does not have"));
+    };
+    let (order_id, product) = (id, product_id.as_uuid());
+    order_lines::Entity::update_many()
+        .col_expr(order_lines::Column::Backordered, Expr::value(i64::from(line.backordered)))
+        .filter(order_lines::Column::OrderId.eq(order_id))
+        .filter(order_lines::Column::ProductId.eq(product))
+        .exec(txn)
+        .await
+        .map_err(store_error)?;
+    order_line_allocations::Entity::delete_many()
+        .filter(order_line_allocations::Column::OrderId.eq(order_id))
+        .filter(order_line_allocations::Column::ProductId.eq(product))
+        .exec(txn)
+        .await
+        .map_err(store_error)?;
+    let rows = order_line_allocations::active_models(order.id(), std::slice::from_ref(line));
+    if !rows.is_empty() {
+        order_line_allocations::Entity::insert_many(rows)
             .exec_without_returning(txn)
             .await
             .map_err(store_error)?;

@@ -52,6 +52,8 @@ pub async fn product_with_threshold(
         price: price(),
         limits: domain::limits::PurchaseLimits::default(),
         low_stock_threshold,
+        backorders: domain::backorder::BackorderPolicy::Deny,
+        backordered: StockCount::ZERO,
         created_at: t0(),
     };
     let stock = ProductStock::new(product.id, StockCount::new(on_hand).expect("a count"));

@@ -30,7 +30,7 @@ async fn limited(db: &TestDb, sku: &str, on_hand: i64, per_customer: i64) -> Pro
     let id = product(db, sku, on_hand).await.0.id;
     let limit = PurchaseLimit::new(per_customer).expect("a limit");
     let limits = LimitsPatch { per_order: None, per_customer: Some(Some(limit)) };
-    let patch = ProductPatch { limits, low_stock_threshold: None };
+    let patch = ProductPatch { limits, low_stock_threshold: None, backorders: None };
     db.adapters.products.update(id, patch).await.expect("set the limit").expect("found");
     id
 }

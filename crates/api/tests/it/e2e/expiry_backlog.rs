@@ -130,6 +130,8 @@ async fn backlog(db: &DatabaseConnection) -> Vec<ProductId> {
             price,
             limits: domain::limits::PurchaseLimits::default(),
             low_stock_threshold: None,
+            backorders: domain::backorder::BackorderPolicy::Deny,
+            backordered: domain::StockCount::ZERO,
             created_at: placed,
         };
         let stock = ProductStock::new(id, StockCount::new(units).expect("a count"));

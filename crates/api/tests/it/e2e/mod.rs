@@ -8,6 +8,7 @@ mod client;
 mod access;
 mod access_table;
 mod adjustments;
+mod backorders;
 mod bulk;
 mod carts;
 mod catalogue;

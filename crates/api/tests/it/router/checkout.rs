@@ -23,6 +23,8 @@ fn product(n: u128) -> Product {
         price: Money::new(250, Currency::new("EUR").expect("EUR")).expect("money"),
         limits: domain::limits::PurchaseLimits::default(),
         low_stock_threshold: None,
+        backorders: domain::backorder::BackorderPolicy::Deny,
+        backordered: domain::StockCount::ZERO,
         created_at: now(),
     }
 }
@@ -42,6 +44,7 @@ fn shop(available: [i64; 2]) -> Mocks {
             stock: stock_of(pid(n), on_hand, 0, 1),
             priority: 0,
             limits: PurchaseLimits::default(),
+            backorder_limit: None,
         };
         Ok(vec![at(1, one), at(2, two)])
     });

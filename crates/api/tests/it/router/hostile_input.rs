@@ -57,6 +57,8 @@ fn product(id: ProductId) -> Product {
         price: Money::new(amount, Currency::new("EUR").expect("EUR")).expect("a price"),
         limits: domain::limits::PurchaseLimits::default(),
         low_stock_threshold: None,
+        backorders: domain::backorder::BackorderPolicy::Deny,
+        backordered: domain::StockCount::ZERO,
         created_at: chrono::Utc.timestamp_opt(1_764_072_000, 0).single().expect("a time"),
     }
 }
@@ -96,7 +98,12 @@ fn quiet() -> Mocks {
         .expect_get_many()
         .returning(|ids| Ok(ids.iter().copied().map(all_reserved).collect()));
     mocks.stock.expect_get_many_for_sale().returning(|ids| {
-        let row = |id| StockForSale { stock: all_reserved(id), priority: 0, limits: limits(id) };
+        let row = |id| StockForSale {
+            stock: all_reserved(id),
+            priority: 0,
+            limits: limits(id),
+            backorder_limit: None,
+        };
         Ok(ids.iter().map(|&id| row(id)).collect())
     });
     mocks.products.expect_update().returning(|id, patch| {
