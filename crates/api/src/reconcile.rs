@@ -106,6 +106,8 @@ mod tests {
             stored: Some(StoredStock { on_hand: 10, reserved: stored_reserved, version: 4 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 4, entries: 4 }),
             reserved_by_orders: 3,
+            backordered: 0,
+            backordered_by_orders: 0,
         }
     }
 

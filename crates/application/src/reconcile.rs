@@ -88,6 +88,8 @@ mod tests {
             stored: Some(StoredStock { on_hand: 5, reserved, version: 3 }),
             ledger: Some(LedgerTotals { on_hand: 5, reserved: 2, version: 3, entries: 3 }),
             reserved_by_orders: 2,
+            backordered: 0,
+            backordered_by_orders: 0,
         }
     }
 

@@ -8,7 +8,9 @@
 //! 1. the stored on-hand and reserved counts are the sums of the ledger's deltas;
 //! 2. the stored version is the ledger's highest, and the ledger holds one entry per version;
 //! 3. the stored reserved count is the units on the lines of orders *stored* as `reserved` (a
-//!    reservation past its expiry that no sweeper has released yet still holds its units).
+//!    reservation past its expiry that no sweeper has released yet still holds its units);
+//! 4. the product's counter of units owed (backorders, reported with its default location's
+//!    figures) is the units still owed by the lines of orders stored as `reserved` or `paid`.
 //!
 //! This module only compares figures; reading them is the
 //! [`Reconciliation`](crate::ports::Reconciliation) port's job. The figures are plain integers,
@@ -58,6 +60,12 @@ pub struct StockFigures {
     /// The units allocated at this location on the lines of orders stored as `reserved`; 0
     /// when there are none.
     pub reserved_by_orders: i64,
+    /// The product's counter of units owed to orders (see [`crate::backorder`]), on the
+    /// default location's figures; 0 elsewhere and when there is none.
+    pub backordered: i64,
+    /// The units still owed by the lines of orders stored as `reserved` or `paid`, on the
+    /// default location's figures; 0 elsewhere.
+    pub backordered_by_orders: i64,
 }
 
 /// One invariant a product's figures break.
@@ -79,11 +87,13 @@ pub enum Discrepancy {
     /// The stored reserved count (0 without a stock row) is not the units held by reserved
     /// orders.
     ReservedDiffersFromOrders,
+    /// The product's counter of units owed is not what its orders still owe.
+    BackorderedDiffersFromOrders,
 }
 
 impl Discrepancy {
     /// Every discrepancy, in declaration order (the order a [`Drift`] lists them in).
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::MissingStock,
         Self::MissingLedger,
         Self::OnHandDiffersFromLedger,
@@ -91,6 +101,7 @@ impl Discrepancy {
         Self::VersionDiffersFromLedger,
         Self::LedgerEntriesDifferFromVersion,
         Self::ReservedDiffersFromOrders,
+        Self::BackorderedDiffersFromOrders,
     ];
 
     /// A stable kebab-case name, for reports and the wire.
@@ -104,6 +115,7 @@ impl Discrepancy {
             Self::VersionDiffersFromLedger => "version-differs-from-ledger",
             Self::LedgerEntriesDifferFromVersion => "ledger-entries-differ-from-version",
             Self::ReservedDiffersFromOrders => "reserved-differs-from-orders",
+            Self::BackorderedDiffersFromOrders => "backordered-differs-from-orders",
         }
     }
 
@@ -125,6 +137,9 @@ impl Discrepancy {
             // Orders holding units of a product without a stock row are drift too.
             Self::ReservedDiffersFromOrders => {
                 stored.map_or(0, |s| s.reserved) == figures.reserved_by_orders
+            }
+            Self::BackorderedDiffersFromOrders => {
+                figures.backordered == figures.backordered_by_orders
             }
         }
     }
@@ -199,6 +214,8 @@ mod tests {
             stored: Some(StoredStock { on_hand: 10, reserved: 3, version: 4 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 4, entries: 4 }),
             reserved_by_orders: 3,
+            backordered: 0,
+            backordered_by_orders: 0,
         }
     }
 
@@ -252,6 +269,14 @@ mod tests {
     fn orders_holding_other_than_the_reserved_count_are_reported() {
         let figures = StockFigures { reserved_by_orders: 2, ..clean() };
         assert_eq!(found(figures), [Discrepancy::ReservedDiffersFromOrders]);
+    }
+
+    #[test]
+    fn a_backorder_counter_apart_from_what_orders_owe_is_reported() {
+        let figures = StockFigures { backordered: 3, backordered_by_orders: 2, ..clean() };
+        assert_eq!(found(figures), [Discrepancy::BackorderedDiffersFromOrders]);
+        let agreeing = StockFigures { backordered: 2, backordered_by_orders: 2, ..clean() };
+        assert_eq!(found(agreeing), []);
     }
 
     #[test]

@@ -14,7 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    corrupt, order_line_allocations, order_lines, orders, product_stock, products, stock_movements,
+    corrupt, order_line_allocations, order_lines, orders, product_backorders, product_stock,
+    products, stock_movements,
 };
 use crate::error::store_error;
 use crate::transaction::{begin_snapshot, finish};
@@ -49,6 +50,8 @@ struct Gathered {
     stored: Option<StoredStock>,
     ledger: Option<LedgerTotals>,
     reserved_by_orders: i64,
+    backordered: i64,
+    backordered_by_orders: i64,
 }
 
 async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreError> {
@@ -166,6 +169,42 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
         products.entry((id, default)).or_default().reserved_by_orders -= quantity;
     }
 
+    // What each product's counter says is owed, and what the lines of live orders (reserved or
+    // paid: a paid order is owed its units until a delivery fills them) still owe.
+    let counters: Vec<(Uuid, i64)> = product_backorders::Entity::find()
+        .select_only()
+        .column(product_backorders::Column::ProductId)
+        .column(product_backorders::Column::Backordered)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, units) in counters {
+        products.entry((id, default)).or_default().backordered += units;
+    }
+    let live_orders = orders::Entity::find()
+        .select_only()
+        .column(orders::Column::Id)
+        .filter(
+            orders::Column::Status
+                .is_in([OrderStatus::Reserved.as_str(), OrderStatus::Paid.as_str()]),
+        )
+        .into_query();
+    let owed: Vec<(Uuid, i64)> = order_lines::Entity::find()
+        .select_only()
+        .column(order_lines::Column::ProductId)
+        .column_as(sum(backend, order_lines::Column::Backordered), "backordered")
+        .filter(order_lines::Column::Backordered.gt(0))
+        .filter(order_lines::Column::OrderId.in_subquery(live_orders))
+        .group_by(order_lines::Column::ProductId)
+        .into_tuple()
+        .all(txn)
+        .await
+        .map_err(store_error)?;
+    for (id, units) in owed {
+        products.entry((id, default)).or_default().backordered_by_orders += units;
+    }
+
     products
         .into_iter()
         .map(|((id, location), gathered)| {
@@ -176,6 +215,8 @@ async fn read(txn: &impl ConnectionTrait) -> Result<Vec<StockFigures>, StoreErro
                 stored: gathered.stored,
                 ledger: gathered.ledger,
                 reserved_by_orders: gathered.reserved_by_orders,
+                backordered: gathered.backordered,
+                backordered_by_orders: gathered.backordered_by_orders,
             })
         })
         .collect()

@@ -29,9 +29,18 @@ pub struct DriftView {
     pub ledger: Option<LedgerView>,
     /// Units on the lines of orders stored as reserved (including overdue ones not yet swept).
     pub reserved_by_orders: i64,
+    /// The product's counter of units owed to orders (backorders), on its default location's
+    /// row; 0 elsewhere.
+    #[serde(default)]
+    pub backordered: i64,
+    /// Units still owed by the lines of reserved and paid orders, on the default location's
+    /// row; 0 elsewhere.
+    #[serde(default)]
+    pub backordered_by_orders: i64,
     /// The invariants broken, among: missing-stock, missing-ledger, on-hand-differs-from-ledger,
     /// reserved-differs-from-ledger, version-differs-from-ledger,
-    /// ledger-entries-differ-from-version, reserved-differs-from-orders.
+    /// ledger-entries-differ-from-version, reserved-differs-from-orders,
+    /// backordered-differs-from-orders.
     #[schema(example = json!(["reserved-differs-from-ledger", "reserved-differs-from-orders"]))]
     pub problems: Vec<String>,
 }
@@ -75,6 +84,8 @@ impl From<&Drift> for DriftView {
             stored: figures.stored.map(StoredView::from),
             ledger: figures.ledger.map(LedgerView::from),
             reserved_by_orders: figures.reserved_by_orders,
+            backordered: figures.backordered,
+            backordered_by_orders: figures.backordered_by_orders,
             problems: drift.discrepancies().iter().map(|d| d.as_str().to_owned()).collect(),
         }
     }

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod backorders;
 mod batch;
 mod bulk;
 mod catalogue;

@@ -130,6 +130,8 @@ async fn after_checkouts_payments_cancellations_expiries_and_stock_edits_nothing
         stored: Some(stored),
         ledger: Some(ledger),
         reserved_by_orders: 4,
+        backordered: 0,
+        backordered_by_orders: 0,
     };
     assert_eq!(figures[&a.id], expected_a);
     assert_eq!(figures[&empty.id].ledger.map(|l| (l.on_hand, l.entries)), Some((0, 1)));

@@ -28,6 +28,8 @@ async fn the_report_lists_each_drifted_product_with_its_figures_and_problems() {
             stored: Some(StoredStock { on_hand: 10, reserved: 4, version: 7 }),
             ledger: Some(LedgerTotals { on_hand: 10, reserved: 3, version: 7, entries: 7 }),
             reserved_by_orders: 3,
+            backordered: 0,
+            backordered_by_orders: 0,
         }])
     });
 
@@ -44,6 +46,8 @@ async fn the_report_lists_each_drifted_product_with_its_figures_and_problems() {
             "stored": {"on_hand": 10, "reserved": 4, "version": 7},
             "ledger": {"on_hand": 10, "reserved": 3, "version": 7, "entries": 7},
             "reserved_by_orders": 3,
+            "backordered": 0,
+            "backordered_by_orders": 0,
             "problems": ["reserved-differs-from-ledger", "reserved-differs-from-orders"],
         }],
     });
@@ -63,6 +67,8 @@ async fn a_missing_stock_row_is_null_and_consistent_products_are_counted_not_lis
             stored: Some(stored),
             ledger: Some(ledger),
             reserved_by_orders: 0,
+            backordered: 0,
+            backordered_by_orders: 0,
         };
         let stockless = StockFigures { product_id: product_id(), stored: None, ..clean.clone() };
         Ok(vec![clean, stockless])

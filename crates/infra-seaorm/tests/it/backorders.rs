@@ -1,0 +1,175 @@
+//! Backorders through the real use cases and these adapters, on every backend: racing buyers
+//! in three group-commit "processes" owe exactly the product's limit beyond its stock, and
+//! deliveries racing cancellations of the orders owed never give a unit to a cancelled order
+//! nor leave the counter apart from the orders.
+
+use std::sync::Arc;
+
+use application::CartLine;
+use application::adjust_stock::{AdjustStock, AdjustStockCommand};
+use application::cancel::{Cancel, CancelCommand};
+use application::checkout::{Checkout, CheckoutCommand, CheckoutError};
+use domain::access::Actor;
+use domain::backorder::{BackorderLimit, BackorderPolicy};
+use domain::ports::{OrderRepository, ProductRepository, Reconciliation, StockRepository};
+use domain::{Drift, LocationId, Order, OrderStatus, ProductId, ProductPatch};
+use infra_seaorm::StockWrites;
+
+use crate::fixtures::{product, qty};
+use crate::race::{Commits, checkouts, patient, ports};
+use crate::support::{TestDb, on_every_backend};
+
+on_every_backend!(
+    racing_buyers_owe_exactly_the_backorder_limit,
+    deliveries_racing_cancellations_fill_only_live_orders,
+);
+
+/// Allows `product` to owe up to `limit` units.
+async fn allow(db: &TestDb, product: ProductId, limit: i64) {
+    let limit = BackorderLimit::new(limit).expect("a limit");
+    let patch =
+        ProductPatch { backorders: Some(BackorderPolicy::Allow(limit)), ..Default::default() };
+    db.adapters.products.update(product, patch).await.expect("patched").expect("a product");
+}
+
+fn command(product: ProductId, units: i64) -> CheckoutCommand {
+    CheckoutCommand {
+        lines: vec![CartLine { product_id: product, quantity: qty(units) }],
+        customer_id: None,
+        location_ids: Vec::new(),
+        asserts_customer: false,
+        actor: Actor::Admin,
+        idempotency: None,
+        deadline: None,
+    }
+}
+
+/// The product's counter of units owed, as stored.
+async fn counter(db: &TestDb, product: ProductId) -> i64 {
+    let read = db.adapters.stock.backordered(&[product]).await.expect("read the counter");
+    read.into_iter().map(|(_, units)| units).sum()
+}
+
+async fn assert_no_drift(db: &TestDb) {
+    let figures = db.adapters.reconciliation.stock_figures().await.expect("figures");
+    let drift: Vec<_> = figures.into_iter().filter_map(Drift::find).collect();
+    assert_eq!(drift, vec![], "nothing drifted");
+}
+
+async fn racing_buyers_owe_exactly_the_backorder_limit(db: &TestDb) {
+    // Arrange: 10 on hand, up to 7 owed.
+    let (product, _) = product(db, "BACKORDER-RACE", 10).await;
+    allow(db, product.id, 7).await;
+    let checkouts: Vec<Arc<Checkout>> =
+        checkouts(db, StockWrites::Guarded, Commits::Grouped { processes: 3 });
+
+    // Act: 80 buyers of 1 to 3 units over three "processes", then one-unit buyers until
+    // refused.
+    let tasks: Vec<_> = (0..80_usize)
+        .zip(checkouts.iter().cycle())
+        .map(|(i, checkout)| {
+            let checkout = Arc::clone(checkout);
+            let units = 1 + (i % 3) as i64;
+            tokio::spawn(async move { checkout.execute(command(product.id, units)).await })
+        })
+        .collect();
+    let mut orders: Vec<Order> = Vec::new();
+    for task in tasks {
+        match task.await.expect("a buyer") {
+            Ok(done) => orders.push(done.order),
+            Err(CheckoutError::InsufficientStock(_)) => {}
+            Err(other) => panic!("a definite answer, not {other:?}"),
+        }
+    }
+    loop {
+        match checkouts[0].execute(command(product.id, 1)).await {
+            Ok(done) => orders.push(done.order),
+            Err(CheckoutError::InsufficientStock(_)) => break,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    // Assert: 10 held and 7 owed, exactly; the counter agrees with the orders as stored.
+    let units: u32 = orders.iter().map(|o| o.lines()[0].quantity.get()).sum();
+    let owed: u32 = orders.iter().map(|o| o.lines()[0].backordered).sum();
+    assert_eq!((units, owed), (17, 7), "exactly on hand + limit sold");
+    assert_eq!(counter(db, product.id).await, 7);
+    let stock = db.adapters.stock.get(product.id, LocationId::DEFAULT).await.expect("read");
+    let stock = stock.expect("a row");
+    assert_eq!((stock.on_hand().get(), stock.reserved().get()), (10, 10));
+    for order in &orders {
+        let stored = db.adapters.orders.get(order.id()).await.expect("read").expect("stored");
+        assert_eq!(&stored, order, "stored with what it owes");
+    }
+    assert_no_drift(db).await;
+}
+
+async fn deliveries_racing_cancellations_fill_only_live_orders(db: &TestDb) {
+    // Arrange: a preorder of 12 single units, nothing on hand.
+    let (product, _) = product(db, "BACKORDER-FILL", 0).await;
+    allow(db, product.id, 12).await;
+    let checkout = &checkouts(db, StockWrites::Guarded, Commits::Grouped { processes: 1 })[0];
+    let mut orders = Vec::new();
+    for _ in 0..12 {
+        orders.push(checkout.execute(command(product.id, 1)).await.expect("a preorder").order);
+    }
+    let ports = ports(db, StockWrites::Guarded);
+    let adjust = Arc::new(AdjustStock::new(ports.clone(), patient()));
+    let cancel = Arc::new(Cancel::new(ports, patient()));
+
+    // Act: 8 deliveries of one unit race the cancellation of every other order.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let adjust = Arc::clone(&adjust);
+        tasks.push(tokio::spawn(async move {
+            let command = AdjustStockCommand {
+                product_id: product.id,
+                location_id: LocationId::DEFAULT,
+                delta: 1,
+                reason: Some("delivery".into()),
+                actor: Actor::Admin,
+                idempotency: None,
+            };
+            adjust.execute(command).await.map(|_| ()).map_err(|e| e.to_string())
+        }));
+    }
+    for order in orders.iter().step_by(2) {
+        let (cancel, order_id) = (Arc::clone(&cancel), order.id());
+        tasks.push(tokio::spawn(async move {
+            let command = CancelCommand { order_id, actor: Actor::Admin };
+            cancel.execute(command).await.map(|_| ()).map_err(|e| e.to_string())
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a task").expect("every delivery and cancellation succeeds");
+    }
+
+    // Assert: 6 live orders, 8 units arrived. Each delivery filled the oldest order owed
+    // when it committed, so a cancellation after a fill released a held unit (on sale then,
+    // not refilled: only deliveries fill) and one before it left its unit to the next order:
+    // between 4 and 6 live orders are filled. The stock holds exactly what the live orders
+    // hold (reconciliation), and the counter is what they still owe.
+    let mut live_filled = 0;
+    for order in &orders {
+        let stored = db.adapters.orders.get(order.id()).await.expect("read").expect("stored");
+        let line = &stored.lines()[0];
+        match stored.record().status {
+            // Its line keeps where it was held, if filled, as a record; what the stock holds
+            // for it (nothing) is reconciliation's to check, below.
+            OrderStatus::Cancelled => {}
+            OrderStatus::Reserved => {
+                assert_eq!(line.backordered + line.held(), 1);
+                live_filled += line.held();
+            }
+            other => panic!("{other}"),
+        }
+    }
+    let stock = db.adapters.stock.get(product.id, LocationId::DEFAULT).await.expect("read");
+    let stock = stock.expect("a row");
+    assert!((4..=6).contains(&live_filled), "{live_filled} live orders filled");
+    let held = i64::from(live_filled);
+    let counts = (stock.on_hand().get(), stock.reserved().get(), stock.available().get());
+    assert_eq!(counts, (8, held, 8 - held));
+    assert_eq!(counter(db, product.id).await, 6 - held, "what the live orders still owe");
+    assert_no_drift(db).await;
+}
