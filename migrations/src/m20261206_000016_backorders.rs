@@ -16,14 +16,20 @@
 //!   query. It is to be written wherever the product's is, in the same transaction.
 //! - `order_lines.backordered`: the units of the line owed, not yet held at any location. A
 //!   delivery fills them first, oldest order first.
+//! - `incoming_stock`: the units of a product on their way to a location, one row per
+//!   (product, location), with when the shop expects them (`expected_at`, NULL when it does
+//!   not say), as the shop records them; a delivery to the location lessens them, in the
+//!   delivery's own transaction. A table of its own, not a column of `product_stock`: it is
+//!   information for buyers and buyers' systems, never a unit for sale, so it stays out of the
+//!   stock rows' versioned counters (recording it changes no stock row's `version`).
 //!
 //! Every existing row gets the defaults: no product takes backorders and nothing is owed, so a
 //! database that was at migration 15 behaves exactly as before, and its statements, which name
 //! none of the new columns, still write valid rows.
 //!
-//! `down` drops the table and the three columns, and with them the limits and what was owed:
-//! an order line with backordered units would then read as if they were held, so `down`
-//! refuses while any line still owes units.
+//! `down` drops the two tables and the three columns, and with them the limits, what was owed
+//! and what was on its way: an order line with backordered units would then read as if they
+//! were held, so `down` refuses while any line still owes units.
 
 use sea_orm_migration::prelude::*;
 
@@ -73,6 +79,48 @@ impl MigrationTrait for Migration {
                     ))
                     .to_owned(),
             ))
+            .await?;
+        manager
+            .create_table(crate::same_strings_everywhere(
+                manager,
+                Table::create()
+                    .table(IncomingStock::Table)
+                    .col(ColumnDef::new(IncomingStock::ProductId).uuid().not_null())
+                    .col(ColumnDef::new(IncomingStock::LocationId).uuid().not_null())
+                    .col(ColumnDef::new(IncomingStock::Quantity).big_integer().not_null())
+                    // NULL: the shop has not said when.
+                    .col(crate::instant(manager, IncomingStock::ExpectedAt).null())
+                    .col(crate::instant(manager, IncomingStock::UpdatedAt).not_null())
+                    // One row per product and location; leading with the product, the key also
+                    // serves "what is on its way of this product" and the foreign key to
+                    // `products`.
+                    .primary_key(
+                        Index::create()
+                            .col(IncomingStock::ProductId)
+                            .col(IncomingStock::LocationId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_incoming_stock_product")
+                            .from(IncomingStock::Table, IncomingStock::ProductId)
+                            .to(Tables::Products, Alias::new("id"))
+                            .on_delete(ForeignKeyAction::Restrict),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_incoming_stock_location")
+                            .from(IncomingStock::Table, IncomingStock::LocationId)
+                            .to(Tables::Locations, Alias::new("id"))
+                            // As for its stock rows: a location that units are on their way
+                            // to cannot be deleted (it can be deactivated).
+                            .on_delete(ForeignKeyAction::Restrict),
+                    )
+                    .check(Check::named(
+                        "ck_incoming_stock_quantity_nonneg",
+                        Expr::col(IncomingStock::Quantity).gte(0),
+                    ))
+                    .to_owned(),
+            ))
             .await
     }
 
@@ -90,6 +138,7 @@ impl MigrationTrait for Migration {
                     .into(),
             ));
         }
+        manager.drop_table(Table::drop().table(IncomingStock::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(ProductBackorders::Table).to_owned()).await?;
         // DROP COLUMN on every backend, SQLite's (≥ 3.35) included, as in migration 10's
         // `down`: no index or constraint names these columns, so SQLite accepts it.
@@ -100,8 +149,8 @@ impl MigrationTrait for Migration {
     }
 
     // One transaction on every backend (PostgreSQL's default): on SQLite, the three columns and
-    // the table then come, or go, together. MariaDB commits each DDL statement on its own all
-    // the same.
+    // the two tables then come, or go, together. MariaDB commits each DDL statement on its own
+    // all the same.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
@@ -120,12 +169,13 @@ fn definition(column: Columns) -> ColumnDef {
     def
 }
 
-// The tables this one alters, as they stood when it was written.
+// The tables this one alters or refers to, as they stood when it was written.
 #[derive(DeriveIden, Clone, Copy)]
 enum Tables {
     Products,
     ProductStock,
     OrderLines,
+    Locations,
 }
 
 #[derive(DeriveIden)]
@@ -133,6 +183,16 @@ enum ProductBackorders {
     Table,
     ProductId,
     Backordered,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum IncomingStock {
+    Table,
+    ProductId,
+    LocationId,
+    Quantity,
+    ExpectedAt,
     UpdatedAt,
 }
 

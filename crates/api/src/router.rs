@@ -22,7 +22,8 @@ use crate::middleware::{
 use crate::openapi::{self, ApiDoc};
 use crate::problem::ApiError;
 use crate::routes::{
-    checkout, clients, events, locations, ops, orders, products, reconciliation, stock, webhooks,
+    checkout, clients, events, incoming, locations, ops, orders, products, reconciliation, stock,
+    webhooks,
 };
 use crate::state::AppState;
 use crate::{metrics, telemetry};
@@ -56,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(locations::list_locations))
         .routes(routes!(locations::get_location_stock))
         .routes(scoped(Scope::StockWrite, routes!(locations::set_location_stock)))
+        .routes(scoped(Scope::StockWrite, routes!(incoming::set_incoming)))
+        .routes(routes!(incoming::list_incoming))
         .routes(scoped(Scope::StockWrite, keyed(routes!(locations::transfer))))
         .routes(routes!(checkout::check_stock))
         .routes(routes!(orders::get_order))

@@ -14,6 +14,7 @@ use application::events::{Events, Retention};
 use application::expire::ExpireDue;
 use application::extend::{Extend, HoldConfig};
 use application::idempotency::Idempotency;
+use application::incoming::RecordIncoming;
 use application::locations::CreateLocation;
 use application::pay::Pay;
 use application::queries::Queries;
@@ -126,6 +127,8 @@ pub struct Services {
     pub create_product: CreateProduct,
     /// `POST /v1/locations`: a warehouse or a store.
     pub create_location: CreateLocation,
+    /// `PUT …/stock/locations/{location_id}/incoming`: units on their way.
+    pub record_incoming: RecordIncoming,
     /// `POST /v1/transfers`: units from one location to another.
     pub transfer: TransferStock,
     /// Every read on the primary database: orders, and whatever must see a write just made
@@ -182,6 +185,7 @@ impl Services {
             bulk_stock: BulkStock::new(ports.clone(), retry),
             create_product: CreateProduct::new(ports.clone()),
             create_location: CreateLocation::new(ports.clone()),
+            record_incoming: RecordIncoming::new(ports.clone()),
             transfer: TransferStock::new(ports.clone(), retry),
             queries: Queries::new(ports.clone()),
             reads: Queries::new(replica.unwrap_or(ports).clone()),

@@ -20,6 +20,7 @@ pub mod expire;
 pub mod extend;
 mod fill;
 pub mod idempotency;
+pub mod incoming;
 pub mod leadership;
 pub mod locations;
 pub mod pay;

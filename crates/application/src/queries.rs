@@ -1,6 +1,7 @@
 //! Read-side queries: products with their stock, a stock's ledger, an order as a reader should
 //! see it. They decide nothing, so they share one module and one error instead of one each.
 
+use domain::incoming::Incoming;
 use domain::ports::{BoxError, StoreError};
 use domain::{
     Location, LocationId, Order, OrderId, OrderStatus, Product, ProductId, ProductStock,
@@ -136,6 +137,20 @@ impl Queries {
         }
         self.stock(id).await?;
         Err(QueryError::StockNotFound(id, location))
+    }
+
+    /// What is on its way of one product, per location, in location-id order.
+    ///
+    /// # Errors
+    /// [`QueryError::ProductNotFound`], [`QueryError::Unavailable`].
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
+    pub async fn incoming(&self, id: ProductId) -> Result<Vec<Incoming>, QueryError> {
+        let incoming = self.ports.stock.incoming(id).await?;
+        if incoming.is_empty() {
+            // Nothing recorded, or no such product: tell them apart.
+            self.stock(id).await?;
+        }
+        Ok(incoming)
     }
 
     /// Every location, by priority.

@@ -68,6 +68,7 @@ pub mod event;
 #[cfg(test)]
 mod hostile;
 mod ids;
+pub mod incoming;
 pub mod limits;
 mod location;
 mod money;

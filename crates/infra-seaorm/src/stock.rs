@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use domain::access::Actor;
+use domain::incoming::Incoming;
 use domain::ports::{Changeset, KeyEffect, StockForSale, StockRepository, StoreError};
 use domain::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 use sea_orm::{
@@ -11,7 +12,9 @@ use sea_orm::{
 };
 
 use crate::IDS_PER_QUERY;
-use crate::entities::{locations, product_backorders, product_stock, products, stock_movements};
+use crate::entities::{
+    incoming_stock, locations, product_backorders, product_stock, products, stock_movements,
+};
 use crate::error::{is_unique_violation, store_error};
 use crate::transaction::{begin_write, finish};
 use crate::write::{self, Statements, StockWrites};
@@ -144,6 +147,26 @@ impl StockRepository for SeaOrmStockRepository {
         Ok(found)
     }
 
+    #[tracing::instrument(skip_all, fields(product_id = %incoming.product_id))]
+    async fn set_incoming(&self, incoming: Incoming, at: Timestamp) -> Result<(), StoreError> {
+        let txn = begin_write(&self.db).await?;
+        let outcome = record_incoming(&txn, incoming, at).await;
+        finish(txn, outcome).await
+    }
+
+    #[tracing::instrument(skip_all, fields(%product_id))]
+    async fn incoming(&self, product_id: ProductId) -> Result<Vec<Incoming>, StoreError> {
+        incoming_stock::Entity::find()
+            .filter(incoming_stock::Column::ProductId.eq(product_id.as_uuid()))
+            .order_by_asc(incoming_stock::Column::LocationId)
+            .all(&self.db)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(incoming_stock::Model::into_domain)
+            .collect()
+    }
+
     #[tracing::instrument(skip_all, fields(%product_id, %location_id))]
     async fn open(
         &self,
@@ -259,6 +282,46 @@ async fn open_row(
         Err(err) => return Err(store_error(err)),
     }
     stock_movements::Entity::insert(stock_movements::initial(&stock, Actor::System, at))
+        .exec_without_returning(txn)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Records `incoming` in `txn`: the product and the location checked first, so that a missing
+/// one is named rather than reported as a foreign key's failure (which backends word
+/// differently), then the row replaced.
+async fn record_incoming(
+    txn: &impl sea_orm::ConnectionTrait,
+    incoming: Incoming,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::sea_query::OnConflict;
+
+    let (product_id, location_id) = (incoming.product_id, incoming.location_id);
+    let product = products::Entity::find_by_id(product_id.as_uuid()).one(txn).await;
+    if product.map_err(store_error)?.is_none() {
+        return Err(StoreError::ProductNotFound(product_id));
+    }
+    let location = locations::Entity::find_by_id(location_id.as_uuid()).one(txn).await;
+    if location.map_err(store_error)?.is_none() {
+        return Err(StoreError::LocationNotFound(location_id));
+    }
+    let row = incoming_stock::ActiveModel {
+        product_id: Set(product_id.as_uuid()),
+        location_id: Set(location_id.as_uuid()),
+        quantity: Set(incoming.quantity.get()),
+        expected_at: Set(incoming.expected_at),
+        updated_at: Set(at),
+    };
+    use incoming_stock::Column;
+    incoming_stock::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([Column::ProductId, Column::LocationId])
+                .update_columns([Column::Quantity, Column::ExpectedAt, Column::UpdatedAt])
+                .to_owned(),
+        )
         .exec_without_returning(txn)
         .await
         .map_err(store_error)?;

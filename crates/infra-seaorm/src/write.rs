@@ -11,6 +11,7 @@
 
 mod backorders;
 mod grouped;
+mod incoming;
 mod orders;
 mod purchases;
 
@@ -24,6 +25,7 @@ use sea_orm::{
 };
 
 use self::backorders::write_backorders;
+use self::incoming::write_incoming;
 use self::orders::{ROWS_PER_INSERT, events_of as orders_events, write_orders};
 use self::purchases::write_purchases;
 use crate::entities::{product_stock, stock_movements};
@@ -106,7 +108,8 @@ async fn write(
         record_effects(txn, changesets, first.at()).await?;
     }
     // Stock rows first, in (product, location) order, then purchase counters in (customer, product)
-    // order, then backorder counters in product order, then the orders: every commit takes its row locks in one global order, so no two
+    // order, then backorder counters in product order, then the orders (a delivery's incoming
+    // quantities right after its stock rows, which no checkout writes): every commit takes its row locks in one global order, so no two
     // commits can wait on each other in a cycle (no deadlocks between checkouts, payments and
     // expiries).
     let spans = (chains.iter())
@@ -126,6 +129,7 @@ async fn write(
         }
         stored
     };
+    write_incoming(txn, changesets).await?;
     let mut entries = Vec::new();
     for (((_, chain), row), (_, guarded)) in chains.iter().zip(&stored).zip(&spans) {
         // The ledger keeps one entry per change, each with the version it stands for and the

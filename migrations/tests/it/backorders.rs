@@ -1,9 +1,9 @@
 //! Migration 16 over data: a database filled under migration 15 gets the backorder columns
-//! with their defaults (no product takes backorders, nothing is owed) and an empty
-//! `product_backorders`, every other value unchanged; the statements of migration 15 still
-//! write valid rows; the counters' CHECK, key and foreign key hold; and `down` one step refuses
-//! while an order line owes units, then, once none does, removes the table and the columns and
-//! keeps the rows.
+//! with their defaults (no product takes backorders, nothing is owed), an empty
+//! `product_backorders` and an empty `incoming_stock`, every other value unchanged; the
+//! statements of migration 15 still write valid rows; the counters' and the incoming units'
+//! CHECKs, keys and foreign keys hold; and `down` one step refuses while an order line owes
+//! units, then, once none does, removes the tables and the columns and keeps the rows.
 
 use migration::Migrator;
 use sea_orm_migration::prelude::*;
@@ -19,11 +19,14 @@ const PRODUCT_A: Uuid = Uuid::from_u128(0x0191_d3c2_7a0b_7c00_8000_0000_0000_000
 const PRODUCT_B: Uuid = Uuid::from_u128(0x0191_d3c2_7a0b_7c00_8000_0000_0000_000b);
 /// In no table: a counter for it is refused.
 const UNKNOWN_PRODUCT: Uuid = Uuid::from_u128(0x0191_d3c2_7a0b_7c00_8000_0000_0000_00ff);
+/// In no table: units on their way to it are refused.
+const UNKNOWN_LOCATION: Uuid = Uuid::from_u128(0x0191_d3c2_7a0b_7c00_8000_0000_0000_0cff);
 /// Reserved: 3 of A.
 const ORDER: Uuid = Uuid::from_u128(0x0191_d3c2_7a0b_7c00_8000_0000_0000_0a01);
 
-/// The table migration 16 creates.
+/// The tables migration 16 creates: the backorder counters, and the units on their way.
 const COUNTERS: &str = "product_backorders";
+const INCOMING: &str = "incoming_stock";
 
 /// The columns migration 16 adds, by (table, column).
 const NEW_COLUMNS: [(&str, &str); 3] = [
@@ -170,11 +173,13 @@ async fn backorders(db: &DatabaseConnection) -> Backorders {
     Backorders { products, stock, lines, counters }
 }
 
-/// Asserts that migration 16's table and each of its columns is there, or is not.
+/// Asserts that each of migration 16's tables and columns is there, or is not.
 async fn assert_schema(db: &DatabaseConnection, present: bool) {
     let manager = SchemaManager::new(db);
-    let has = manager.has_table(COUNTERS).await.expect("probe table");
-    assert_eq!(has, present, "table {COUNTERS} present: {has}, expected {present}");
+    for table in [COUNTERS, INCOMING] {
+        let has = manager.has_table(table).await.expect("probe table");
+        assert_eq!(has, present, "table {table} present: {has}, expected {present}");
+    }
     for (table, column) in NEW_COLUMNS {
         let has = manager.has_column(table, column).await.expect("probe column");
         assert_eq!(has, present, "{table}.{column} present: {has}, expected {present}");
@@ -198,13 +203,51 @@ async fn insert_counter(
     exec(db, sql, values).await.err().map(|e| e.to_string()).unwrap_or_default()
 }
 
-/// Asserts that `err` is a refusal by the foreign key of `product_backorders`: SQLite does not
-/// name the constraint, the others do.
-fn assert_foreign_key(db: &DatabaseConnection, err: &str) {
+/// Units of `product` on their way to `location`, or the error text if refused.
+async fn insert_incoming(
+    db: &DatabaseConnection,
+    (product, location): (Uuid, Uuid),
+    quantity: i64,
+    expected_at: Option<ChronoDateTimeUtc>,
+    at: ChronoDateTimeUtc,
+) -> String {
+    let sql = "INSERT INTO incoming_stock (product_id, location_id, quantity, expected_at, \
+               updated_at) VALUES ($1, $2, $3, $4, $5)";
+    let values =
+        vec![product.into(), location.into(), quantity.into(), expected_at.into(), at.into()];
+    exec(db, sql, values).await.err().map(|e| e.to_string()).unwrap_or_default()
+}
+
+/// The rows of `incoming_stock`: (product, location, quantity, expected_at, updated_at), by key.
+async fn incoming(
+    db: &DatabaseConnection,
+) -> Vec<(Uuid, Uuid, i64, Option<ChronoDateTimeUtc>, ChronoDateTimeUtc)> {
+    let sql = "SELECT product_id, location_id, quantity, expected_at, updated_at \
+               FROM incoming_stock";
+    let mut incoming: Vec<_> = rows(db, sql, vec![])
+        .await
+        .iter()
+        .map(|row| {
+            (
+                get(row, "product_id"),
+                get(row, "location_id"),
+                get(row, "quantity"),
+                get(row, "expected_at"),
+                get(row, "updated_at"),
+            )
+        })
+        .collect();
+    incoming.sort();
+    incoming
+}
+
+/// Asserts that `err` is a refusal by the foreign key `name`: SQLite does not name the
+/// constraint, the others do.
+fn assert_foreign_key(db: &DatabaseConnection, err: &str, name: &str) {
     if db.get_database_backend() == DbBackend::Sqlite {
         assert!(err.contains("FOREIGN KEY constraint failed"), "{err:?}");
     } else {
-        assert!(err.contains("fk_product_backorders_product"), "{err:?}");
+        assert!(err.contains(name), "{name}: {err:?}");
     }
 }
 
@@ -258,11 +301,11 @@ async fn adds_backorders(db: DatabaseConnection) {
     let err = insert_counter(&db, PRODUCT_A, 1, at).await;
     assert!(!err.is_empty(), "a second counter for product A accepted");
     let err = insert_counter(&db, UNKNOWN_PRODUCT, 1, at).await;
-    assert_foreign_key(&db, &err);
+    assert_foreign_key(&db, &err, "fk_product_backorders_product");
     assert_eq!(insert_counter(&db, PRODUCT_B, 0, at).await, "", "product B's counter");
     let sql = "DELETE FROM products WHERE id = $1";
     let err = exec(&db, sql, vec![PRODUCT_B.into()]).await.expect_err("a counted product deleted");
-    assert_foreign_key(&db, &err.to_string());
+    assert_foreign_key(&db, &err.to_string(), "fk_product_backorders_product");
     let sql = "DELETE FROM product_backorders WHERE product_id = $1";
     exec(&db, sql, vec![PRODUCT_B.into()]).await.expect(sql);
     // What a line owes is never NULL.
@@ -272,6 +315,36 @@ async fn adds_backorders(db: DatabaseConnection) {
     let err = exec(&db, sql, values).await.expect_err("a NULL backordered accepted");
     assert!(err.to_string().contains("backordered"), "{err}");
     assert_eq!(backorders(&db).await, taken);
+
+    // Units on their way: 5 of A to the default location, the shop not saying when, and 2 of B
+    // expected at a given time. They read back as written, and are never negative (its named
+    // CHECK, MariaDB's included, refuses a row otherwise valid).
+    assert_eq!(incoming(&db).await, vec![], "incoming_stock starts empty");
+    let a_here = (PRODUCT_A, DEFAULT_LOCATION);
+    let b_here = (PRODUCT_B, DEFAULT_LOCATION);
+    let expected: ChronoDateTimeUtc = "2026-12-20T08:30:00Z".parse().expect("a timestamp");
+    assert_eq!(insert_incoming(&db, a_here, 5, None, at).await, "", "5 of A on their way");
+    let err = insert_incoming(&db, b_here, -1, None, at).await;
+    assert!(err.contains("ck_incoming_stock_quantity_nonneg"), "a negative quantity: {err:?}");
+    assert_eq!(insert_incoming(&db, b_here, 2, Some(expected), at).await, "", "2 of B");
+    let on_their_way = vec![
+        (PRODUCT_A, DEFAULT_LOCATION, 5, None, at),
+        (PRODUCT_B, DEFAULT_LOCATION, 2, Some(expected), at),
+    ];
+    assert_eq!(incoming(&db).await, on_their_way);
+    // One row per product and location, only for a product and a location that exist; a
+    // product with units on their way cannot be deleted.
+    let err = insert_incoming(&db, a_here, 1, None, at).await;
+    assert!(!err.is_empty(), "a second row for A at the default location accepted");
+    let err = insert_incoming(&db, (PRODUCT_A, UNKNOWN_LOCATION), 1, None, at).await;
+    assert_foreign_key(&db, &err, "fk_incoming_stock_location");
+    let err = insert_incoming(&db, (UNKNOWN_PRODUCT, DEFAULT_LOCATION), 1, None, at).await;
+    assert_foreign_key(&db, &err, "fk_incoming_stock_product");
+    let sql = "DELETE FROM products WHERE id = $1";
+    let err =
+        exec(&db, sql, vec![PRODUCT_B.into()]).await.expect_err("a product on its way deleted");
+    assert_foreign_key(&db, &err.to_string(), "fk_incoming_stock_product");
+    assert_eq!(incoming(&db).await, on_their_way);
     let during = snapshot(&db).await;
     assert_eq!(during.products.len(), 2);
 
@@ -283,9 +356,11 @@ async fn adds_backorders(db: DatabaseConnection) {
     assert_schema(&db, true).await;
     assert_eq!(snapshot(&db).await, during);
     assert_eq!(backorders(&db).await, taken);
+    assert_eq!(incoming(&db).await, on_their_way);
 
     // Once the units are delivered (nothing owed, the counter back to 0), down one step drops
-    // the table and the columns, and the rows and their other values stay.
+    // the tables, units on their way included, and the columns, and the rows and their other
+    // values stay.
     exec(&db, "UPDATE order_lines SET backordered = 0", vec![]).await.expect("deliver");
     exec(&db, "UPDATE product_backorders SET backordered = 0", vec![]).await.expect("deliver");
     Migrator::down(&db, Some(1)).await.expect("down from migration 16");
@@ -293,8 +368,8 @@ async fn adds_backorders(db: DatabaseConnection) {
     assert_schema(&db, false).await;
     assert_eq!(snapshot(&db).await, during);
 
-    // And up again, over the data down left: the defaults again (down forgot the limits and
-    // the counters).
+    // And up again, over the data down left: the defaults again (down forgot the limits, the
+    // counters and the units on their way).
     Migrator::up(&db, Some(1)).await.expect("migration 16 again");
     assert_schema(&db, true).await;
     assert_eq!(snapshot(&db).await, during);
@@ -305,6 +380,7 @@ async fn adds_backorders(db: DatabaseConnection) {
         counters: vec![],
     };
     assert_eq!(backorders(&db).await, again);
+    assert_eq!(incoming(&db).await, vec![]);
 }
 
 #[tokio::test]

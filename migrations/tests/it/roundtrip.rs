@@ -7,7 +7,7 @@ use sea_orm_migration::sea_orm::DatabaseConnection;
 
 use crate::support::{Backend, with_db};
 
-const TABLES: [&str; 12] = [
+const TABLES: [&str; 13] = [
     "products",
     "product_stock",
     "orders",
@@ -20,6 +20,7 @@ const TABLES: [&str; 12] = [
     "locations",
     "order_line_allocations",
     "product_backorders",
+    "incoming_stock",
 ];
 
 // Named indexes the adapter and the queries rely on, by (table, index). Also checked after

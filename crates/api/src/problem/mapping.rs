@@ -11,6 +11,7 @@ use application::create_product::CreateProductError;
 use application::events::EventsError;
 use application::extend::ExtendError;
 use application::idempotency::IdempotencyError;
+use application::incoming::RecordIncomingError;
 use application::locations::CreateLocationError;
 use application::pay::PayError;
 use application::queries::QueryError;
@@ -210,6 +211,16 @@ impl From<CreateLocationError> for ApiError {
                 Self::DuplicateLocationCode(code.to_string())
             }
             CreateLocationError::Unavailable(cause) => Self::Unavailable(cause),
+        }
+    }
+}
+
+impl From<RecordIncomingError> for ApiError {
+    fn from(err: RecordIncomingError) -> Self {
+        match err {
+            RecordIncomingError::ProductNotFound(id) => Self::ProductNotFound(id),
+            RecordIncomingError::LocationNotFound(id) => Self::LocationNotFound(id),
+            RecordIncomingError::Unavailable(cause) => Self::Unavailable(cause),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod checkout;
 pub mod clients;
 pub mod events;
+pub mod incoming;
 pub mod locations;
 pub mod ops;
 pub mod orders;

@@ -10,6 +10,7 @@ mod catalog;
 mod checkout;
 mod clients;
 mod events;
+mod incoming;
 mod locations;
 mod order;
 mod reconciliation;
@@ -34,6 +35,7 @@ pub use checkout::{
 };
 pub use clients::{ClientView, ClientsPage, CreateClientRequest, IssuedClientView};
 pub use events::{CloudEvent, EventsPage, ProductCreatedData, StockChangedData};
+pub use incoming::{IncomingPage, IncomingView, SetIncomingRequest};
 pub use locations::{
     CreateLocationRequest, LocationStockView, LocationView, LocationsPage, SetLocationStockRequest,
     TransferRequest, TransferView,

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::{Changeset, KeyEffect, StoreError};
 use crate::access::Actor;
 use crate::backorder::BackorderLimit;
+use crate::incoming::Incoming;
 use crate::limits::PurchaseLimits;
 use crate::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
@@ -68,6 +69,23 @@ pub trait StockRepository: Send + Sync {
         &self,
         product_ids: &[ProductId],
     ) -> Result<Vec<(ProductId, i64)>, StoreError>;
+
+    /// Records that `incoming.quantity` units of its product are on their way to its location
+    /// (replacing what was recorded there; 0 clears it), at `at`.
+    ///
+    /// # Errors
+    /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::LocationNotFound`] when the
+    ///   product or the location does not exist.
+    /// - MUST return [`StoreError::Unavailable`] for any other failure.
+    async fn set_incoming(&self, incoming: Incoming, at: Timestamp) -> Result<(), StoreError>;
+
+    /// What is on its way of `product_id`, per location (those with a record), in location-id
+    /// order. A delivery to a location lessens its figure in the same commit (see
+    /// [`crate::incoming::received`]).
+    ///
+    /// # Errors
+    /// MUST return [`StoreError::Unavailable`] when the store cannot answer.
+    async fn incoming(&self, product_id: ProductId) -> Result<Vec<Incoming>, StoreError>;
 
     /// The row of `product_id` at `location_id`, created empty (nothing on hand, first
     /// version) when the product has none there yet: where a delivery or a transfer to a new

@@ -199,6 +199,8 @@ pub trait UnitOfWork: Send + Sync {
     ///   and return [`StoreError::StockConflict`] naming the product when an addition would
     ///   take a counter past its limit (or carries none): the caller re-reads and decides
     ///   again.
+    /// - MUST lessen each stock row's incoming quantity, if recorded, by what the changesets
+    ///   deliver there ([`crate::incoming::received`]), never below 0.
     /// - MUST return [`StoreError::ProductNotFound`] / [`StoreError::OrderNotFound`] when a row
     ///   to update is gone.
     /// - MUST return [`StoreError::TransactionConflict`] when the database aborts the

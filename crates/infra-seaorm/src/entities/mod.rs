@@ -8,6 +8,7 @@ pub(crate) mod api_clients;
 pub(crate) mod customer_purchases;
 pub(crate) mod event_cursors;
 pub(crate) mod idempotency_keys;
+pub(crate) mod incoming_stock;
 pub(crate) mod leases;
 pub(crate) mod locations;
 pub(crate) mod low_stock_thresholds;

@@ -22,6 +22,7 @@ use crate::support::{TestDb, on_every_backend};
 on_every_backend!(
     racing_buyers_owe_exactly_the_backorder_limit,
     deliveries_racing_cancellations_fill_only_live_orders,
+    a_delivery_lessens_what_is_incoming_in_its_own_commit,
 );
 
 /// Allows `product` to owe up to `limit` units.
@@ -172,4 +173,38 @@ async fn deliveries_racing_cancellations_fill_only_live_orders(db: &TestDb) {
     assert_eq!(counts, (8, held, 8 - held));
     assert_eq!(counter(db, product.id).await, 6 - held, "what the live orders still owe");
     assert_no_drift(db).await;
+}
+
+async fn a_delivery_lessens_what_is_incoming_in_its_own_commit(db: &TestDb) {
+    use domain::incoming::Incoming;
+    use domain::ports::StoreError;
+
+    // Arrange: 9 expected at the default location.
+    let (product, mut stock) = product(db, "INCOMING-ADAPTER", 0).await;
+    let expected = Incoming {
+        product_id: product.id,
+        location_id: LocationId::DEFAULT,
+        quantity: domain::StockCount::new(9).expect("count"),
+        expected_at: Some(crate::fixtures::t0()),
+    };
+    db.adapters.stock.set_incoming(expected, crate::fixtures::t0()).await.expect("recorded");
+
+    // Act: 4 delivered, 1 broken (not a delivery), then 8 delivered.
+    for delta in [4, -1, 8] {
+        let change = stock.adjust(delta).expect("an adjustment");
+        let at = crate::fixtures::t0();
+        stock = db.adapters.stock.save(change, None, Actor::Admin, None, at).await.expect("saved");
+    }
+
+    // Assert: 9 - 4 = 5 after the first, never below 0 after the second delivery.
+    let now = db.adapters.stock.incoming(product.id).await.expect("read");
+    assert_eq!(now.len(), 1);
+    assert_eq!((now[0].quantity.get(), now[0].expected_at), (0, expected.expected_at));
+    let ghost = LocationId::new(uuid::Uuid::from_u128(0xdead)).expect("id");
+    let refused = db
+        .adapters
+        .stock
+        .set_incoming(Incoming { location_id: ghost, ..expected }, crate::fixtures::t0())
+        .await;
+    assert!(matches!(refused, Err(StoreError::LocationNotFound(id)) if id == ghost), "{refused:?}");
 }

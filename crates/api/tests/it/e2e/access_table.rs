@@ -17,7 +17,7 @@ use crate::support::Reply;
 on_both_backends!(every_route_answers_each_credential_as_its_scope_says);
 
 /// (method, path, the scope it needs or `None` when open, its answer to an allowed caller).
-const ROUTES: [(&str, &str, Option<&str>, u16); 35] = [
+const ROUTES: [(&str, &str, Option<&str>, u16); 37] = [
     ("GET", "/healthz", None, 200),
     ("GET", "/readyz", None, 200),
     ("GET", "/metrics", None, 200),
@@ -33,6 +33,8 @@ const ROUTES: [(&str, &str, Option<&str>, u16); 35] = [
     ("GET", "/v1/locations", None, 200),
     ("GET", "/v1/products/{id}/stock/locations/{location_id}", None, 200),
     ("PUT", "/v1/products/{id}/stock/locations/{location_id}", Some("stock:write"), 200),
+    ("PUT", "/v1/products/{id}/stock/locations/{location_id}/incoming", Some("stock:write"), 200),
+    ("GET", "/v1/products/{id}/incoming", None, 200),
     ("POST", "/v1/transfers", Some("stock:write"), 201),
     ("POST", "/v1/stock/bulk", Some("stock:write"), 200),
     ("POST", "/v1/stock/check", None, 200),
@@ -195,6 +197,9 @@ async fn build(api: &Api, method: &str, path: &str, product: Uuid) -> RequestBui
             "sku": format!("T-{}", Uuid::new_v4().simple()), "name": "table",
             "price": {"amount": 100, "currency": "EUR"}, "initial_stock": 5,
         })),
+        ("PUT", "/v1/products/{id}/stock/locations/{location_id}/incoming") => {
+            Some(json!({"quantity": 12}))
+        }
         ("PUT", _) => Some(json!({"on_hand": 1_000_000})),
         ("PATCH", "/v1/products/{id}") => Some(json!({"max_per_order": 1000})),
         ("POST", "/v1/stock/bulk") => Some(json!({"rows": [{"product_id": product, "delta": 1}]})),

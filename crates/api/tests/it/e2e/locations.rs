@@ -249,3 +249,46 @@ async fn a_safety_stock_is_never_sold_nor_transferred(api: Api) {
     assert_eq!((row.on_hand, row.reserved, row.safety_stock, row.available), (10, 7, 3, 0));
     assert_no_drift(&api).await;
 }
+
+on_both_backends!(incoming_units_are_recorded_per_location_and_deliveries_lessen_them);
+
+async fn incoming_units_are_recorded_per_location_and_deliveries_lessen_them(api: Api) {
+    // Arrange: 24 on their way to the north, expected on the 12th.
+    let product = api.create_product("INCOMING-1", 0).await;
+    let north = location(&api, "north", 1).await;
+    let path = format!("/v1/products/{product}/stock/locations/{north}/incoming");
+    let body = json!({"quantity": 24, "expected_at": "2026-12-12T09:00:00Z"});
+    let reply = api.send(api.admin(Method::PUT, &path).json(&body)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json::<Value>()["quantity"], 24);
+
+    // Act: 10 arrive there, and 3 at the default location (which expected none).
+    deliver(&api, product, north, 10).await;
+    deliver(&api, product, DEFAULT, 3).await;
+
+    // Assert: 14 still to come at the north; nothing recorded elsewhere.
+    let list = format!("/v1/products/{product}/incoming");
+    let page: Value = api.send(api.request(Method::GET, &list)).await.json();
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["location_id"], json!(north));
+    assert_eq!(items[0]["quantity"], 14);
+    assert_eq!(items[0]["expected_at"], "2026-12-12T09:00:00Z");
+    let stock = api.stock(product).await;
+    assert_eq!((stock.on_hand, stock.available), (13, 13), "incoming is never for sale");
+
+    // A delivery larger than what was expected stops at 0.
+    deliver(&api, product, north, 20).await;
+    let page: Value = api.send(api.request(Method::GET, &list)).await.json();
+    assert_eq!(page["items"][0]["quantity"], 0);
+
+    // Refusals: an unknown product or location 404, a negative quantity 422.
+    let ghost = Uuid::now_v7();
+    let unknown = format!("/v1/products/{product}/stock/locations/{ghost}/incoming");
+    let reply = api.send(api.admin(Method::PUT, &unknown).json(&json!({"quantity": 1}))).await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    let reply = api.send(api.request(Method::GET, &format!("/v1/products/{ghost}/incoming"))).await;
+    assert_eq!(reply.status, 404, "{}", reply.text());
+    let reply = api.send(api.admin(Method::PUT, &path).json(&json!({"quantity": -1}))).await;
+    assert_eq!(reply.status, 422, "{}", reply.text());
+}
