@@ -66,12 +66,9 @@ pub struct CreateProductRequest {
     #[serde(default, deserialize_with = "nullable_whole_number")]
     #[allow(clippy::option_option)]
     pub low_stock_threshold: Option<Option<i64>>,
-    /// `deny` (the default: a cart short of stock is refused) or `allow`: sell up to
-    /// `backorder_limit` units beyond what the locations have (backorders, preorders).
-    #[serde(default)]
-    pub backorder_policy: Option<BackorderPolicyJson>,
-    /// With `allow`: at most this many units owed to orders at any moment (1 to a billion).
-    /// Absent or null with `deny`.
+    /// The backorder policy: absent or null is `deny` (a cart short of stock is refused); a
+    /// number is `allow`: up to this many units (1 to a billion) sold beyond what the locations
+    /// have and owed to orders at any moment (backorders, preorders).
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 20)]
     #[serde(default, deserialize_with = "nullable_whole_number")]
     #[allow(clippy::option_option)]
@@ -96,11 +93,9 @@ pub struct UpdateProductRequest {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000_000_i64, example = 5)]
     #[serde(default, deserialize_with = "nullable_whole_number")]
     pub low_stock_threshold: Option<Option<i64>>,
-    /// The backorder policy, `deny` or `allow` (with `backorder_limit`). Lowering a limit
-    /// below what is owed refuses new backorders until deliveries fill enough.
-    #[serde(default)]
-    pub backorder_policy: Option<BackorderPolicyJson>,
-    /// With `allow`: at most this many units owed to orders at any moment.
+    /// The backorder policy: null is `deny` (what is owed stays owed, and deliveries still fill
+    /// it); a number is `allow`, up to that many units owed to orders at any moment. Lowering
+    /// it below what is owed refuses new backorders until deliveries fill enough.
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000_000, example = 20)]
     #[serde(default, deserialize_with = "nullable_whole_number")]
     pub backorder_limit: Option<Option<i64>>,
@@ -116,31 +111,13 @@ pub enum BackorderPolicyJson {
     Allow,
 }
 
-/// The policy named by `policy` and `limit` (`None` for both: not named), checked: `allow`
-/// needs a limit, `deny` takes none, a limit needs `allow`. Outer `None`: invalid, reported to
-/// `v`.
-#[allow(clippy::option_option)]
-fn backorders(
-    v: &mut Validator,
-    policy: Option<BackorderPolicyJson>,
-    limit: Option<i64>,
-) -> Option<Option<BackorderPolicy>> {
-    let field = "backorder_limit";
-    match (policy, limit) {
-        (None, None) => Some(None),
-        (Some(BackorderPolicyJson::Deny), None) => Some(Some(BackorderPolicy::Deny)),
-        (Some(BackorderPolicyJson::Allow), Some(n)) => {
-            v.check(field, BackorderLimit::new(n)).map(|l| Some(BackorderPolicy::Allow(l)))
-        }
-        (Some(BackorderPolicyJson::Allow), None) => {
-            v.check(field, Err::<(), _>("required with backorder_policy allow")).map(|()| None)
-        }
-        (Some(BackorderPolicyJson::Deny), Some(_)) => {
-            v.check(field, Err::<(), _>("only with backorder_policy allow")).map(|()| None)
-        }
-        (None, Some(_)) => v
-            .check("backorder_policy", Err::<(), _>("allow, to set a backorder_limit"))
-            .map(|()| None),
+/// The policy a `backorder_limit` field names (`None`: `deny`), checked: `None` when the limit
+/// is invalid, which is reported to `v`. One field rather than a policy and a limit, so that no
+/// pair of fields can contradict each other.
+fn backorders(v: &mut Validator, limit: Option<i64>) -> Option<BackorderPolicy> {
+    match limit {
+        None => Some(BackorderPolicy::Deny),
+        Some(n) => v.check("backorder_limit", BackorderLimit::new(n)).map(BackorderPolicy::Allow),
     }
 }
 
@@ -182,7 +159,10 @@ impl UpdateProductRequest {
             None => Some(None),
             Some(value) => threshold(&mut v, value).map(Some),
         };
-        let backorders = backorders(&mut v, self.backorder_policy, self.backorder_limit.flatten());
+        let backorders = match self.backorder_limit {
+            None => Some(None),
+            Some(limit) => backorders(&mut v, limit).map(Some),
+        };
         let patch = (|| {
             Some(ProductPatch {
                 limits: LimitsPatch { per_order: per_order?, per_customer: per_customer? },
@@ -208,7 +188,7 @@ impl CreateProductRequest {
         let per_order = limit(&mut v, "max_per_order", self.max_per_order.flatten());
         let per_customer = limit(&mut v, "max_per_customer", self.max_per_customer.flatten());
         let low_stock_threshold = threshold(&mut v, self.low_stock_threshold.flatten());
-        let backorders = backorders(&mut v, self.backorder_policy, self.backorder_limit.flatten());
+        let backorders = backorders(&mut v, self.backorder_limit.flatten());
         let command = (|| {
             Some(CreateProductCommand {
                 sku: sku?,
@@ -217,7 +197,7 @@ impl CreateProductRequest {
                 initial_stock: initial_stock?,
                 limits: PurchaseLimits { per_order: per_order?, per_customer: per_customer? },
                 low_stock_threshold: low_stock_threshold?,
-                backorders: backorders?.unwrap_or_default(),
+                backorders: backorders?,
                 actor,
             })
         })();

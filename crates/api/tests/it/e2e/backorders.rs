@@ -55,7 +55,7 @@ async fn assert_no_drift(api: &Api) {
 async fn racing_buyers_take_exactly_stock_plus_the_backorder_limit(api: Api) {
     // Arrange: 10 on hand, up to 5 more owed.
     let id = api.create_product("BACKORDER-RUSH", 10).await;
-    let reply = patch(&api, id, json!({"backorder_policy": "allow", "backorder_limit": 5})).await;
+    let reply = patch(&api, id, json!({"backorder_limit": 5})).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 
     // Act: 60 buyers of one unit at once.
@@ -143,7 +143,7 @@ async fn a_preorder_and_the_policy_are_checked_at_the_edge(api: Api) {
     // A preorder: nothing on hand, up to 2 owed, from the creation on.
     let body = json!({
         "sku": "PREORDER-1", "name": "Next season", "price": {"amount": 1000, "currency": "EUR"},
-        "initial_stock": 0, "backorder_policy": "allow", "backorder_limit": 2,
+        "initial_stock": 0, "backorder_limit": 2,
     });
     let reply = api.send(api.admin(Method::POST, "/v1/products").json(&body)).await;
     assert_eq!(reply.status, 201, "{}", reply.text());
@@ -158,7 +158,7 @@ async fn a_preorder_and_the_policy_are_checked_at_the_edge(api: Api) {
     assert_eq!(refused.json::<Value>()["shortages"][0]["available"], 0);
 
     // Denying further backorders keeps what is owed; a delivery still fills it.
-    assert_eq!(patch(&api, id, json!({"backorder_policy": "deny"})).await.status, 200);
+    assert_eq!(patch(&api, id, json!({"backorder_limit": null})).await.status, 200);
     let view = product(&api, id).await;
     assert_eq!((view.backorder_limit, view.backordered), (None, 2));
     deliver(&api, id, DEFAULT, 5).await;
@@ -167,18 +167,14 @@ async fn a_preorder_and_the_policy_are_checked_at_the_edge(api: Api) {
     assert_eq!((stock.on_hand, stock.reserved, stock.available), (5, 2, 3));
     assert_eq!(product(&api, id).await.backordered, 0);
 
-    // The policy and its limit go together; every mistake is a 422 naming the field.
-    for (body, field) in [
-        (json!({"backorder_policy": "allow"}), "backorder_limit"),
-        (json!({"backorder_policy": "deny", "backorder_limit": 3}), "backorder_limit"),
-        (json!({"backorder_limit": 3}), "backorder_policy"),
-        (json!({"backorder_policy": "allow", "backorder_limit": 0}), "backorder_limit"),
-    ] {
+    // The limit is the policy: a whole number from 1 to a billion, or null; anything else is
+    // a 422 naming the field (and the policy is not an input of its own).
+    for body in [json!({"backorder_limit": 0}), json!({"backorder_limit": 1_000_000_001_i64})] {
         let reply = patch(&api, id, body.clone()).await;
         assert_eq!(reply.status, 422, "{body}: {}", reply.text());
-        assert_eq!(reply.json::<Value>()["errors"][0]["field"], field, "{body}");
+        assert_eq!(reply.json::<Value>()["errors"][0]["field"], "backorder_limit", "{body}");
     }
-    let reply = patch(&api, id, json!({"backorder_policy": "sometimes"})).await;
+    let reply = patch(&api, id, json!({"backorder_policy": "allow"})).await;
     assert_eq!(reply.status, 422, "{}", reply.text());
     assert_no_drift(&api).await;
 }
