@@ -105,7 +105,7 @@ impl StockRepository for SeaOrmStockRepository {
                 .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer, Stock::BackorderLimit])
                 .column(locations::Column::Priority)
                 .join(JoinType::InnerJoin, product_stock::Relation::Location.def())
-                .filter(Stock::ProductId.is_in(slice.iter().map(|id| id.as_uuid())))
+                .filter(Stock::ProductId.is_in(padded(slice)))
                 .filter(locations::Column::Active.eq(true))
                 .into_model::<ForSale>()
                 .all(&self.db)
@@ -326,4 +326,40 @@ async fn record_incoming(
         .await
         .map_err(store_error)?;
     Ok(())
+}
+
+/// The ids of `slice`, the last one repeated up to the next power of two: the checkout's read
+/// then has one SQL text per power of two instead of one per batch size. A database that
+/// prepares statements (PostgreSQL through sqlx) plans each text anew until it settles on a
+/// generic plan, and planning the read (a join with `locations` over an `IN` list) costs more
+/// than running it; a handful of texts, each reused, plan a handful of times. A repeated id
+/// matches the same rows once.
+fn padded(slice: &[ProductId]) -> Vec<uuid::Uuid> {
+    let mut ids: Vec<uuid::Uuid> = slice.iter().map(|id| id.as_uuid()).collect();
+    if let Some(&last) = ids.last() {
+        ids.resize(ids.len().next_power_of_two().min(IDS_PER_QUERY.max(ids.len())), last);
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: u128) -> Vec<ProductId> {
+        (1..=n).map(|i| ProductId::new(uuid::Uuid::from_u128(i)).expect("an id")).collect()
+    }
+
+    #[test]
+    fn a_read_pads_its_ids_to_a_power_of_two_with_the_last_one_within_a_query_s_bound() {
+        for (n, want) in [(0, 0), (1, 1), (3, 4), (5, 8), (64, 64), (600, 1_000), (1_000, 1_000)] {
+            let slice = ids(n);
+            let padded = padded(&slice);
+            assert_eq!(padded.len(), want, "{n} ids");
+            if let Some(last) = slice.last() {
+                assert!(padded[slice.len()..].iter().all(|id| *id == last.as_uuid()));
+                assert!(slice.iter().zip(&padded).all(|(id, p)| id.as_uuid() == *p));
+            }
+        }
+    }
 }
