@@ -11,11 +11,11 @@ use application::cancel::{Cancel, CancelCommand};
 use application::checkout::{Checkout, CheckoutCommand, CheckoutError};
 use domain::access::Actor;
 use domain::backorder::{BackorderLimit, BackorderPolicy};
-use domain::ports::{OrderRepository, ProductRepository, Reconciliation, StockRepository};
-use domain::{Drift, LocationId, Order, OrderStatus, ProductId, ProductPatch};
+use domain::ports::{OrderRepository, ProductRepository, StockRepository};
+use domain::{LocationId, Order, OrderStatus, ProductId, ProductPatch};
 use infra_seaorm::StockWrites;
 
-use crate::fixtures::{product, qty};
+use crate::fixtures::{assert_no_drift, product, qty};
 use crate::race::{Commits, checkouts, patient, ports};
 use crate::support::{TestDb, on_every_backend};
 
@@ -49,12 +49,6 @@ fn command(product: ProductId, units: i64) -> CheckoutCommand {
 async fn counter(db: &TestDb, product: ProductId) -> i64 {
     let read = db.adapters.stock.backordered(&[product]).await.expect("read the counter");
     read.into_iter().map(|(_, units)| units).sum()
-}
-
-async fn assert_no_drift(db: &TestDb) {
-    let figures = db.adapters.reconciliation.stock_figures().await.expect("figures");
-    let drift: Vec<_> = figures.into_iter().filter_map(Drift::find).collect();
-    assert_eq!(drift, vec![], "nothing drifted");
 }
 
 async fn racing_buyers_owe_exactly_the_backorder_limit(db: &TestDb) {

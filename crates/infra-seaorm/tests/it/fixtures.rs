@@ -97,3 +97,11 @@ pub async fn checkout(db: &TestDb, lines: &[(ProductId, i64)], now: Timestamp) -
     db.adapters.unit_of_work.commit(changeset).await.expect("commit the checkout");
     order
 }
+
+/// Asserts that reconciliation finds every row's figures in agreement.
+pub async fn assert_no_drift(db: &TestDb) {
+    use domain::ports::Reconciliation;
+    let figures = db.adapters.reconciliation.stock_figures().await.expect("figures");
+    let drift: Vec<_> = figures.into_iter().filter_map(domain::Drift::find).collect();
+    assert_eq!(drift, vec![], "nothing drifted");
+}

@@ -10,16 +10,12 @@ use application::CartLine;
 use application::checkout::{Checkout, CheckoutCommand, CheckoutError};
 use application::transfer::{TransferCommand, TransferError, TransferStock};
 use domain::access::Actor;
-use domain::ports::{
-    Changeset, LocationRepository, Reconciliation, StockRepository, StoreError, UnitOfWork,
-};
-use domain::{
-    Drift, Location, LocationCode, LocationId, Order, ProductId, ProductStock, StockCount,
-};
+use domain::ports::{Changeset, LocationRepository, StockRepository, StoreError, UnitOfWork};
+use domain::{Location, LocationCode, LocationId, Order, ProductId, ProductStock, StockCount};
 use infra_seaorm::StockWrites;
 use infra_seaorm::system::UuidV7Ids;
 
-use crate::fixtures::{product, qty, t0};
+use crate::fixtures::{assert_no_drift, product, qty, t0};
 use crate::race::{Commits, checkouts, patient, ports};
 use crate::support::{TestDb, on_every_backend};
 
@@ -64,12 +60,6 @@ fn held(orders: &[Order]) -> BTreeMap<LocationId, i64> {
         }
     }
     held
-}
-
-async fn assert_no_drift(db: &TestDb) {
-    let figures = db.adapters.reconciliation.stock_figures().await.expect("figures");
-    let drift: Vec<_> = figures.into_iter().filter_map(Drift::find).collect();
-    assert_eq!(drift, vec![], "nothing drifted");
 }
 
 fn command(lines: Vec<CartLine>, location_ids: Vec<LocationId>) -> CheckoutCommand {

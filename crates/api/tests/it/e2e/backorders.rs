@@ -43,15 +43,6 @@ fn owed(order: &OrderView) -> u32 {
     line.backordered
 }
 
-async fn assert_no_drift(api: &Api) {
-    let report = api.reconciliation().await;
-    assert!(
-        report.drift.is_empty(),
-        "drift: {:?}",
-        report.drift.iter().map(|d| &d.problems).collect::<Vec<_>>()
-    );
-}
-
 async fn racing_buyers_take_exactly_stock_plus_the_backorder_limit(api: Api) {
     // Arrange: 10 on hand, up to 5 more owed.
     let id = api.create_product("BACKORDER-RUSH", 10).await;
@@ -90,7 +81,7 @@ async fn racing_buyers_take_exactly_stock_plus_the_backorder_limit(api: Api) {
     let stock = api.stock(id).await;
     assert_eq!((stock.on_hand, stock.reserved, stock.available), (10, 10, 0));
     assert_eq!(product(&api, id).await.backordered, 5);
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 
     // The oldest owing order is paid; then 3 units arrive at another location.
     let mut fifo: Vec<&OrderView> = owing.clone();
@@ -136,7 +127,7 @@ async fn racing_buyers_take_exactly_stock_plus_the_backorder_limit(api: Api) {
     let stock = api.stock(id).await;
     let north_row = stock.locations.iter().find(|r| r.location_id == north).expect("row");
     assert_eq!((north_row.on_hand, north_row.reserved), (1, 1));
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 }
 
 async fn a_preorder_and_the_policy_are_checked_at_the_edge(api: Api) {
@@ -176,5 +167,5 @@ async fn a_preorder_and_the_policy_are_checked_at_the_edge(api: Api) {
     }
     let reply = patch(&api, id, json!({"backorder_policy": "allow"})).await;
     assert_eq!(reply.status, 422, "{}", reply.text());
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 }

@@ -185,6 +185,13 @@ impl Api {
         reply.json()
     }
 
+    /// Asserts that reconciliation finds no drift, listing the problems when it does.
+    pub async fn assert_no_drift(&self) {
+        let report = self.reconciliation().await;
+        let problems: Vec<_> = report.drift.iter().map(|d| &d.problems).collect();
+        assert!(report.drift.is_empty(), "drift: {problems:?}");
+    }
+
     /// `POST /v1/orders/{id}/cancel`.
     pub async fn cancel(&self, id: Uuid) -> Reply {
         self.send(self.admin(Method::POST, &format!("/v1/orders/{id}/cancel"))).await

@@ -81,15 +81,6 @@ fn held(orders: &[OrderView]) -> BTreeMap<Uuid, i64> {
     held
 }
 
-async fn assert_no_drift(api: &Api) {
-    let report = api.reconciliation().await;
-    assert!(
-        report.drift.is_empty(),
-        "drift: {:?}",
-        report.drift.iter().map(|d| &d.problems).collect::<Vec<_>>()
-    );
-}
-
 async fn two_hundred_buyers_over_three_locations_take_exactly_their_thirty_units(api: Api) {
     // Arrange: 10 units at each of three locations (the default one first by priority).
     let product = api.create_product("MULTI-RUSH", 10).await;
@@ -164,7 +155,7 @@ async fn two_hundred_buyers_over_three_locations_take_exactly_their_thirty_units
     }
     let all = held(&orders);
     assert_eq!(all, BTreeMap::from([(DEFAULT, 10), (north, 10), (south, 10)]));
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 
     // Paying one order and cancelling another settle the locations they were allocated to.
     let (paid, cancelled) = (&orders[0], &orders[1]);
@@ -177,7 +168,7 @@ async fn two_hundred_buyers_over_three_locations_take_exactly_their_thirty_units
         let (s, f) = (sold.get(&at).copied().unwrap_or(0), freed.get(&at).copied().unwrap_or(0));
         assert_eq!((after[&at].on_hand, after[&at].reserved), (10 - s, 10 - s - f), "at {at}");
     }
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 }
 
 async fn transfers_racing_checkouts_never_move_a_reserved_unit(api: Api) {
@@ -216,7 +207,7 @@ async fn transfers_racing_checkouts_never_move_a_reserved_unit(api: Api) {
     assert_eq!(rows[&store].on_hand, moved as i64);
     assert_eq!(rows[&DEFAULT].on_hand, 20 - moved as i64);
     assert!(rows.values().all(|row| row.reserved <= row.on_hand));
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 }
 
 async fn a_safety_stock_is_never_sold_nor_transferred(api: Api) {
@@ -247,7 +238,7 @@ async fn a_safety_stock_is_never_sold_nor_transferred(api: Api) {
     moved.assert_problem(409, "insufficient-stock");
     let row: LocationStockView = api.send(api.request(Method::GET, &path)).await.json();
     assert_eq!((row.on_hand, row.reserved, row.safety_stock, row.available), (10, 7, 3, 0));
-    assert_no_drift(&api).await;
+    api.assert_no_drift().await;
 }
 
 on_both_backends!(incoming_units_are_recorded_per_location_and_deliveries_lessen_them);
