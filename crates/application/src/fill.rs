@@ -76,7 +76,12 @@ pub(crate) async fn deliver_filling(
         let owed_here = (order.lines().iter())
             .find(|line| line.product_id == id)
             .map_or(0, |line| line.backordered);
-        let Ok(units) = Quantity::new(i64::from(left.min(owed_here))) else { continue };
+        // Listed as owed, read as owing nothing: a fill committed between the read of the
+        // order and of its lines. Skipping it would put the unit on sale ahead of the orders
+        // still owed, with no write to conflict on, so read again instead.
+        let Ok(units) = Quantity::new(i64::from(left.min(owed_here))) else {
+            return Err(StoreError::OrderConflict(order.id()));
+        };
         let paid = order.record().status == OrderStatus::Paid;
         let filled = order.fill(id, location_id, units).map_err(StoreError::unavailable)?;
         let mut stock = vec![row.hold_owed(units).map_err(StoreError::unavailable)?];

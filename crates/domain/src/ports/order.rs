@@ -25,8 +25,8 @@ pub trait OrderRepository: Send + Sync {
     async fn due_for_expiry(&self, now: Timestamp, limit: u32) -> Result<Vec<Order>, StoreError>;
 
     /// Up to `limit` orders stored as reserved or paid whose line of `product_id` is still owed
-    /// units (a backorder), oldest first (`created_at`, then id): the order a delivery fills
-    /// them in.
+    /// units (a backorder), oldest first (in the order they were placed): the order a delivery
+    /// fills them in.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.

@@ -139,12 +139,15 @@ async fn deliveries_racing_cancellations_fill_only_live_orders(db: &TestDb) {
         task.await.expect("a task").expect("every delivery and cancellation succeeds");
     }
 
-    // Assert: 6 live orders, 8 units arrived. Each delivery filled the oldest order owed
-    // when it committed, so a cancellation after a fill released a held unit (on sale then,
-    // not refilled: only deliveries fill) and one before it left its unit to the next order:
-    // between 4 and 6 live orders are filled. The stock holds exactly what the live orders
+    // Assert: 6 live orders, 8 units arrived. Each delivery filled the oldest order owed when
+    // it committed; a cancellation after a fill released a held unit (on sale then, not
+    // refilled: only deliveries fill). Every other order is cancelled, so at least 4 live ones
+    // are filled (eight fills in placement order reach four live orders before a fifth
+    // cancelled one), and the filled ones are the oldest live ones: no live order still owes
+    // while a younger one was filled (a store that ordered by anything but placement, as
+    // SQLite's text timestamps would, breaks this). The stock holds exactly what the live orders
     // hold (reconciliation), and the counter is what they still owe.
-    let mut live_filled = 0;
+    let mut live = Vec::new();
     for order in &orders {
         let stored = db.adapters.orders.get(order.id()).await.expect("read").expect("stored");
         let line = &stored.lines()[0];
@@ -154,14 +157,22 @@ async fn deliveries_racing_cancellations_fill_only_live_orders(db: &TestDb) {
             OrderStatus::Cancelled => {}
             OrderStatus::Reserved => {
                 assert_eq!(line.backordered + line.held(), 1);
-                live_filled += line.held();
+                live.push((stored.id(), line.held() == 1));
             }
             other => panic!("{other}"),
         }
     }
+    live.sort();
+    let filled: Vec<bool> = live.iter().map(|(_, filled)| *filled).collect();
+    assert!(filled.windows(2).all(|w| w[0] || !w[1]), "oldest first: {filled:?}");
+    let live_filled = u32::try_from(filled.iter().filter(|f| **f).count()).expect("small");
     let stock = db.adapters.stock.get(product.id, LocationId::DEFAULT).await.expect("read");
     let stock = stock.expect("a row");
-    assert!((4..=6).contains(&live_filled), "{live_filled} live orders filled");
+    let owed_now = counter(db, product.id).await;
+    assert!(
+        (4..=6).contains(&live_filled),
+        "{live_filled} live orders filled: {filled:?}, stock {stock:?}, counter {owed_now}"
+    );
     let held = i64::from(live_filled);
     let counts = (stock.on_hand().get(), stock.reserved().get(), stock.available().get());
     assert_eq!(counts, (8, held, 8 - held));

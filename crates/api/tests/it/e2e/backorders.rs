@@ -85,7 +85,7 @@ async fn racing_buyers_take_exactly_stock_plus_the_backorder_limit(api: Api) {
 
     // The oldest owing order is paid; then 3 units arrive at another location.
     let mut fifo: Vec<&OrderView> = owing.clone();
-    fifo.sort_by_key(|o| (o.created_at, o.id));
+    fifo.sort_by_key(|o| o.id); // placement order: UUIDv7 ids, as the store fills them
     assert_eq!(api.pay(fifo[0].id).await.status, 200);
     let body = json!({"code": "north", "name": "North", "priority": 1});
     let reply = api.send(api.admin(Method::POST, "/v1/locations").json(&body)).await;
