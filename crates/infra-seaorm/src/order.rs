@@ -105,9 +105,8 @@ impl OrderRepository for SeaOrmOrderRepository {
             .filter(orders::Column::Id.in_subquery(owing))
             .filter(orders::Column::Status.is_in(owed_to))
             // Oldest first by id: a UUIDv7 begins with the placing instant in milliseconds and
-            // `Uuid::now_v7` keeps a process's ids in creation order within one, on every
-            // backend. Not by `created_at`: SQLite keeps it as RFC 3339 text with 0, 3, 6 or 9
-            // fraction digits, which does not sort as time (".100Z" after ".100500Z").
+            // `Uuid::now_v7` keeps a process's ids in creation order within one, so id order is
+            // placement order on every backend, and the primary key serves it.
             .order_by_asc(orders::Column::Id)
             .limit(u64::from(limit))
             .all(&self.db)

@@ -144,9 +144,8 @@ async fn deliveries_racing_cancellations_fill_only_live_orders(db: &TestDb) {
     // refilled: only deliveries fill). Every other order is cancelled, so at least 4 live ones
     // are filled (eight fills in placement order reach four live orders before a fifth
     // cancelled one), and the filled ones are the oldest live ones: no live order still owes
-    // while a younger one was filled (a store that ordered by anything but placement, as
-    // SQLite's text timestamps would, breaks this). The stock holds exactly what the live orders
-    // hold (reconciliation), and the counter is what they still owe.
+    // while a younger one was filled. The stock holds exactly what the live orders hold
+    // (reconciliation), and the counter is what they still owe.
     let mut live = Vec::new();
     for order in &orders {
         let stored = db.adapters.orders.get(order.id()).await.expect("read").expect("stored");
