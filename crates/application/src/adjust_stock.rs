@@ -112,11 +112,7 @@ impl AdjustStock {
                 .map(|claim| KeyEffect { claim: claim.clone(), effect: Effect::StockAdjusted(id) });
             if command.delta > 0 {
                 let delivery = Delivery {
-                    product_id: id,
-                    location_id: location,
-                    units: command.delta,
                     change,
-                    row: stock,
                     reason: command.reason.clone(),
                     actor: command.actor,
                     key: key.clone(),

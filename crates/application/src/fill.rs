@@ -9,7 +9,7 @@
 
 use domain::access::Actor;
 use domain::ports::{Changeset, KeyEffect, StoreError};
-use domain::{LocationId, OrderStatus, ProductId, ProductStock, Quantity, StockChange, Timestamp};
+use domain::{OrderStatus, ProductStock, Quantity, StockChange, Timestamp};
 
 use crate::Ports;
 
@@ -17,19 +17,11 @@ use crate::Ports;
 /// remaining units wait for the next read (the next delivery or count fills on).
 pub(crate) const MAX_ORDERS_PER_FILL: u32 = 10_000;
 
-/// A delivery to fill backorders from: the delivery's own change of the row, and the row as it
-/// leaves.
+/// A delivery to fill backorders from: the delivery's own change of the row (which names the
+/// product, the location, the units and the row it leaves) and what its ledger entries record.
 pub(crate) struct Delivery {
-    /// The product.
-    pub product_id: ProductId,
-    /// Where the units arrive.
-    pub location_id: LocationId,
-    /// Units delivered.
-    pub units: i64,
-    /// The delivery's change (an adjustment or a transfer in).
+    /// The delivery's change (an adjustment adding units).
     pub change: StockChange,
-    /// The row after the delivery's change.
-    pub row: ProductStock,
     /// Why, for the ledger.
     pub reason: Option<String>,
     /// Who delivered, for the ledger.
@@ -50,11 +42,11 @@ pub(crate) async fn deliver_filling(
     ports: &Ports,
     delivery: Delivery,
 ) -> Result<Option<ProductStock>, StoreError> {
-    let id = delivery.product_id;
+    let (id, location_id) = delivery.change.key();
     let owed = (ports.stock.backordered(&[id]).await?.into_iter())
         .find_map(|(product, units)| (product == id).then_some(units))
         .unwrap_or(0);
-    let fillable = delivery.units.min(owed);
+    let fillable = delivery.change.on_hand_delta().min(owed);
     if fillable <= 0 {
         return Ok(None);
     }
@@ -65,10 +57,10 @@ pub(crate) async fn deliver_filling(
         // drift; the delivery goes on sale.
         return Ok(None);
     }
-    let Delivery { location_id, mut row, reason, actor, at, .. } = delivery;
-    let mut first =
-        Changeset::new(vec![delivery.change], None, at).with_reason(reason.clone()).by(actor);
-    if let Some(key) = delivery.key {
+    let Delivery { change, reason, actor, key, at } = delivery;
+    let mut row = change.after();
+    let mut first = Changeset::new(vec![change], None, at).with_reason(reason.clone()).by(actor);
+    if let Some(key) = key {
         first = first.with_key(key);
     }
     let mut changesets = vec![first];

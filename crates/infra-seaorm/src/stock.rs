@@ -257,11 +257,7 @@ async fn open_row(
     let Some(product) = find.one(txn).await.map_err(store_error)? else {
         return Err(StoreError::ProductNotFound(product_id));
     };
-    let location =
-        locations::Entity::find_by_id(location_id.as_uuid()).one(txn).await.map_err(store_error)?;
-    if location.is_none() {
-        return Err(StoreError::LocationNotFound(location_id));
-    }
+    require_location(txn, location_id).await?;
     let limits = products::limits_of(product.id, product.max_per_order, product.max_per_customer)?;
     let backorders = products::backorder_policy_of(product.id, product.backorder_limit)?;
     let stock = ProductStock::new_at(product_id, location_id, domain::StockCount::ZERO);
@@ -288,6 +284,19 @@ async fn open_row(
     Ok(())
 }
 
+/// [`StoreError::LocationNotFound`] unless `location_id` names a location: a row naming it is
+/// about to be written, and a foreign key's failure would not say which id was missing.
+async fn require_location(
+    txn: &impl sea_orm::ConnectionTrait,
+    location_id: LocationId,
+) -> Result<(), StoreError> {
+    let location = locations::Entity::find_by_id(location_id.as_uuid()).one(txn).await;
+    match location.map_err(store_error)? {
+        Some(_) => Ok(()),
+        None => Err(StoreError::LocationNotFound(location_id)),
+    }
+}
+
 /// Records `incoming` in `txn`: the product and the location checked first, so that a missing
 /// one is named rather than reported as a foreign key's failure (which backends word
 /// differently), then the row replaced.
@@ -304,10 +313,7 @@ async fn record_incoming(
     if product.map_err(store_error)?.is_none() {
         return Err(StoreError::ProductNotFound(product_id));
     }
-    let location = locations::Entity::find_by_id(location_id.as_uuid()).one(txn).await;
-    if location.map_err(store_error)?.is_none() {
-        return Err(StoreError::LocationNotFound(location_id));
-    }
+    require_location(txn, location_id).await?;
     let row = incoming_stock::ActiveModel {
         product_id: Set(product_id.as_uuid()),
         location_id: Set(location_id.as_uuid()),
