@@ -17,7 +17,7 @@ use crate::entities::{
 };
 use crate::error::{is_unique_violation, store_error};
 use crate::transaction::{begin_write, finish};
-use crate::write::{self, Statements, StockWrites};
+use crate::write::{self, StockWrites};
 
 /// A row of [`StockRepository::get_many_for_sale`]: the stock row's counts, its location's
 /// priority, and the product's limits as the row carries them.
@@ -191,7 +191,7 @@ impl StockRepository for SeaOrmStockRepository {
 
     #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
     async fn save_many(&self, changesets: Vec<Changeset>) -> Result<Vec<ProductStock>, StoreError> {
-        write::commit(&self.db, &changesets, self.writes, Statements::Grouped).await
+        write::commit(&self.db, &changesets, self.writes).await
     }
 
     #[tracing::instrument(skip_all, fields(product_id = %change.product_id(), kind = change.kind().as_str()))]
@@ -208,13 +208,7 @@ impl StockRepository for SeaOrmStockRepository {
         if let Some(key) = key {
             changeset = changeset.with_key(key);
         }
-        let stored = write::commit(
-            &self.db,
-            std::slice::from_ref(&changeset),
-            self.writes,
-            Statements::PerRow,
-        )
-        .await?;
+        let stored = write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await?;
         stored.into_iter().next().ok_or(StoreError::ProductNotFound(product_id))
     }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use domain::ports::{Changeset, StoreError, UnitOfWork};
 use sea_orm::DatabaseConnection;
 
-use crate::write::{self, Statements, StockWrites};
+use crate::write::{self, StockWrites};
 
 /// [`UnitOfWork`] over SeaORM.
 #[derive(Debug, Clone)]
@@ -35,13 +35,11 @@ impl UnitOfWork for SeaOrmUnitOfWork {
         fields(order_id = ?changeset.order_id(), stock_changes = changeset.stock().len())
     )]
     async fn commit(&self, changeset: Changeset) -> Result<(), StoreError> {
-        write::commit(&self.db, std::slice::from_ref(&changeset), self.writes, Statements::PerRow)
-            .await
-            .map(drop)
+        write::commit(&self.db, std::slice::from_ref(&changeset), self.writes).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(changesets = changesets.len()))]
     async fn commit_all(&self, changesets: Vec<Changeset>) -> Result<(), StoreError> {
-        write::commit(&self.db, &changesets, self.writes, Statements::PerRow).await.map(drop)
+        write::commit(&self.db, &changesets, self.writes).await.map(drop)
     }
 }

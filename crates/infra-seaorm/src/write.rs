@@ -54,31 +54,19 @@ pub enum StockWrites {
     Guarded,
 }
 
-/// How a commit's stock rows are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Statements {
-    /// One UPDATE per stock row: the fewest locks held while waiting, the checkout's way.
-    PerRow,
-    /// On PostgreSQL, one multi-row UPDATE per strategy for all rows after locking them in
-    /// order (see [`grouped`]): a bulk sync's thousand rows in a few round trips. Elsewhere,
-    /// as [`Statements::PerRow`].
-    Grouped,
-}
-
 /// Writes `changesets` in one transaction: all of them, or none of them. Returns each row's
 /// stock as stored, in (product, location) order.
 pub(crate) async fn commit(
     db: &DatabaseConnection,
     changesets: &[Changeset],
     writes: StockWrites,
-    statements: Statements,
 ) -> Result<Vec<ProductStock>, StoreError> {
     if changesets.is_empty() {
         return Ok(Vec::new());
     }
     let txn = begin_write(db).await?;
     // Deadlines last, so that the row-lock waits of the writes count against them.
-    let outcome = (write(&txn, changesets, writes, statements).await)
+    let outcome = (write(&txn, changesets, writes).await)
         .and_then(|stored| refuse_overdue(changesets).map(|()| stored));
     finish(txn, outcome).await
 }
@@ -99,7 +87,6 @@ async fn write(
     txn: &impl ConnectionTrait,
     changesets: &[Changeset],
     writes: StockWrites,
-    statements: Statements,
 ) -> Result<Vec<ProductStock>, StoreError> {
     let chains = chain_stock_changes(changesets).map_err(StoreError::unavailable)?;
     // Idempotency keys before anything else: a request that lost its claim makes the commit
@@ -115,9 +102,10 @@ async fn write(
     let spans = (chains.iter())
         .map(|(_, chain)| span_of(chain, writes))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let grouped = statements == Statements::Grouped
-        && txn.get_database_backend() == DbBackend::Postgres
-        && spans.len() > 1;
+    // On PostgreSQL the rows of a commit go in two statements whatever their number (see
+    // `grouped`): the locks are taken in the same order and held for two round trips instead
+    // of one per row. SQLite runs in-process, and MariaDB has no arrays: one UPDATE per row.
+    let grouped = txn.get_database_backend() == DbBackend::Postgres && spans.len() > 1;
     let stored = if grouped {
         let at = changesets.first().map(Changeset::at).unwrap_or_default();
         grouped::write_spans(txn, &spans, at).await?
