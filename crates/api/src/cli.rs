@@ -214,8 +214,9 @@ pub struct Config {
     /// Group commit: checkouts that arrive while another is being committed are reserved
     /// together and written in one transaction. This many independent queues (a cart queues by
     /// its first product, so a hot product's buyers meet in one); 0 commits every checkout on
-    /// its own. Default: 4, or 1 on SQLite, which has one writer at a time anyway (more lanes
-    /// only make them wait for its lock). See docs/benchmarks.md.
+    /// its own. Default: 1 (every commit ends on the one event-sequence row, so one database's
+    /// commits are serial at their end anyway; more lanes only make smaller batches whose row
+    /// locks collide). See docs/benchmarks.md, run 16.
     #[arg(long, env = "CHECKOUT_GROUP_COMMIT_LANES", global = true,
           value_parser = clap::value_parser!(u32).range(0..=256))]
     pub group_commit_lanes: Option<u32>,
@@ -275,12 +276,11 @@ impl Config {
         }
     }
 
-    /// The group-commit lanes in force: the setting, or the backend's default.
+    /// The group-commit lanes in force: the setting, or the default.
     #[must_use]
     pub fn group_commit_lanes(&self) -> u32 {
-        let single_writer = self.database_url.starts_with("sqlite:");
-        let concurrent = u32::try_from(Batching::default().lanes).unwrap_or(u32::MAX);
-        self.group_commit_lanes.unwrap_or(if single_writer { 1 } else { concurrent })
+        let default = u32::try_from(Batching::default().lanes).unwrap_or(u32::MAX);
+        self.group_commit_lanes.unwrap_or(default)
     }
 
     /// The use cases' settings these flags ask for.
@@ -382,25 +382,23 @@ mod tests {
     }
 
     #[test]
-    fn no_flag_gives_the_default_settings_and_sqlite_one_lane() {
+    fn no_flag_gives_the_default_settings_on_every_backend() {
         let parse = |url: &str| {
             Cli::try_parse_from(["checkout-api", "--database-url", url]).expect("parse").config
         };
         assert_eq!(parse("postgres://h/db").settings(), Settings::default());
-        let sqlite = parse("sqlite://x.db").settings();
-        let one_lane = Batching { lanes: 1, ..Batching::default() };
-        assert_eq!(sqlite, Settings { group_commit: Some(one_lane), ..Settings::default() });
+        assert_eq!(parse("sqlite://x.db").settings(), Settings::default());
         assert_eq!(parse("sqlite://x.db").stock_writes, None, "the adapter's default");
     }
 
     #[test]
-    fn group_commit_lanes_default_to_one_on_sqlite_and_four_elsewhere_unless_set() {
+    fn group_commit_lanes_default_to_one_unless_set() {
         let lanes = |args: &[&str]| {
             let args = ["checkout-api"].iter().chain(args).copied();
             Cli::try_parse_from(args).expect("parse").config.group_commit_lanes()
         };
         assert_eq!(lanes(&["--database-url", "sqlite://x.db"]), 1);
-        assert_eq!(lanes(&["--database-url", "postgres://h/db"]), 4);
+        assert_eq!(lanes(&["--database-url", "postgres://h/db"]), 1);
         assert_eq!(lanes(&["--database-url", "sqlite://x.db", "--group-commit-lanes", "3"]), 3);
         assert_eq!(lanes(&["--database-url", "postgres://h/db", "--group-commit-lanes", "0"]), 0);
     }

@@ -47,9 +47,13 @@ fn batches(mocks: &mut Mocks) -> Arc<Mutex<Vec<Vec<Changeset>>>> {
 }
 
 fn batched(mocks: Mocks) -> (Checkout, Vec<BatchWorker>) {
+    batched_in(mocks, Batching::default())
+}
+
+fn batched_in(mocks: Mocks, batching: Batching) -> (Checkout, Vec<BatchWorker>) {
     let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
     let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
-    Checkout::batched(mocks.into_ports(), config, Batching::default())
+    Checkout::batched(mocks.into_ports(), config, batching)
 }
 
 fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
@@ -176,7 +180,7 @@ async fn a_buyer_who_gave_up_before_its_turn_is_not_reserved_for() {
 async fn carts_of_different_first_products_may_take_different_lanes_and_all_are_served() {
     let mut mocks = shop(vec![stock(1, 5, 0, 1), stock(2, 5, 0, 1), stock(3, 5, 0, 1)]);
     let seen = batches(&mut mocks);
-    let (checkout, workers) = batched(mocks);
+    let (checkout, workers) = batched_in(mocks, Batching { lanes: 4, ..Batching::default() });
     let mut buyers = vec![
         buyer(&checkout, vec![line(1, 1), line(2, 1)]),
         buyer(&checkout, vec![line(2, 1)]),
