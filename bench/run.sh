@@ -24,7 +24,7 @@ SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-"4 16 64"}
 VARIANTS=${BENCH_VARIANTS:-"compare-and-swap guarded grouped"}
 BACKENDS=${BENCH_BACKENDS:-"postgres sqlite"}
-PRODUCTS=100
+PRODUCTS=${BENCH_PRODUCTS:-1000}
 PORT=18190
 TOKEN=bench-token
 PG="postgres://postgres@127.0.0.1:5432"
@@ -114,7 +114,10 @@ for backend in $BACKENDS; do
   echo "== raw SQL: $backend"
   for scenario in spread hot; do
     for c in $CLIENTS; do
-      if [ "$backend" = postgres ]; then
+      if [ "$backend" = postgres ] && [ "$c" -gt 90 ]; then
+        # pgbench opens one connection per client and PostgreSQL allows 100: no raw figure.
+        echo "  $scenario c=$c: no raw run (more clients than max_connections)"
+      elif [ "$backend" = postgres ]; then
         url=$(fresh_pg_db "bench_raw")
         "$BIN/checkout-api" --database-url "$url" migrate >/dev/null 2>&1
         psql -q -v nproducts=$PRODUCTS -v stock=100000000000 -f bench/pgbench/seed.sql bench_raw
@@ -126,10 +129,17 @@ for backend in $BACKENDS; do
         grep -E "^tps" "$OUT/raw-$backend-$scenario-$c.txt" | sed "s/^/  $scenario c=$c: /"
         psql -qc "DROP DATABASE bench_raw WITH (FORCE)" postgres
       else
+        # The ratio's baseline: the statements through SQLite's C API (Python's sqlite3), one
+        # writer, the fastest honest limit. The same through sqlx, C tasks, for reference.
+        rm -f "$OUT/raw.db"*
+        "$BIN/checkout-api" --database-url "sqlite://$OUT/raw.db?mode=rwc" migrate >/dev/null 2>&1
+        python3 bench/raw_sqlite.py "$OUT/raw.db" --clients "$c" --seconds "$SECONDS_EACH" \
+          --scenario "$scenario" --products $PRODUCTS --json "$OUT/raw-$backend-$scenario-$c.json" |
+          sed "s/^/  /"
         rm -f "$OUT/raw.db"*
         "$BIN/raw_checkout" --url "sqlite://$OUT/raw.db" --clients "$c" \
           --seconds "$SECONDS_EACH" --scenario "$scenario" --products $PRODUCTS \
-          --json "$OUT/raw-$backend-$scenario-$c.json" | sed "s/^/  /"
+          --json "$OUT/rawsqlx-$backend-$scenario-$c.json" | sed "s/^/  sqlx: /"
       fi
     done
   done
@@ -137,3 +147,4 @@ done
 
 echo "== summary (also in $OUT/summary.md)"
 python3 bench/summary.py "$OUT" | tee "$OUT/summary.md"
+python3 bench/plot.py "$OUT"

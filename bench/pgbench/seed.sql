@@ -6,6 +6,8 @@ SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
        'RAW-' || n, 'raw baseline ' || n, 1999, 'EUR', now()
 FROM generate_series(1, :nproducts) AS n;
 
-INSERT INTO product_stock (product_id, on_hand, reserved, version, updated_at)
-SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, :stock, 0, 1, now()
+-- Every row at the default location (domain::LocationId::DEFAULT, made by the migrations).
+INSERT INTO product_stock (product_id, location_id, on_hand, reserved, version, updated_at)
+SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid,
+       '00000000-0000-0000-0000-000000000001', :stock, 0, 1, now()
 FROM generate_series(1, :nproducts) AS n;

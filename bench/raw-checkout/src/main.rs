@@ -36,21 +36,26 @@ const EXPIRY: chrono::TimeDelta = CheckoutConfig::DEFAULT_RESERVATION_TTL;
 const SEED_PRODUCT: &str = "INSERT INTO products (id, sku, name, price_amount, currency, \
      created_at) VALUES ($1, $2, $3, 1999, 'EUR', $4)";
 const SEED_STOCK: &str = "INSERT INTO product_stock (product_id, on_hand, reserved, version, \
-     updated_at) VALUES ($1, $2, 0, 1, $3)";
+     updated_at, location_id) VALUES ($1, $2, 0, 1, $3, $4)";
 // RETURNING hands the ledger row the version actually stored (pgbench writes a constant 2)
 // without a round trip; no row back means the guard failed.
 const RESERVE: &str = "UPDATE product_stock SET reserved = reserved + 1, version = version + 1, \
-     updated_at = $1 WHERE product_id = $2 AND on_hand - reserved >= 1 RETURNING version";
+     updated_at = $1 WHERE product_id = $2 AND location_id = $3 AND on_hand - reserved >= 1 \
+     RETURNING version";
 const HOT: &str = "UPDATE product_stock SET reserved = reserved + 1, version = version + 1, \
-     updated_at = $1 WHERE product_id = $2 AND on_hand - reserved >= 1";
+     updated_at = $1 WHERE product_id = $2 AND location_id = $3 AND on_hand - reserved >= 1";
 const ORDER: &str = "INSERT INTO orders (id, status, total_amount, currency, customer_id, \
      created_at, expires_at, version) VALUES ($1, 'reserved', 5997, 'EUR', NULL, $2, $3, 1)";
 const LINES: &str = "INSERT INTO order_lines (order_id, product_id, quantity, \
      unit_price_amount, currency) VALUES ($1, $2, 1, 1999, 'EUR'), ($1, $3, 1, 1999, 'EUR'), \
      ($1, $4, 1, 1999, 'EUR')";
 const MOVEMENTS: &str = "INSERT INTO stock_movements (product_id, kind, on_hand_delta, \
-     reserved_delta, version, order_id, reason, at) VALUES ($2, 'reserve', 0, 1, $5, $1, NULL, \
-     $8), ($3, 'reserve', 0, 1, $6, $1, NULL, $8), ($4, 'reserve', 0, 1, $7, $1, NULL, $8)";
+     reserved_delta, version, order_id, reason, at, location_id) VALUES \
+     ($2, 'reserve', 0, 1, $5, $1, NULL, $8, $9), ($3, 'reserve', 0, 1, $6, $1, NULL, $8, $9), \
+     ($4, 'reserve', 0, 1, $7, $1, NULL, $8, $9)";
+/// Every row is at the default location (`domain::LocationId::DEFAULT`, made by the
+/// migrations), as a shop with one location has it.
+const LOCATION: Uuid = Uuid::from_u128(1);
 
 #[derive(Parser)]
 struct Args {
@@ -217,13 +222,13 @@ async fn spread(pools: &Pools, ids: [Uuid; 3]) -> Result<(), sqlx::Error> {
         let mut tx = pool.begin_with(begin).await?;
         let mut versions = [0_i64; 3];
         for (version, id) in versions.iter_mut().zip(ids) {
-            *version = sqlx::query_scalar(RESERVE).bind(now).bind(id).fetch_one(&mut *tx).await?;
+            *version = sqlx::query_scalar(RESERVE).bind(now).bind(id).bind(LOCATION).fetch_one(&mut *tx).await?;
         }
         sqlx::query(ORDER).bind(order).bind(now).bind(now + EXPIRY).execute(&mut *tx).await?;
         let lines = sqlx::query(LINES).bind(order).bind(ids[0]).bind(ids[1]).bind(ids[2]);
         lines.execute(&mut *tx).await?;
         let movements = sqlx::query(MOVEMENTS).bind(order).bind(ids[0]).bind(ids[1]).bind(ids[2]);
-        let movements = movements.bind(versions[0]).bind(versions[1]).bind(versions[2]).bind(now);
+        let movements = movements.bind(versions[0]).bind(versions[1]).bind(versions[2]).bind(now).bind(LOCATION);
         movements.execute(&mut *tx).await?;
         tx.commit().await
     })
@@ -233,7 +238,7 @@ async fn spread(pools: &Pools, ids: [Uuid; 3]) -> Result<(), sqlx::Error> {
 async fn hot(pools: &Pools) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     let done = with_pool!(pools, pool => {
-        sqlx::query(HOT).bind(now).bind(product_id(1)).execute(pool).await?.rows_affected()
+        sqlx::query(HOT).bind(now).bind(product_id(1)).bind(LOCATION).execute(pool).await?.rows_affected()
     });
     // With ON_HAND units a failed guard means a broken seed: end the run, loudly.
     if done == 1 { Ok(()) } else { Err(sqlx::Error::RowNotFound) }
@@ -249,7 +254,7 @@ async fn seed(pools: &Pools, products: u64) -> Result<(), sqlx::Error> {
             let (id, sku, name) = (product_id(n), format!("RAW-{n}"), format!("raw baseline {n}"));
             let product = sqlx::query(SEED_PRODUCT).bind(id).bind(sku).bind(name).bind(now);
             product.execute(&mut *tx).await?;
-            sqlx::query(SEED_STOCK).bind(id).bind(ON_HAND).bind(now).execute(&mut *tx).await?;
+            sqlx::query(SEED_STOCK).bind(id).bind(ON_HAND).bind(now).bind(LOCATION).execute(&mut *tx).await?;
         }
         tx.commit().await
     })
