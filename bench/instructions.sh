@@ -32,7 +32,7 @@ for scenario in spread hot; do
   for c in $CLIENTS; do
     psql -qc "DROP DATABASE IF EXISTS bench_instr WITH (FORCE)" postgres
     psql -qc "CREATE DATABASE bench_instr" postgres
-    (cd "$WORK" && RUST_LOG=warn valgrind --tool=callgrind \
+    (cd "$WORK" && RUST_LOG=warn exec valgrind --tool=callgrind \
       --callgrind-out-file="$WORK/cg.out" "$OLDPWD/$BIN/checkout-api" \
       --database-url postgres://postgres@127.0.0.1:5432/bench_instr --bind 127.0.0.1:$PORT \
       --admin-token $TOKEN --log-format json >"$WORK/server.log" 2>&1) &
@@ -44,10 +44,10 @@ for scenario in spread hot; do
       -c "$c" --requests "$1" --warmup 0s "${extra[@]}" >"$WORK/lg.txt" 2>/dev/null; }
     drive 200
     before=$(batch)
-    callgrind_control -z >/dev/null
+    callgrind_control -z "$pid" >/dev/null
     drive "$REQUESTS"
     after=$(batch)
-    callgrind_control -d >/dev/null
+    callgrind_control -d "$pid" >/dev/null
     sleep 1
     instructions=$(for f in "$WORK"/cg.out.*; do awk '/^(totals|summary):/ {print $2; exit}' "$f"; done | awk '{s+=$1} END {print s}')
     orders=$(grep -E '^orders' "$WORK/lg.txt" | awk '{print $3}')

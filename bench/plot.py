@@ -8,23 +8,15 @@ Plain SVG written here, so the benchmark needs nothing beyond Python's standard 
 """
 import json
 import math
-import re
 import sys
 from pathlib import Path
+
+from summary import raw_rate
 
 WIDTH, HEIGHT = 640, 380
 LEFT, RIGHT, TOP, BOTTOM = 70, 150, 40, 50
 COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2"]
 RAW_COLOUR = "#d62728"
-
-
-def raw_rate(out, backend, scenario, clients):
-    txt = out / f"raw-{backend}-{scenario}-{clients}.txt"
-    if txt.exists():
-        m = re.search(r"^tps = ([0-9.]+)", txt.read_text(), re.M)
-        return float(m.group(1)) if m else None
-    js = out / f"raw-{backend}-{scenario}-{clients}.json"
-    return json.loads(js.read_text())["tps"] if js.exists() else None
 
 
 def series(out, backend, scenario):
