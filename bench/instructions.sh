@@ -13,7 +13,7 @@
 # group-commit batch (orders per commit, from /metrics) and the instructions per checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-target/release}
+BIN=$(cd "${1:-target/release}" && pwd)
 CLIENTS=${INSTR_CLIENTS:-"1 16 64"}
 REQUESTS=${INSTR_REQUESTS:-2000}
 PORT=18191; TOKEN=bench
@@ -33,7 +33,7 @@ for scenario in spread hot; do
     psql -qc "DROP DATABASE IF EXISTS bench_instr WITH (FORCE)" postgres
     psql -qc "CREATE DATABASE bench_instr" postgres
     (cd "$WORK" && RUST_LOG=warn exec valgrind --tool=callgrind \
-      --callgrind-out-file="$WORK/cg.out" "$OLDPWD/$BIN/checkout-api" \
+      --callgrind-out-file="$WORK/cg.out" "$BIN/checkout-api" \
       --database-url postgres://postgres@127.0.0.1:5432/bench_instr --bind 127.0.0.1:$PORT \
       --admin-token $TOKEN --log-format json >"$WORK/server.log" 2>&1) &
     pid=$!
