@@ -7,9 +7,11 @@
 #   bash bench/instructions.sh [dir with checkout-api]     # default target/release
 #   INSTR_CLIENTS="1 16 64" INSTR_REQUESTS=2000 bash bench/instructions.sh /tmp/old
 #
-# Each run starts the server under callgrind, makes the products and warms up with 200
-# checkouts, zeroes the counts, sends INSTR_REQUESTS checkouts and dumps the instructions
-# counted since. It prints, per scenario and client count, the mean
+# Each run starts the server under callgrind and warms up with 200 checkouts; then it counts
+# a run of 200 checkouts and one of 200 + INSTR_REQUESTS, and divides the difference of their
+# instructions by the difference of their orders: each loadgen run also makes its products and
+# reads them all back at its end, and the subtraction takes that out. The mean batch is the
+# longer run's. It prints, per scenario and client count, the mean
 # group-commit batch (orders per commit, from /metrics) and the instructions per checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,17 +45,25 @@ for scenario in spread hot; do
     drive() { "$LOADGEN" --base-url "http://127.0.0.1:$PORT" --admin-token $TOKEN --scenario "$scenario" \
       -c "$c" --requests "$1" --warmup 0s "${extra[@]}" >"$WORK/lg.txt" 2>/dev/null; }
     drive 200
-    before=$(batch)
-    callgrind_control -z "$pid" >/dev/null
-    drive "$REQUESTS"
-    after=$(batch)
-    callgrind_control -d "$pid" >/dev/null
-    sleep 1
-    instructions=$(for f in "$WORK"/cg.out.*; do awk '/^(totals|summary):/ {print $2; exit}' "$f"; done | awk '{s+=$1} END {print s}')
-    orders=$(grep -E '^orders' "$WORK/lg.txt" | awk '{print $3}')
-    read -r s0 n0 <<<"$before"; read -r s1 n1 <<<"$after"
-    mean=$(python3 -c "print(f'{($s1-$s0)/max($n1-$n0,1):.1f}')")
-    per=$(python3 -c "print(f'{$instructions/max($orders,1)/1000:,.0f}k')")
+    # Every loadgen run makes its own products and ends by reading each one's stock: counted
+    # twice, with few and with many checkouts, and subtracted, the set-up and the check cancel.
+    counted() { # checkouts -> "instructions orders" and the batch sum and count before and after
+      rm -f "$WORK"/cg.out.*
+      local before after
+      before=$(batch)
+      callgrind_control -z "$pid" >/dev/null
+      drive "$1"
+      after=$(batch)
+      callgrind_control -d "$pid" >/dev/null
+      sleep 1
+      local n
+      n=$(for f in "$WORK"/cg.out.*; do awk '/^(totals|summary):/ {print $2; exit}' "$f"; done | awk '{s+=$1} END {print s}')
+      echo "$n $(grep -E '^orders' "$WORK/lg.txt" | awk '{print $3}') $before $after"
+    }
+    read -r i_few o_few _ <<<"$(counted 200)"
+    read -r i_many o_many s0 c0 s1 c1 <<<"$(counted $((200 + REQUESTS)))"
+    mean=$(python3 -c "print(f'{($s1-$s0)/max($c1-$c0,1):.1f}')")
+    per=$(python3 -c "print(f'{($i_many-$i_few)/max($o_many-$o_few,1)/1000:,.0f}k')")
     echo "| $scenario | $c | $mean | $per |"
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
     rm -f "$WORK"/cg.out*

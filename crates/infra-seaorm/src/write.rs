@@ -14,6 +14,7 @@ mod grouped;
 mod incoming;
 mod orders;
 mod purchases;
+mod rows;
 
 use std::time::Instant;
 
@@ -26,8 +27,9 @@ use sea_orm::{
 
 use self::backorders::write_backorders;
 use self::incoming::write_incoming;
-use self::orders::{ROWS_PER_INSERT, events_of as orders_events, write_orders};
+use self::orders::{events_of as orders_events, write_orders};
 use self::purchases::write_purchases;
+use self::rows::Inserts;
 use crate::entities::{product_stock, stock_movements};
 use crate::error::store_error;
 use crate::events::sequence;
@@ -153,16 +155,13 @@ async fn write(
     // first, in product and version order, then the orders' events.
     let first = sequence::take(txn, entries.len() + orders_events(changesets)).await?;
     let orders_first = first + i64::try_from(entries.len()).map_err(StoreError::unavailable)?;
-    write_orders(txn, changesets, orders_first).await?;
     let entries: Vec<_> = (entries.into_iter().zip(first..))
         .map(|((entry, after), sequence)| stock_movements::in_feed(entry, sequence, after))
         .collect();
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
-        stock_movements::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
+    let mut inserts = Inserts::new(txn.get_database_backend());
+    write_orders(txn, changesets, orders_first, &mut inserts).await?;
+    inserts.add(&entries);
+    inserts.run(txn).await?;
     Ok(stored)
 }
 

@@ -6,13 +6,10 @@ use domain::ports::{Changeset, StoreError};
 use domain::{OrderChange, OrderId, OrderRecord, OrderStatus, Timestamp, Version};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 
+use super::rows::Inserts;
 use crate::IDS_PER_QUERY;
 use crate::entities::{order_line_allocations, order_lines, orders};
 use crate::error::store_error;
-
-/// Rows per multi-row INSERT: a batch of carts of 100 lines would otherwise exceed SQLite's
-/// 32,766 bound parameters in one statement.
-pub(super) const ROWS_PER_INSERT: usize = 500;
 
 /// How many events the order changes of `changesets` make: one per new order
 /// (`order.reserved`) and one per settlement (`order.paid|cancelled|expired`); an extension,
@@ -28,13 +25,15 @@ pub(super) fn events_of(changesets: &[Changeset]) -> usize {
         .count()
 }
 
-/// New orders as multi-row INSERTs (orders, then their lines); transitions as one UPDATE per
-/// group of orders that go the same way (see [`update_orders`]). Their events are numbered
-/// from `first_sequence`, [`events_of`] of them.
+/// New orders added to `inserts` (orders, then their lines and allocations; the caller runs
+/// them), fills and transitions written now, one UPDATE per group of orders that go the same
+/// way (see [`update_orders`]). Their events are numbered from `first_sequence`,
+/// [`events_of`] of them.
 pub(super) async fn write_orders(
     txn: &impl ConnectionTrait,
     changesets: &[Changeset],
     first_sequence: i64,
+    inserts: &mut Inserts,
 ) -> Result<(), StoreError> {
     let mut created = Vec::new();
     let mut transitions: Vec<(Transition<'_>, Vec<Settled>)> = Vec::new();
@@ -68,10 +67,9 @@ pub(super) async fn write_orders(
             update_orders(txn, transition, chunk).await?;
         }
     }
-    for chunk in created.chunks(ROWS_PER_INSERT) {
-        let rows = chunk.iter().map(|(order, sequence)| orders::active_model(order, *sequence));
-        orders::Entity::insert_many(rows).exec_without_returning(txn).await.map_err(store_error)?;
-    }
+    let rows: Vec<_> =
+        created.iter().map(|(order, sequence)| orders::active_model(order, *sequence)).collect();
+    inserts.add(&rows);
     let lines: Vec<_> = created
         .iter()
         .flat_map(|order| {
@@ -79,22 +77,12 @@ pub(super) async fn write_orders(
             order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
         })
         .collect();
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
-        order_lines::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
+    inserts.add(&lines);
     // Where each line's units are held: what payment, cancellation and expiry settle.
     let allocations: Vec<_> = (created.iter())
         .flat_map(|(order, _)| order_line_allocations::active_models(order.id(), order.lines()))
         .collect();
-    for chunk in allocations.chunks(ROWS_PER_INSERT) {
-        order_line_allocations::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await
-            .map_err(store_error)?;
-    }
+    inserts.add(&allocations);
     Ok(())
 }
 
