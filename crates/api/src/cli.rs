@@ -218,8 +218,9 @@ pub struct Config {
     /// commits are serial at their end anyway; more lanes only make smaller batches whose row
     /// locks collide). See docs/benchmarks.md, run 16.
     #[arg(long, env = "CHECKOUT_GROUP_COMMIT_LANES", global = true,
+          default_value_t = u32::try_from(Batching::default().lanes).unwrap_or(u32::MAX),
           value_parser = clap::value_parser!(u32).range(0..=256))]
-    pub group_commit_lanes: Option<u32>,
+    pub group_commit_lanes: u32,
     /// The most checkouts group commit writes in one transaction.
     #[arg(long, env = "CHECKOUT_GROUP_COMMIT_MAX_ORDERS", global = true,
           default_value_t = u32::try_from(Batching::default().max_orders).unwrap_or(u32::MAX),
@@ -276,17 +277,10 @@ impl Config {
         }
     }
 
-    /// The group-commit lanes in force: the setting, or the default.
-    #[must_use]
-    pub fn group_commit_lanes(&self) -> u32 {
-        let default = u32::try_from(Batching::default().lanes).unwrap_or(u32::MAX);
-        self.group_commit_lanes.unwrap_or(default)
-    }
-
     /// The use cases' settings these flags ask for.
     #[must_use]
     pub fn settings(&self) -> Settings {
-        let lanes = self.group_commit_lanes() as usize;
+        let lanes = self.group_commit_lanes as usize;
         Settings {
             reservation_ttl: TimeDelta::seconds(i64::from(self.reservation_ttl)),
             max_hold: TimeDelta::seconds(i64::from(self.max_hold)),
@@ -395,7 +389,7 @@ mod tests {
     fn group_commit_lanes_default_to_one_unless_set() {
         let lanes = |args: &[&str]| {
             let args = ["checkout-api"].iter().chain(args).copied();
-            Cli::try_parse_from(args).expect("parse").config.group_commit_lanes()
+            Cli::try_parse_from(args).expect("parse").config.group_commit_lanes
         };
         assert_eq!(lanes(&["--database-url", "sqlite://x.db"]), 1);
         assert_eq!(lanes(&["--database-url", "postgres://h/db"]), 1);

@@ -32,7 +32,7 @@ fn guarded(config: &mut Config) {
 
 /// Guarded writes, every checkout committed on its own (group commit off).
 fn alone(config: &mut Config) {
-    config.group_commit_lanes = Some(0);
+    config.group_commit_lanes = 0;
 }
 
 /// `BUYERS` concurrent checkouts of one unit each, tallied by (status, problem slug).
