@@ -100,12 +100,13 @@ pub(crate) fn stock(n: u128, on_hand: i64, reserved: i64, version: i64) -> Produ
     .expect("stock")
 }
 
-/// `stocks`, each with no purchase limits at a priority-0 location: what a stock read for a
-/// checkout returns.
+/// `stocks`, each with no purchase limits at a priority-0 location and priced as [`product`]
+/// prices it: what a stock read for a checkout returns.
 pub(crate) fn unlimited(stocks: Vec<ProductStock>) -> Vec<StockForSale> {
     stocks
         .into_iter()
         .map(|stock| StockForSale {
+            price: product(stock.product_id().as_uuid().as_u128()).price,
             stock,
             priority: 0,
             limits: PurchaseLimits::default(),

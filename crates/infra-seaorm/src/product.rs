@@ -2,7 +2,6 @@
 //! its stock and first ledger entry.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use domain::access::Actor;
@@ -22,28 +21,21 @@ use crate::error::{is_duplicate_sku, store_error};
 use crate::events::sequence;
 use crate::transaction::{begin_write, finish};
 
-/// [`ProductRepository`] over SeaORM, with an in-process cache of products for
-/// [`ProductRepository::get_many`] (a checkout's prices).
+/// [`ProductRepository`] over SeaORM.
 ///
-/// A product's SKU, name and price never change after it is created (the contract has no
-/// update of them), so what a checkout takes from the cache is never stale, whichever process
-/// created the product: every price lookup after the first is a map read instead of a query.
-/// The cache holds at most one entry per product of the catalogue. Purchase limits do change
-/// (`PATCH`), and another process's change would not reach this cache: so checkouts read
-/// limits with the stock ([`domain::ports::StockRepository::get_many_for_sale`]), and a single
-/// product's view ([`ProductRepository::get`]) is read from the database. Whoever adds a price
-/// update must invalidate the cache (or drop it).
+/// Nothing is cached: a checkout prices its cart from the read its stock is decided on
+/// ([`domain::ports::StockRepository::get_many_for_sale`]), so no process can charge a price
+/// or apply a limit another has changed.
 #[derive(Debug, Clone)]
 pub struct SeaOrmProductRepository {
     db: DatabaseConnection,
-    cache: Arc<RwLock<HashMap<ProductId, Product>>>,
 }
 
 impl SeaOrmProductRepository {
     /// An adapter sharing `db`'s pool.
     #[must_use]
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, cache: Arc::default() }
+        Self { db }
     }
 
     /// The products of `rows`, each with the units it owes to orders (one query for all of
@@ -69,18 +61,6 @@ impl SeaOrmProductRepository {
                 row.into_domain(backordered)
             })
             .collect()
-    }
-
-    fn cached(&self, id: ProductId) -> Option<Product> {
-        self.cache.read().ok()?.get(&id).cloned()
-    }
-
-    fn remember(&self, products: &[Product]) {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still a
-        // valid cache, and skipping the insert is always safe.
-        if let Ok(mut cache) = self.cache.write() {
-            cache.extend(products.iter().map(|p| (p.id, p.clone())));
-        }
     }
 }
 
@@ -198,9 +178,7 @@ impl ProductRepository for SeaOrmProductRepository {
     ) -> Result<(), StoreError> {
         let txn = begin_write(&self.db).await?;
         let outcome = insert_all(&txn, &product, &stock, actor).await;
-        finish(txn, outcome).await?;
-        self.remember(std::slice::from_ref(&product));
-        Ok(())
+        finish(txn, outcome).await
     }
 
     #[tracing::instrument(skip_all, fields(%product_id))]
@@ -216,14 +194,11 @@ impl ProductRepository for SeaOrmProductRepository {
             let outcome = write_patch(&txn, product_id, patch).await;
             finish(txn, outcome).await?;
         }
-        let product = self.get(product_id).await?;
-        self.remember(product.as_slice());
-        Ok(product)
+        self.get(product_id).await
     }
 
     #[tracing::instrument(skip_all, fields(%product_id))]
     async fn get(&self, product_id: ProductId) -> Result<Option<Product>, StoreError> {
-        // From the database, not the cache: the view shows limits, which change.
         let row = products::Entity::find_by_id(product_id.as_uuid())
             .one(&self.db)
             .await
@@ -234,27 +209,14 @@ impl ProductRepository for SeaOrmProductRepository {
     #[tracing::instrument(skip_all, fields(count = product_ids.len()))]
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<Product>, StoreError> {
         let mut found = Vec::with_capacity(product_ids.len());
-        let mut missing = Vec::new();
-        for &id in product_ids {
-            match self.cached(id) {
-                Some(product) => found.push(product),
-                None => missing.push(id.as_uuid()),
-            }
-        }
-        if missing.is_empty() {
-            return Ok(found);
-        }
-        let mut loaded = Vec::with_capacity(missing.len());
-        for slice in missing.chunks(IDS_PER_QUERY) {
+        for slice in product_ids.chunks(IDS_PER_QUERY) {
             let rows = products::Entity::find()
-                .filter(products::Column::Id.is_in(slice.iter().copied()))
+                .filter(products::Column::Id.is_in(slice.iter().map(|id| id.as_uuid())))
                 .all(&self.db)
                 .await
                 .map_err(store_error)?;
-            loaded.extend(self.with_backordered(rows).await?);
+            found.extend(self.with_backordered(rows).await?);
         }
-        self.remember(&loaded);
-        found.extend(loaded);
         Ok(found)
     }
 

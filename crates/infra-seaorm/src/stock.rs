@@ -20,12 +20,14 @@ use crate::transaction::{begin_write, finish};
 use crate::write::{self, StockWrites};
 
 /// A row of [`StockRepository::get_many_for_sale`]: the stock row's counts, its location's
-/// priority, and the product's limits as the row carries them.
+/// priority, the product's price, and the product's limits as the row carries them.
 #[derive(Debug, FromQueryResult)]
 struct ForSale {
     #[sea_orm(nested)]
     counts: product_stock::Counts,
     priority: i32,
+    price_amount: i64,
+    currency: String,
     max_per_order: Option<i64>,
     max_per_customer: Option<i64>,
     backorder_limit: Option<i64>,
@@ -96,15 +98,18 @@ impl StockRepository for SeaOrmStockRepository {
         let mut found = Vec::with_capacity(product_ids.len());
         for slice in product_ids.chunks(IDS_PER_QUERY) {
             // Only the columns a checkout decides on: the counts and version, the copy of the
-            // product's limits that the stock row carries, and the location's priority (the one
-            // join: a location's priority or activity may change at any time).
+            // product's limits that the stock row carries, the location's priority (a location's
+            // priority or activity may change at any time), and the product's price (read here,
+            // with the stock, rather than once more per checkout before its batch).
             let rows: Vec<ForSale> = product_stock::Entity::find()
                 .select_only()
                 .columns([Stock::ProductId, Stock::LocationId, Stock::OnHand, Stock::Reserved])
                 .columns([Stock::SafetyStock, Stock::Version])
                 .columns([Stock::MaxPerOrder, Stock::MaxPerCustomer, Stock::BackorderLimit])
                 .column(locations::Column::Priority)
+                .columns([products::Column::PriceAmount, products::Column::Currency])
                 .join(JoinType::InnerJoin, product_stock::Relation::Location.def())
+                .join(JoinType::InnerJoin, product_stock::Relation::Product.def())
                 .filter(Stock::ProductId.is_in(padded(slice)))
                 .filter(locations::Column::Active.eq(true))
                 .into_model::<ForSale>()
@@ -115,9 +120,11 @@ impl StockRepository for SeaOrmStockRepository {
                 let stock = product_stock::restore(row.counts)?;
                 let id = row.counts.product_id;
                 let limits = products::limits_of(id, row.max_per_order, row.max_per_customer)?;
+                let price = products::price_of(id, row.price_amount, &row.currency)?;
                 let backorder_limit =
                     products::backorder_policy_of(id, row.backorder_limit)?.limit();
-                found.push(StockForSale { stock, priority: row.priority, limits, backorder_limit });
+                let priority = row.priority;
+                found.push(StockForSale { stock, priority, price, limits, backorder_limit });
             }
         }
         Ok(found)

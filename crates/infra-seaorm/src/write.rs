@@ -27,7 +27,7 @@ use sea_orm::{
 
 use self::backorders::write_backorders;
 use self::incoming::write_incoming;
-use self::orders::{events_of as orders_events, write_orders};
+use self::orders::{events_of as orders_events, settles, write_orders};
 use self::purchases::write_purchases;
 use self::rows::Inserts;
 use crate::entities::{product_stock, stock_movements};
@@ -104,9 +104,9 @@ async fn write(
     let spans = (chains.iter())
         .map(|(_, chain)| span_of(chain, writes))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    // On PostgreSQL the rows of a commit go in two statements whatever their number (see
-    // `grouped`): the locks are taken in the same order and held for two round trips instead
-    // of one per row. SQLite runs in-process, and MariaDB has no arrays: one UPDATE per row.
+    // On PostgreSQL the rows of a commit go in one statement whatever their number (see
+    // `grouped`): the locks are taken in the same order, in one round trip instead of one per
+    // row. SQLite runs in-process, and MariaDB has no arrays: one UPDATE per row.
     let grouped = txn.get_database_backend() == DbBackend::Postgres && spans.len() > 1;
     let stored = if grouped {
         let at = changesets.first().map(Changeset::at).unwrap_or_default();
@@ -152,15 +152,21 @@ async fn write(
     write_purchases(txn, changesets).await?;
     write_backorders(txn, changesets).await?;
     // The feed's sequences last of the locks (see `events::sequence`): the ledger entries
-    // first, in product and version order, then the orders' events.
-    let first = sequence::take(txn, entries.len() + orders_events(changesets)).await?;
+    // first, in product and version order, then the orders' events. Taken by the inserts'
+    // own statement where they can (see `rows`), unless an order's UPDATE needs its own first.
+    let events = entries.len() + orders_events(changesets);
+    let mut inserts = Inserts::new(txn.get_database_backend());
+    let first = if !settles(changesets) && inserts.take_sequences(events)? {
+        0
+    } else {
+        sequence::take(txn, events).await?
+    };
     let orders_first = first + i64::try_from(entries.len()).map_err(StoreError::unavailable)?;
     let entries: Vec<_> = (entries.into_iter().zip(first..))
         .map(|((entry, after), sequence)| stock_movements::in_feed(entry, sequence, after))
         .collect();
-    let mut inserts = Inserts::new(txn.get_database_backend());
     write_orders(txn, changesets, orders_first, &mut inserts).await?;
-    inserts.add(&entries);
+    inserts.add_numbered(&entries, Some(stock_movements::Column::Sequence));
     inserts.run(txn).await?;
     Ok(stored)
 }

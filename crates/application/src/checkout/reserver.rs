@@ -1,11 +1,13 @@
 //! The one place where stock is reserved, whether checkouts are batched or not: a checkout is
-//! first *prepared* (cart validated and priced, no stock read), then *reserved* with others
-//! against one read of their products' stock and committed in one transaction.
+//! first *prepared* (cart validated, nothing read but the locations it names), then priced and
+//! *reserved* with others against one read of their products' stock and prices, and committed
+//! in one transaction.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::TimeDelta;
 use domain::access::Actor;
 use domain::allocation::{Candidate, LineAllocation, Policy, allocate_with_backorders};
 use domain::backorder::{BackorderLimit, BackorderRoom};
@@ -15,8 +17,8 @@ use domain::ports::{
     Changeset, Effect, IdempotencyKey, KeyClaim, KeyEffect, StockForSale, StoreError,
 };
 use domain::{
-    Cart, Customer, CustomerId, LocationId, Order, OrderId, ProductId, ProductStock, StockChange,
-    Timestamp,
+    Cart, Customer, CustomerId, LocationId, Money, Order, OrderId, ProductId, ProductStock,
+    StockChange, Timestamp,
 };
 
 use super::command::{CheckoutCommand, CheckoutConfig};
@@ -25,12 +27,17 @@ use crate::Ports;
 use crate::cart::cart_of;
 use crate::retry::{Retried, RetryError, retry_on_conflict};
 
-/// A checkout that passed every check that needs no stock: its cart, its priced order, the
-/// idempotency claim it runs under and the moment its caller stops waiting, if any.
+/// A checkout that passed every check that needs no stock: its cart, what its order will be
+/// placed with, the idempotency claim it runs under and the moment its caller stops waiting,
+/// if any.
 pub(super) struct Pending {
     cart: Cart,
-    /// The order as placed: priced, not yet allocated to locations.
-    order: Order,
+    /// The id its order gets.
+    order_id: OrderId,
+    /// The customer it names, if any, and whether its caller vouches for them.
+    customer: Option<Customer>,
+    /// Who placed it.
+    actor: Actor,
     /// How its lines are spread over locations.
     policy: Policy,
     /// Whether the caller vouches for the customers it names (see
@@ -56,10 +63,22 @@ impl Pending {
 
     /// The order's customer, if asserted: whose purchase counters it moves.
     fn customer(&self) -> Option<&CustomerId> {
-        match &self.order.record().customer {
+        match &self.customer {
             Some(Customer { id, asserted: true }) => Some(id),
             _ => None,
         }
+    }
+
+    /// Its order, priced by `price_of` (what its batch read) and due `lifetime` after it was
+    /// placed; not yet allocated to locations.
+    fn place(
+        &self,
+        price_of: impl Fn(ProductId) -> Option<Money>,
+        lifetime: TimeDelta,
+    ) -> Result<Order, CheckoutError> {
+        let customer = self.customer.clone();
+        Order::place(self.order_id, &self.cart, price_of, customer, self.at, lifetime, self.actor)
+            .map_err(CheckoutError::Unpriceable)
     }
 
     /// Whether this checkout's idempotency claim is among the `lost` ones.
@@ -95,7 +114,7 @@ impl Pending {
         match &self.claim {
             Some(claim) => changeset.with_key(KeyEffect {
                 claim: claim.clone(),
-                effect: Effect::OrderPlaced(self.order.id()),
+                effect: Effect::OrderPlaced(self.order_id),
             }),
             None => changeset,
         }
@@ -114,39 +133,23 @@ impl Reserver {
         Self { ports, config }
     }
 
-    /// Validates and prices the cart; no stock (nor limit) is read yet.
+    /// Validates the cart and the locations it names; neither its products nor their stock
+    /// are read yet. A cart is priced in its batch, from the read its stock is decided on (the
+    /// stock row of a product at an active location is what makes it for sale): one read for
+    /// the whole batch instead of one more per checkout.
     pub(super) async fn prepare(&self, command: CheckoutCommand) -> Result<Pending, CheckoutError> {
         let cart = cart_of(&command.lines)?;
-        let ids: Vec<ProductId> = cart.product_ids().collect();
-        let prices: HashMap<_, _> = (self.ports.products.get_many(&ids).await)
-            .map_err(|e| CheckoutError::Unavailable(e.into()))?
-            .into_iter()
-            .map(|p| (p.id, p.price))
-            .collect();
-        let unknown: Vec<_> = ids.iter().copied().filter(|id| !prices.contains_key(id)).collect();
-        if !unknown.is_empty() {
-            return Err(CheckoutError::UnknownProducts(unknown));
-        }
         let policy = self.policy(command.location_ids).await?;
-        let at = self.ports.clock.now();
         let customer =
             (command.customer_id).map(|id| Customer { id, asserted: command.asserts_customer });
-        let order = Order::place(
-            self.ports.ids.order_id(),
-            &cart,
-            |id| prices.get(&id).copied(),
-            customer,
-            at,
-            self.config.reservation_ttl,
-            command.actor,
-        )
-        .map_err(CheckoutError::Unpriceable)?;
         Ok(Pending {
             cart,
-            order,
+            order_id: self.ports.ids.order_id(),
+            customer,
+            actor: command.actor,
             policy,
             asserts_customer: command.asserts_customer,
-            at,
+            at: self.ports.clock.now(),
             claim: command.idempotency,
             deadline: command.deadline,
         })
@@ -206,7 +209,7 @@ impl Reserver {
                     leave_out(
                         &batch,
                         &mut left_out,
-                        |p| orders.contains(&p.order.id()),
+                        |p| orders.contains(&p.order_id),
                         || CheckoutError::TimedOut,
                     );
                 }
@@ -242,7 +245,7 @@ impl Reserver {
             // store would refuse its changeset at the commit anyway (see `changeset`).
             let now = Instant::now();
             let overdue: Vec<OrderId> =
-                live.iter().filter(|p| p.overdue(now)).map(|p| p.order.id()).collect();
+                live.iter().filter(|p| p.overdue(now)).map(|p| p.order_id).collect();
             if !overdue.is_empty() {
                 return Err(StoreError::Overdue(overdue));
             }
@@ -255,8 +258,9 @@ impl Reserver {
             let room = self.backorder_room(&backorder_limits).await?;
             let mut shelves = Shelves::new(read, room);
             let mut tally = self.tally(live, &limits).await?;
+            let lifetime = self.config.reservation_ttl;
             let verdicts: Vec<_> = (live.iter())
-                .map(|pending| reserve(&mut shelves, &mut tally, &limits, pending))
+                .map(|pending| reserve(&mut shelves, &mut tally, &limits, pending, lifetime))
                 .collect();
             let changesets: Vec<_> = live
                 .iter()
@@ -372,18 +376,25 @@ type Limits = HashMap<ProductId, PurchaseLimits>;
 /// The backorder limit of each product that takes backorders, as read with its stock.
 type BackorderLimits = BTreeMap<ProductId, BackorderLimit>;
 
-/// Reserves `pending`'s cart out of `stocks` within its limits, counting what its customer
-/// holds in `tally`, or nothing. Limits come first: a cart over one is refused before its
-/// stock is looked at, and only a cart that gets its stock counts against them. A cart with a
-/// per-customer limit needs a customer its caller vouches for; otherwise the limit could be
-/// dodged by naming another.
+/// Prices `pending`'s order from `shelves` (due `lifetime` after it was placed) and reserves
+/// its cart out of them within its limits, counting what its customer holds in `tally`, or
+/// nothing. A cart naming a product not for sale is refused first, with every such product;
+/// then limits: a cart over one is refused before its stock is looked at, and only a cart that
+/// gets its stock counts against them. A cart with a per-customer limit needs a customer its
+/// caller vouches for; otherwise the limit could be dodged by naming another.
 fn reserve(
     shelves: &mut Shelves,
     tally: &mut PurchaseTally,
     limits: &Limits,
     pending: &Pending,
+    lifetime: TimeDelta,
 ) -> Result<Reserved, CheckoutError> {
     let cart = &pending.cart;
+    let unknown: Vec<_> = cart.product_ids().filter(|id| !shelves.sells(*id)).collect();
+    if !unknown.is_empty() {
+        return Err(CheckoutError::UnknownProducts(unknown));
+    }
+    let order = pending.place(|id| shelves.price(id), lifetime)?;
     let excess = per_order_excess(cart, |id| limits.get(&id).copied());
     if !excess.is_empty() {
         return Err(CheckoutError::LimitExceeded(excess));
@@ -395,7 +406,7 @@ fn reserve(
         (Some(_), Some(customer)) => Some(customer),
         (Some(product_id), None) => {
             let may_assert = pending.asserts_customer;
-            let anonymous = pending.order.record().placed_by == Some(Actor::Anonymous);
+            let anonymous = pending.actor == Actor::Anonymous;
             return Err(CheckoutError::CustomerNotAsserted { product_id, may_assert, anonymous });
         }
     };
@@ -406,18 +417,18 @@ fn reserve(
     if let Some(customer) = customer {
         tally.take(customer, cart, limit_of).map_err(CheckoutError::LimitExceeded)?;
     }
-    let order = (pending.order.clone().allocated(lines))
-        .map_err(|e| CheckoutError::Unavailable(e.into()))?;
+    let order = order.allocated(lines).map_err(|e| CheckoutError::Unavailable(e.into()))?;
     Ok((changes, order))
 }
 
-/// The stock rows a batch was read against, moved by each cart reserved so far, and the room
-/// each product has left for backorders: the next cart of a batch sees what the earlier ones
-/// left.
+/// The stock rows a batch was read against, moved by each cart reserved so far, the prices
+/// read with them, and the room each product has left for backorders: the next cart of a batch
+/// sees what the earlier ones left.
 struct Shelves {
     rows: HashMap<(ProductId, LocationId), ProductStock>,
     /// Each product's locations (active ones with a row), with their priorities.
     locations: BTreeMap<ProductId, Vec<(LocationId, i32)>>,
+    prices: HashMap<ProductId, Money>,
     room: BackorderRoom,
 }
 
@@ -425,11 +436,23 @@ impl Shelves {
     fn new(read: Vec<StockForSale>, room: BackorderRoom) -> Self {
         let mut locations: BTreeMap<ProductId, Vec<(LocationId, i32)>> = BTreeMap::new();
         let mut rows = HashMap::with_capacity(read.len());
-        for StockForSale { stock, priority, .. } in read {
+        let mut prices = HashMap::with_capacity(read.len());
+        for StockForSale { stock, priority, price, .. } in read {
             locations.entry(stock.product_id()).or_default().push((stock.location_id(), priority));
+            prices.insert(stock.product_id(), price);
             rows.insert(stock.key(), stock);
         }
-        Self { rows, locations, room }
+        Self { rows, locations, prices, room }
+    }
+
+    /// Whether `product_id` is for sale: it has a stock row at an active location.
+    fn sells(&self, product_id: ProductId) -> bool {
+        self.locations.contains_key(&product_id)
+    }
+
+    /// The price `product_id` was read at.
+    fn price(&self, product_id: ProductId) -> Option<Money> {
+        self.prices.get(&product_id).copied()
     }
 
     /// What each location of `product_id` has for sale now.
@@ -451,9 +474,6 @@ impl Shelves {
         cart: &Cart,
         policy: &Policy,
     ) -> Result<(Vec<StockChange>, Vec<LineAllocation>), CheckoutError> {
-        if let Some(gone) = cart.product_ids().find(|id| !self.locations.contains_key(id)) {
-            return Err(CheckoutError::UnknownProducts(vec![gone]));
-        }
         let lines =
             allocate_with_backorders(cart, policy, |id| self.offers(id), |id| self.room.of(id))
                 .map_err(CheckoutError::InsufficientStock)?;

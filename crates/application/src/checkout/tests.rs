@@ -6,7 +6,7 @@ use domain::{MovementKind, OrderStatus};
 
 use super::*;
 use crate::test_support::{
-    Mocks, count, eur, line, pid, product, q, recording, sleeping_clock, stock, unlimited,
+    Mocks, count, eur, line, pid, q, recording, sleeping_clock, stock, unlimited,
 };
 use crate::{CartLine, RetryPolicy};
 
@@ -27,22 +27,9 @@ fn checkout(mocks: Mocks, max_attempts: u32) -> Checkout {
     Checkout::new(mocks.into_ports(), CheckoutConfig { retry, ..CheckoutConfig::default() })
 }
 
-/// Mocks that know products 1 and 2 (€1 and €2).
-fn catalogue() -> Mocks {
-    let mut mocks = Mocks::new();
-    mocks.products.expect_get_many().returning(|ids| {
-        Ok(ids
-            .iter()
-            .filter(|id| [pid(1), pid(2)].contains(id))
-            .map(|id| product(id.as_uuid().as_u128()))
-            .collect())
-    });
-    mocks
-}
-
 #[tokio::test]
 async fn a_cart_in_stock_is_reserved_and_its_order_created_in_one_commit() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     mocks
         .stock
         .expect_get_many_for_sale()
@@ -75,7 +62,7 @@ async fn a_cart_in_stock_is_reserved_and_its_order_created_in_one_commit() {
 
 #[tokio::test]
 async fn duplicate_lines_are_summed_into_one_reservation_and_one_order_line() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     mocks
         .stock
         .expect_get_many_for_sale()
@@ -95,12 +82,7 @@ async fn duplicate_lines_are_summed_into_one_reservation_and_one_order_line() {
 
 #[tokio::test]
 async fn insufficient_stock_lists_every_short_product_and_never_commits() {
-    let mut mocks = catalogue();
-    mocks.products.checkpoint();
-    mocks
-        .products
-        .expect_get_many()
-        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
+    let mut mocks = Mocks::new();
     mocks.stock.expect_get_many_for_sale().returning(|_| {
         Ok(unlimited(vec![stock(1, 1, 0, 1), stock(2, 5, 5, 2), stock(3, 9, 0, 1)]))
     });
@@ -116,17 +98,47 @@ async fn insufficient_stock_lists_every_short_product_and_never_commits() {
 }
 
 #[tokio::test]
-async fn an_unknown_product_is_its_own_error_and_no_stock_is_read() {
-    let mut mocks = catalogue();
-    mocks.stock.expect_get_many_for_sale().times(0);
+async fn products_not_for_sale_are_their_own_error_and_nothing_is_committed() {
+    let mut mocks = Mocks::new();
+    mocks.stock.expect_get_many_for_sale().returning(|_| Ok(unlimited(vec![stock(1, 10, 0, 1)])));
     mocks.unit_of_work.expect_commit_all().times(0);
 
     let err = checkout(mocks, 3)
-        .execute(command(vec![line(1, 1), line(9, 1)]))
+        .execute(command(vec![line(9, 1), line(1, 1), line(8, 1)]))
         .await
         .expect_err("unknown");
 
-    assert!(matches!(err, CheckoutError::UnknownProducts(ids) if ids == [pid(9)]));
+    assert!(
+        matches!(&err, CheckoutError::UnknownProducts(ids) if *ids == [pid(8), pid(9)]),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_order_is_priced_by_the_read_it_is_committed_on() {
+    let mut mocks = Mocks::new();
+    mocks.clock = sleeping_clock(1);
+    let mut reads = 0;
+    mocks.stock.expect_get_many_for_sale().times(2).returning(move |_| {
+        reads += 1;
+        let mut rows = unlimited(vec![stock(1, 10, 0, reads)]);
+        // The price changed between the two reads.
+        rows[0].price = eur(100 * reads);
+        Ok(rows)
+    });
+    let mut commits = 0;
+    mocks.unit_of_work.expect_commit_all().times(2).returning(move |batch| {
+        commits += 1;
+        match commits {
+            1 => Err(StoreError::StockConflict(batch[0].stock()[0].product_id())),
+            _ => Ok(()),
+        }
+    });
+
+    let done = checkout(mocks, 3).execute(command(vec![line(1, 3)])).await.expect("second try");
+
+    assert_eq!(done.order.record().total, eur(3 * 200));
+    assert_eq!(done.order.lines()[0].unit_price, eur(200));
 }
 
 #[tokio::test]
@@ -137,7 +149,7 @@ async fn an_empty_cart_is_invalid_before_any_port_is_called() {
 
 #[tokio::test]
 async fn a_version_conflict_reloads_and_retries_until_it_wins() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     mocks.clock = sleeping_clock(1);
     let mut reads = 0;
     mocks.stock.expect_get_many_for_sale().times(2).returning(move |_| {
@@ -165,7 +177,7 @@ async fn a_version_conflict_reloads_and_retries_until_it_wins() {
 
 #[tokio::test]
 async fn conflicts_on_every_attempt_give_contended() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     mocks.clock = sleeping_clock(2);
     mocks
         .stock
@@ -185,7 +197,7 @@ async fn conflicts_on_every_attempt_give_contended() {
 
 #[tokio::test]
 async fn an_unavailable_store_is_not_retried() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     mocks
         .stock
         .expect_get_many_for_sale()
@@ -207,10 +219,6 @@ async fn an_unavailable_store_is_not_retried() {
 fn limited_catalogue() -> Mocks {
     use domain::limits::{PurchaseLimit, PurchaseLimits};
     let mut mocks = Mocks::new();
-    mocks
-        .products
-        .expect_get_many()
-        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
     mocks.stock.expect_get_many_for_sale().returning(|_| {
         let limited = PurchaseLimits {
             per_order: Some(PurchaseLimit::new(3).expect("limit")),
@@ -297,7 +305,8 @@ fn three_shelves(mocks: &mut Mocks) {
     mocks.stock.expect_get_many_for_sale().returning(|_| {
         let row = |n, on_hand, priority| {
             let stock = domain::ProductStock::new_at(pid(1), lid(n), count(on_hand));
-            StockForSale { stock, priority, limits: Default::default(), backorder_limit: None }
+            let (limits, backorder_limit) = (Default::default(), None);
+            StockForSale { stock, priority, price: eur(100), limits, backorder_limit }
         };
         let mut kept = row(3, 4, 1);
         let _ = kept.stock.set_safety_stock(count(1));
@@ -307,7 +316,7 @@ fn three_shelves(mocks: &mut Mocks) {
 
 #[tokio::test]
 async fn a_line_one_location_cannot_serve_is_split_by_priority_keeping_safety_stock() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     three_shelves(&mut mocks);
     let commits = recording(&mut mocks.unit_of_work);
 
@@ -330,7 +339,7 @@ async fn a_line_one_location_cannot_serve_is_split_by_priority_keeping_safety_st
 
 #[tokio::test]
 async fn a_preference_list_limits_the_locations_and_a_shortage_counts_all_of_them() {
-    let mut mocks = catalogue();
+    let mut mocks = Mocks::new();
     three_shelves(&mut mocks);
     let known = |ids: &[u128]| {
         ids.iter()

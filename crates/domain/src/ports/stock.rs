@@ -8,16 +8,18 @@ use crate::access::Actor;
 use crate::backorder::BackorderLimit;
 use crate::incoming::Incoming;
 use crate::limits::PurchaseLimits;
-use crate::{LocationId, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
+use crate::{LocationId, Money, ProductId, ProductStock, StockChange, StockMovement, Timestamp};
 
 /// One stock row as a checkout decides on it: the row, its location's priority, and its
-/// product's purchase limits and backorder limit as stored now.
+/// product's price, purchase limits and backorder limit as stored now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockForSale {
     /// The row.
     pub stock: ProductStock,
     /// Its location's priority (lower is served first).
     pub priority: i32,
+    /// The product's price: what a checkout decided on this read charges.
+    pub price: Money,
     /// The product's purchase limits.
     pub limits: PurchaseLimits,
     /// The product's backorder limit; `None`: it takes no backorders.
@@ -49,9 +51,10 @@ pub trait StockRepository: Send + Sync {
     async fn get_many(&self, product_ids: &[ProductId]) -> Result<Vec<ProductStock>, StoreError>;
 
     /// The rows of [`StockRepository::get_many`] at *active* locations, each with its
-    /// location's priority and its product's purchase limits as stored now, read together:
-    /// what a checkout decides on. Limits change rarely, but a change applies from the next
-    /// checkout on, in every process, so they are never taken from a cache.
+    /// location's priority and its product's price and purchase limits as stored now, read
+    /// together: what a checkout decides on, and what it charges. Limits change rarely, but a
+    /// change applies from the next checkout on, in every process, so they are never taken
+    /// from a cache.
     ///
     /// # Errors
     /// MUST return [`StoreError::Unavailable`] when the store cannot answer.

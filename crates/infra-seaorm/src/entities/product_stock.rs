@@ -43,6 +43,13 @@ pub enum Relation {
         to = "super::locations::Column::Id"
     )]
     Location,
+    /// The product: a checkout's read joins it for the price.
+    #[sea_orm(
+        belongs_to = "super::products::Entity",
+        from = "Column::ProductId",
+        to = "super::products::Column::Id"
+    )]
+    Product,
 }
 
 impl Related<super::locations::Entity> for Entity {

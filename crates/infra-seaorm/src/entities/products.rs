@@ -48,9 +48,7 @@ impl Model {
         let id = self.id;
         let limits = self.limits()?;
         let backorders = backorder_policy_of(id, self.backorder_limit)?;
-        let price = Currency::new(&self.currency)
-            .and_then(|currency| Money::new(self.price_amount, currency))
-            .map_err(|e| corrupt("products", id, e))?;
+        let price = price_of(id, self.price_amount, &self.currency)?;
         Ok(Product {
             id: ProductId::new(id).map_err(|e| corrupt("products", id, e))?,
             sku: Sku::new(self.sku).map_err(|e| corrupt("products", id, e))?,
@@ -67,6 +65,13 @@ impl Model {
             created_at: self.created_at,
         })
     }
+}
+
+/// The price of product `id`'s `price_amount` and `currency` columns.
+pub(crate) fn price_of(id: Uuid, amount: i64, currency: &str) -> Result<Money, StoreError> {
+    Currency::new(currency)
+        .and_then(|currency| Money::new(amount, currency))
+        .map_err(|e| corrupt("products", id, e))
 }
 
 /// The limits of product `id`'s `max_per_order` and `max_per_customer` columns.

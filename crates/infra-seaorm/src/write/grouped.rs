@@ -1,13 +1,16 @@
-//! Many stock rows in two statements (PostgreSQL): what lets a group-commit batch of many carts
-//! hold its row locks for two round trips instead of one per product, and a bulk sync of a
+//! Many stock rows in one statement (PostgreSQL): what lets a group-commit batch of many carts
+//! hold its row locks for one round trip instead of one per product, and a bulk sync of a
 //! thousand rows finish in a fraction of a second.
 //!
-//! The rows are first locked in (product, location) order (`SELECT … ORDER BY product_id,
+//! The rows are locked in (product, location) order (`SELECT … ORDER BY product_id,
 //! location_id FOR UPDATE`), the global order every commit takes its locks in, so a multi-row
-//! UPDATE (whose row order is the join's) can never deadlock with another commit. Then one
+//! UPDATE (whose row order is the join's) can never deadlock with another commit. One
 //! `UPDATE … FROM unnest(…)` per strategy writes every compare-and-swap chain, and one every
 //! guarded chain, each guarded exactly as its one-row form is (see [`super::StockWrites`]). A
 //! row the UPDATE did not match is a conflict or a missing product, told apart as for one row.
+//! When every chain takes one strategy (every checkout, payment and expiry) the lock is a
+//! `WITH` clause of its UPDATE (see [`Locking`]): a round trip less while the locks are held,
+//! about a tenth of a lone three-line checkout's time on PostgreSQL.
 //!
 //! The rows travel as one array per column, so the SQL text is the same whatever the number
 //! of rows: each connection prepares these statements once and PostgreSQL plans them from its
@@ -32,15 +35,21 @@ pub(super) async fn write_spans(
     spans: &[(StockSpan, bool)],
     at: Timestamp,
 ) -> Result<Vec<ProductStock>, StoreError> {
-    lock_in_order(txn, spans).await?;
     let (guarded, swapped): (Vec<_>, Vec<_>) = spans.iter().partition(|(_, guarded)| *guarded);
     let mut stored: HashMap<(ProductId, LocationId), ProductStock> =
         HashMap::with_capacity(spans.len());
+    // One strategy (every checkout, expiry and payment): the locks are the UPDATE's own first
+    // step. Both (a bulk sync that sets some rows and moves others): locked apart first, so
+    // that neither UPDATE takes a lock out of order.
+    let mixed = !guarded.is_empty() && !swapped.is_empty();
+    if mixed {
+        lock_in_order(txn, spans).await?;
+    }
     if !swapped.is_empty() {
-        stored.extend(update(txn, compare_and_swap(&swapped, at)).await?);
+        stored.extend(update(txn, compare_and_swap(&swapped, at, !mixed)).await?);
     }
     if !guarded.is_empty() {
-        stored.extend(update(txn, guarded_deltas(&guarded, at)).await?);
+        stored.extend(update(txn, guarded_deltas(&guarded, at, !mixed)).await?);
     }
     let mut rows = Vec::with_capacity(spans.len());
     for (span, _) in spans {
@@ -57,26 +66,66 @@ async fn lock_in_order(
     txn: &impl ConnectionTrait,
     spans: &[(StockSpan, bool)],
 ) -> Result<(), StoreError> {
-    const SQL: &str = "SELECT 1 FROM product_stock \
-        WHERE (product_id, location_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) \
-        ORDER BY product_id, location_id FOR UPDATE";
+    let sql = format!("SELECT 1 FROM product_stock {}", locked_rows(1));
     let spans: Vec<_> = spans.iter().collect();
     let (products, locations) = keys(&spans);
-    let statement = Statement::from_sql_and_values(DbBackend::Postgres, SQL, [products, locations]);
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [products, locations]);
     txn.query_all_raw(statement).await.map_err(store_error)?;
     Ok(())
 }
 
+/// The tail of a `SELECT` that locks the rows keyed by the arrays `$first` and `$first + 1`
+/// in (product, location) order.
+fn locked_rows(first: usize) -> String {
+    format!(
+        "WHERE (product_id, location_id) IN (SELECT * FROM unnest(${first}::uuid[], ${}::uuid[])) \
+         ORDER BY product_id, location_id FOR UPDATE",
+        first + 1
+    )
+}
+
+/// The pieces that make an UPDATE below lock its rows first, in (product, location) order, as
+/// [`lock_in_order`] does but without a round trip of its own: a `WITH` clause that locks them,
+/// a `FROM` item and a join condition through which every row reaches the UPDATE only as its
+/// locked copy. The clause yields its rows in order (its `FOR UPDATE` sits above its sort), and
+/// no row can be written before the clause has yielded, so locked, it.
+struct Locking {
+    with: String,
+    from: &'static str,
+    join: &'static str,
+}
+
+impl Locking {
+    /// The pieces when `locks`, else none.
+    fn new(locks: bool) -> Self {
+        if !locks {
+            return Self { with: String::new(), from: "", join: "" };
+        }
+        Self {
+            // The UPDATEs below key their rows by `$2` and `$3`.
+            with: format!(
+                "WITH locked AS (SELECT product_id, location_id FROM product_stock {}) ",
+                locked_rows(2)
+            ),
+            from: ", locked AS l",
+            join: " AND l.product_id = s.product_id AND l.location_id = s.location_id",
+        }
+    }
+}
+
 /// `UPDATE … SET <counts> = <the span's end> WHERE version = <its start>`.
-fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp) -> Statement {
-    const SQL: &str = "UPDATE product_stock AS s SET on_hand = v.on_hand, \
-        reserved = v.reserved, safety_stock = v.safety_stock, version = v.version, \
-        updated_at = $1 \
-        FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], \
-                    $8::int8[]) \
-        AS v(product_id, location_id, on_hand, reserved, safety_stock, version, expected) \
-        WHERE s.product_id = v.product_id AND s.location_id = v.location_id \
-        AND s.version = v.expected RETURNING s.*";
+fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> Statement {
+    let Locking { with, from, join } = Locking::new(locks);
+    let sql = format!(
+        "{with}UPDATE product_stock AS s SET on_hand = v.on_hand, \
+         reserved = v.reserved, safety_stock = v.safety_stock, version = v.version, \
+         updated_at = $1 \
+         FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], \
+                     $8::int8[]) \
+         AS v(product_id, location_id, on_hand, reserved, safety_stock, version, expected){from} \
+         WHERE s.product_id = v.product_id AND s.location_id = v.location_id{join} \
+         AND s.version = v.expected RETURNING s.*"
+    );
     let (products, locations) = keys(spans);
     let after = |f: fn(&ProductStock) -> i64| column(spans, |span| f(&span.after()));
     let values = vec![
@@ -89,19 +138,20 @@ fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp) -> Statement {
         after(|s| s.version().get()),
         column(spans, |span| span.expected_version().get()),
     ];
-    Statement::from_sql_and_values(DbBackend::Postgres, SQL, values)
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
 /// `UPDATE … SET <counts> = <counts> + <the span's deltas> WHERE <the invariant holds after>`
 /// (and, for a span that takes units for sale, `on_hand - reserved` keeps the safety stock).
-fn guarded_deltas(spans: &[&(StockSpan, bool)], at: Timestamp) -> Statement {
+fn guarded_deltas(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> Statement {
+    let Locking { with, from, join } = Locking::new(locks);
     let sql = format!(
-        "UPDATE product_stock AS s SET on_hand = s.on_hand + v.on_hand_delta, \
+        "{with}UPDATE product_stock AS s SET on_hand = s.on_hand + v.on_hand_delta, \
          reserved = s.reserved + v.reserved_delta, version = s.version + v.steps, \
          updated_at = $1 \
          FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::bool[]) \
-         AS v(product_id, location_id, on_hand_delta, reserved_delta, steps, keeps_safety) \
-         WHERE s.product_id = v.product_id AND s.location_id = v.location_id \
+         AS v(product_id, location_id, on_hand_delta, reserved_delta, steps, keeps_safety){from} \
+         WHERE s.product_id = v.product_id AND s.location_id = v.location_id{join} \
          AND s.reserved + v.reserved_delta >= 0 \
          AND s.on_hand + v.on_hand_delta >= s.reserved + v.reserved_delta \
          AND (NOT v.keeps_safety OR s.on_hand + v.on_hand_delta - s.reserved - v.reserved_delta \

@@ -25,10 +25,18 @@ pub(super) fn events_of(changesets: &[Changeset]) -> usize {
         .count()
 }
 
+/// Whether the order changes of `changesets` include a transition (payment, cancellation,
+/// expiry or extension), whose UPDATE is written before the inserts and may carry a sequence.
+pub(super) fn settles(changesets: &[Changeset]) -> bool {
+    (changesets.iter().filter_map(Changeset::order))
+        .any(|change| matches!(change, OrderChange::Updated { .. }))
+}
+
 /// New orders added to `inserts` (orders, then their lines and allocations; the caller runs
 /// them), fills and transitions written now, one UPDATE per group of orders that go the same
 /// way (see [`update_orders`]). Their events are numbered from `first_sequence`,
-/// [`events_of`] of them.
+/// [`events_of`] of them (new orders' as offsets, when the inserts take their sequences: see
+/// [`Inserts::take_sequences`]).
 pub(super) async fn write_orders(
     txn: &impl ConnectionTrait,
     changesets: &[Changeset],
@@ -69,7 +77,7 @@ pub(super) async fn write_orders(
     }
     let rows: Vec<_> =
         created.iter().map(|(order, sequence)| orders::active_model(order, *sequence)).collect();
-    inserts.add(&rows);
+    inserts.add_numbered(&rows, Some(orders::Column::ReservedSequence));
     let lines: Vec<_> = created
         .iter()
         .flat_map(|order| {

@@ -38,8 +38,8 @@ pub(crate) fn patient() -> RetryPolicy {
 pub(crate) enum Commits {
     /// Each checkout in its own transaction, through one use case.
     Alone,
-    /// Group commit, through `processes` independent use cases (each with its own lanes and
-    /// product cache, as separate server processes have) sharing the database.
+    /// Group commit, through `processes` independent use cases (each with its own lanes, as
+    /// separate server processes have) sharing the database.
     Grouped { processes: usize },
 }
 

@@ -1,5 +1,5 @@
 //! Three server processes on one database: the real `checkout-api` binary, started three
-//! times, each with its own connection pool, product cache and group-commit lanes. A flash
+//! times, each with its own connection pool and group-commit lanes. A flash
 //! sale and mixed carts are spread over all three at once; payments and cancellations go to a
 //! process other than the one that took the order. Counts come out exact: nothing but the
 //! versioned writes in the database keeps the processes from overselling.

@@ -32,7 +32,6 @@ fn product(n: u128) -> Product {
 /// Mocks that know products 1 and 2, with `available` units of each (nothing reserved).
 fn shop(available: [i64; 2]) -> Mocks {
     let mut mocks = Mocks::new();
-    mocks.products.expect_get_many().returning(|_| Ok(vec![product(1), product(2)]));
     mocks.stock.expect_get_many().returning(move |_| {
         let [one, two] = available;
         let at = |n, on_hand| stock_of(pid(n), on_hand, 0, 1);
@@ -43,6 +42,7 @@ fn shop(available: [i64; 2]) -> Mocks {
         let at = |n, on_hand| StockForSale {
             stock: stock_of(pid(n), on_hand, 0, 1),
             priority: 0,
+            price: product(n).price,
             limits: PurchaseLimits::default(),
             backorder_limit: None,
         };

@@ -101,6 +101,7 @@ fn quiet() -> Mocks {
         let row = |id| StockForSale {
             stock: all_reserved(id),
             priority: 0,
+            price: product(id).price,
             limits: limits(id),
             backorder_limit: None,
         };

@@ -11,19 +11,15 @@ use domain::ports::{Changeset, ClaimToken, IdempotencyKey, KeyClaim, MockIdGener
 
 use super::*;
 use crate::checkout::{Checkout, CheckoutCommand, CheckoutConfig};
-use crate::test_support::{Mocks, line, oid, pid, product, sleeping_clock, stock, unlimited};
+use crate::test_support::{Mocks, line, oid, pid, sleeping_clock, stock, unlimited};
 use crate::{CartLine, RetryPolicy};
 
 type Answer = Result<CheckedOut, CheckoutError>;
 type Buyer<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
 
-/// Mocks that know products 1 to 3, hand out orders 1, 2, 3… and read `stocks`.
+/// Mocks that hand out orders 1, 2, 3… and read `stocks` (the products for sale).
 fn shop(stocks: Vec<domain::ProductStock>) -> Mocks {
     let mut mocks = Mocks::new();
-    mocks
-        .products
-        .expect_get_many()
-        .returning(|ids| Ok(ids.iter().map(|id| product(id.as_uuid().as_u128())).collect()));
     let mut ids = MockIdGenerator::new();
     let mut next = 0;
     ids.expect_order_id().returning(move || {
