@@ -70,6 +70,15 @@ pub enum SetupError {
 /// The longest wait for a pooled connection, or for a new one to open.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a pooled connection may have sat idle before it is pinged on its way out of the
+/// pool. sqlx pings every connection it hands out by default: one more round trip per
+/// statement outside a transaction and per `BEGIN`, two of a lone checkout's seven on
+/// PostgreSQL (docs/benchmarks.md, run 17). A connection in use within the last few seconds is
+/// alive unless the database went away just now, which the next statement finds as surely as a
+/// ping would (the request gets a 503, the connection is dropped); one idle longer may have
+/// been cut by a restart, a pooler or a firewall meanwhile, and is checked first, as before.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
+
 /// How a pool is opened, past its URL. The default is the backend's own: its pool size, no
 /// bound on waits, and the statement cache on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +132,7 @@ pub async fn connect_with_pool(
     // an outage into prompt 503s (and a prompt `/readyz` 503) while still covering any queue
     // for a pooled connection seen under load.
     options.acquire_timeout(ACQUIRE_TIMEOUT).connect_timeout(ACQUIRE_TIMEOUT);
+    options.test_before_acquire_if_idle_for(PING_IF_IDLE_FOR);
     match scheme {
         "sqlite" => {
             let busy_timeout = waits.map_or(SQLITE_BUSY_TIMEOUT, |w| w.lock);
