@@ -71,9 +71,9 @@ pub enum SetupError {
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a pooled connection may have sat idle before it is pinged on its way out of the
-/// pool. sqlx pings every connection it hands out by default: one more round trip per
-/// statement outside a transaction and per `BEGIN`, two of a lone checkout's seven on
-/// PostgreSQL (docs/benchmarks.md, run 17). A connection in use within the last few seconds is
+/// pool. sqlx pings every connection it hands out by default: one more round trip for every
+/// statement outside a transaction and every `BEGIN`, two for a lone checkout on PostgreSQL
+/// (docs/benchmarks.md, run 17). A connection in use within the last few seconds is
 /// alive unless the database went away just now, which the next statement finds as surely as a
 /// ping would (the request gets a 503, the connection is dropped); one idle longer may have
 /// been cut by a restart, a pooler or a firewall meanwhile, and is checked first, as before.

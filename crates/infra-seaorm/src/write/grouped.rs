@@ -9,8 +9,8 @@
 //! guarded chain, each guarded exactly as its one-row form is (see [`super::StockWrites`]). A
 //! row the UPDATE did not match is a conflict or a missing product, told apart as for one row.
 //! When every chain takes one strategy (every checkout, payment and expiry) the lock is a
-//! `WITH` clause of its UPDATE (see [`Locking`]): a round trip less while the locks are held,
-//! about a tenth of a lone three-line checkout's time on PostgreSQL.
+//! `WITH` clause of its UPDATE (see [`Locking`]): one round trip less, and one less while the
+//! locks are held.
 //!
 //! The rows travel as one array per column, so the SQL text is the same whatever the number
 //! of rows: each connection prepares these statements once and PostgreSQL plans them from its
