@@ -1,6 +1,7 @@
 //! Schema history of the checkout service: the ordered list of migrations that build the
 //! catalogue, stock counters, orders, the stock ledger, idempotency keys, leases, API clients,
-//! the event feed, webhooks, the locations that hold stock and backorders.
+//! the event feed, webhooks, the locations that hold stock, backorders and the check a
+//! one-statement commit aborts itself with (PostgreSQL).
 //!
 //! A migration is a historical fact, so no file here names an entity of the application: each
 //! spells its identifiers with its own `DeriveIden` enums, and an entity may change later
@@ -27,6 +28,7 @@ mod m20261204_000013_low_stock;
 mod m20261204_000014_event_retention;
 mod m20261205_000015_locations;
 mod m20261206_000016_backorders;
+mod m20261207_000017_commit_check;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -53,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_event_retention::Migration),
             Box::new(m20261205_000015_locations::Migration),
             Box::new(m20261206_000016_backorders::Migration),
+            Box::new(m20261207_000017_commit_check::Migration),
         ]
     }
 }

@@ -46,6 +46,26 @@ pub(crate) fn is_duplicate_location_code(err: &DbErr) -> bool {
     }
 }
 
+/// Why `commit_check` (migration 17) failed a one-statement commit (see
+/// `write/one_statement.rs`).
+pub(crate) enum CommitCheck {
+    /// A stock row changed since it was read, or is gone: SQLSTATE `CK409`.
+    Stale,
+    /// The statement ran past the earliest deadline of its checkouts: SQLSTATE `CK408`.
+    Overdue,
+}
+
+/// What `commit_check` failed the statement for, when `err` is its error.
+pub(crate) fn commit_check(err: &DbErr) -> Option<CommitCheck> {
+    let db = database_error(err)?;
+    db.try_downcast_ref::<sea_orm::SqlxPostgresError>()?;
+    match db.code()?.deref() {
+        "CK409" => Some(CommitCheck::Stale),
+        "CK408" => Some(CommitCheck::Overdue),
+        _ => None,
+    }
+}
+
 /// The database aborted (or refused to start) the statement because of another transaction:
 /// nothing was written, and a fresh attempt may succeed.
 fn is_transaction_conflict(err: &DbErr) -> bool {

@@ -12,6 +12,7 @@
 mod backorders;
 mod grouped;
 mod incoming;
+mod one_statement;
 mod orders;
 mod purchases;
 mod rows;
@@ -19,7 +20,9 @@ mod rows;
 use std::time::Instant;
 
 use domain::ports::{Changeset, StoreError, chain_stock_changes};
-use domain::{MovementKind, ProductStock, StockChange, StockCount, StockSpan, Timestamp, Version};
+use domain::{
+    MovementKind, ProductStock, StockChange, StockCount, StockKey, StockSpan, Timestamp, Version,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, ExprTrait,
     QueryFilter, QuerySelect, sea_query::Expr,
@@ -65,6 +68,11 @@ pub(crate) async fn commit(
 ) -> Result<Vec<ProductStock>, StoreError> {
     if changesets.is_empty() {
         return Ok(Vec::new());
+    }
+    if one_statement::fits(db.get_database_backend(), changesets)
+        && let Some(stored) = one_statement::commit(db, changesets, writes).await?
+    {
+        return Ok(stored);
     }
     let txn = begin_write(db).await?;
     // Deadlines last, so that the row-lock waits of the writes count against them.
@@ -120,55 +128,94 @@ async fn write(
         stored
     };
     write_incoming(txn, changesets).await?;
-    let mut entries = Vec::new();
-    for (((_, chain), row), (_, guarded)) in chains.iter().zip(&stored).zip(&spans) {
-        // The ledger keeps one entry per change, each with the version it stands for and the
-        // counters it left: the chain ends at the row stored.
-        let mut version = row.version().get() - i64::try_from(chain.len()).unwrap_or(i64::MAX);
-        let mut on_hand =
-            row.on_hand().get() - chain.iter().map(|(c, _)| c.on_hand_delta()).sum::<i64>();
-        let mut reserved =
-            row.reserved().get() - chain.iter().map(|(c, _)| c.reserved_delta()).sum::<i64>();
-        for (change, changeset) in chain {
-            version += 1;
-            on_hand += change.on_hand_delta();
-            reserved += change.reserved_delta();
-            // A guarded write leaves the safety stock as stored (a count may have moved it
-            // since the read); a compare-and-swap chain stores each change's own.
-            let safety =
-                if *guarded { row.safety_stock() } else { change.after().safety_stock() }.get();
-            let version = Version::new(version).map_err(StoreError::unavailable)?;
-            let entry = stock_movements::entry(
-                change,
-                version,
-                changeset.order_id(),
-                changeset.reason(),
-                changeset.actor(),
-                changeset.at(),
-            );
-            entries.push((entry, (on_hand, reserved, safety)));
-        }
+    let mut rows = Vec::new();
+    for entry in ledger(&chains, &spans) {
+        let row = &stored[entry.row];
+        let version = Version::new(row.version().get() - entry.back.version)
+            .map_err(StoreError::unavailable)?;
+        let after = (
+            row.on_hand().get() - entry.back.on_hand,
+            row.reserved().get() - entry.back.reserved,
+            entry.safety_stock.unwrap_or(row.safety_stock().get()),
+        );
+        let changeset = entry.changeset;
+        let model = stock_movements::entry(
+            entry.change,
+            version,
+            changeset.order_id(),
+            changeset.reason(),
+            changeset.actor(),
+            changeset.at(),
+        );
+        rows.push((model, after));
     }
     write_purchases(txn, changesets).await?;
     write_backorders(txn, changesets).await?;
     // The feed's sequences last of the locks (see `events::sequence`): the ledger entries
     // first, in product and version order, then the orders' events. Taken by the inserts'
     // own statement where they can (see `rows`), unless an order's UPDATE needs its own first.
-    let events = entries.len() + orders_events(changesets);
+    let events = rows.len() + orders_events(changesets);
     let mut inserts = Inserts::new(txn.get_database_backend());
     let first = if !settles(changesets) && inserts.take_sequences(events)? {
         0
     } else {
         sequence::take(txn, events).await?
     };
-    let orders_first = first + i64::try_from(entries.len()).map_err(StoreError::unavailable)?;
-    let entries: Vec<_> = (entries.into_iter().zip(first..))
+    let orders_first = first + i64::try_from(rows.len()).map_err(StoreError::unavailable)?;
+    let entries: Vec<_> = (rows.into_iter().zip(first..))
         .map(|((entry, after), sequence)| stock_movements::in_feed(entry, sequence, after))
         .collect();
     write_orders(txn, changesets, orders_first, &mut inserts).await?;
     inserts.add_numbered(&entries, Some(stock_movements::Column::Sequence));
     inserts.run(txn).await?;
     Ok(stored)
+}
+
+/// One ledger entry of a commit: a change, the changeset it belongs to, the index of its row
+/// among the commit's rows (the chains' order), and how far its row's version and counters
+/// stand, once the row is stored, beyond what the entry left (what the chain's later changes
+/// added): the stored row minus `back` is the entry's version and counters.
+struct Entry<'a> {
+    change: &'a StockChange,
+    changeset: &'a Changeset,
+    row: usize,
+    back: Back,
+    /// The safety stock the entry left: the change's own for a compare-and-swap chain, the row's
+    /// as stored (`None`) for a guarded one (a count may have moved it since the read).
+    safety_stock: Option<i64>,
+}
+
+/// See [`Entry::back`].
+#[derive(Clone, Copy)]
+struct Back {
+    version: i64,
+    on_hand: i64,
+    reserved: i64,
+}
+
+/// The ledger keeps one entry per change, each with the version it stands for and the counters
+/// it left: every chain ends at its row as stored. In the chains' order, each chain's in its
+/// own.
+fn ledger<'a>(
+    chains: &[(StockKey, Vec<(&'a StockChange, &'a Changeset)>)],
+    spans: &[(StockSpan, bool)],
+) -> Vec<Entry<'a>> {
+    let mut entries = Vec::new();
+    for (row, ((_, chain), (_, guarded))) in chains.iter().zip(spans).enumerate() {
+        let mut back = Back {
+            version: i64::try_from(chain.len()).unwrap_or(i64::MAX),
+            on_hand: chain.iter().map(|(c, _)| c.on_hand_delta()).sum(),
+            reserved: chain.iter().map(|(c, _)| c.reserved_delta()).sum(),
+        };
+        for (change, changeset) in chain {
+            back.version -= 1;
+            back.on_hand -= change.on_hand_delta();
+            back.reserved -= change.reserved_delta();
+            let safety_stock = (!guarded).then(|| change.after().safety_stock().get());
+            entries.push(Entry { change, changeset, row, back, safety_stock });
+        }
+    }
+    entries
 }
 
 /// One row's chain of changes as one span (from the state the first change was computed

@@ -46,10 +46,10 @@ pub(super) async fn write_spans(
         lock_in_order(txn, spans).await?;
     }
     if !swapped.is_empty() {
-        stored.extend(update(txn, compare_and_swap(&swapped, at, !mixed)).await?);
+        stored.extend(update(txn, RowsUpdate::new(&swapped, false, at, !mixed)).await?);
     }
     if !guarded.is_empty() {
-        stored.extend(update(txn, guarded_deltas(&guarded, at, !mixed)).await?);
+        stored.extend(update(txn, RowsUpdate::new(&guarded, true, at, !mixed)).await?);
     }
     let mut rows = Vec::with_capacity(spans.len());
     for (span, _) in spans {
@@ -90,7 +90,7 @@ fn locked_rows(first: usize) -> String {
 /// locked copy. The clause yields its rows in order (its `FOR UPDATE` sits above its sort), and
 /// no row can be written before the clause has yielded, so locked, it.
 struct Locking {
-    with: String,
+    with: Option<String>,
     from: &'static str,
     join: &'static str,
 }
@@ -99,25 +99,57 @@ impl Locking {
     /// The pieces when `locks`, else none.
     fn new(locks: bool) -> Self {
         if !locks {
-            return Self { with: String::new(), from: "", join: "" };
+            return Self { with: None, from: "", join: "" };
         }
         Self {
             // The UPDATEs below key their rows by `$2` and `$3`.
-            with: format!(
-                "WITH locked AS (SELECT product_id, location_id FROM product_stock {}) ",
+            with: Some(format!(
+                "locked AS (SELECT product_id, location_id FROM product_stock {})",
                 locked_rows(2)
-            ),
+            )),
             from: ", locked AS l",
             join: " AND l.product_id = s.product_id AND l.location_id = s.location_id",
         }
     }
 }
 
+/// A multi-row UPDATE of stock rows that returns the rows it wrote (`RETURNING s.*`), in
+/// pieces, so that it can also be a `WITH` clause of a larger statement (see
+/// [`super::one_statement`]).
+pub(super) struct RowsUpdate {
+    /// The `WITH` clause (`locked AS (…)`) that locks its rows first, if it does.
+    pub(super) locked: Option<String>,
+    /// The UPDATE, its placeholders `$1` to `$n`.
+    pub(super) update: String,
+    /// The values of `$1` to `$n`.
+    pub(super) values: Vec<Value>,
+}
+
+impl RowsUpdate {
+    /// The UPDATE of `spans` (all of one strategy), locking its rows first when `locks`.
+    pub(super) fn new(
+        spans: &[&(StockSpan, bool)],
+        guarded: bool,
+        at: Timestamp,
+        locks: bool,
+    ) -> Self {
+        if guarded { guarded_deltas(spans, at, locks) } else { compare_and_swap(spans, at, locks) }
+    }
+
+    fn into_statement(self) -> Statement {
+        let sql = match self.locked {
+            Some(locked) => format!("WITH {locked} {}", self.update),
+            None => self.update,
+        };
+        Statement::from_sql_and_values(DbBackend::Postgres, sql, self.values)
+    }
+}
+
 /// `UPDATE … SET <counts> = <the span's end> WHERE version = <its start>`.
-fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> Statement {
+fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> RowsUpdate {
     let Locking { with, from, join } = Locking::new(locks);
-    let sql = format!(
-        "{with}UPDATE product_stock AS s SET on_hand = v.on_hand, \
+    let update = format!(
+        "UPDATE product_stock AS s SET on_hand = v.on_hand, \
          reserved = v.reserved, safety_stock = v.safety_stock, version = v.version, \
          updated_at = $1 \
          FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], \
@@ -138,15 +170,15 @@ fn compare_and_swap(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) ->
         after(|s| s.version().get()),
         column(spans, |span| span.expected_version().get()),
     ];
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    RowsUpdate { locked: with, update, values }
 }
 
 /// `UPDATE … SET <counts> = <counts> + <the span's deltas> WHERE <the invariant holds after>`
 /// (and, for a span that takes units for sale, `on_hand - reserved` keeps the safety stock).
-fn guarded_deltas(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> Statement {
+fn guarded_deltas(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> RowsUpdate {
     let Locking { with, from, join } = Locking::new(locks);
-    let sql = format!(
-        "{with}UPDATE product_stock AS s SET on_hand = s.on_hand + v.on_hand_delta, \
+    let update = format!(
+        "UPDATE product_stock AS s SET on_hand = s.on_hand + v.on_hand_delta, \
          reserved = s.reserved + v.reserved_delta, version = s.version + v.steps, \
          updated_at = $1 \
          FROM unnest($2::uuid[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::bool[]) \
@@ -170,7 +202,7 @@ fn guarded_deltas(spans: &[&(StockSpan, bool)], at: Timestamp, locks: bool) -> S
         column(spans, StockSpan::steps),
         Value::from(keeps_safety),
     ];
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    RowsUpdate { locked: with, update, values }
 }
 
 /// The spans' product ids and location ids, as two `uuid[]` values.
@@ -187,6 +219,15 @@ fn column(spans: &[&(StockSpan, bool)], cell: impl Fn(&StockSpan) -> i64) -> Val
 
 /// Runs a multi-row UPDATE and reads back the rows it wrote.
 async fn update(
+    txn: &impl ConnectionTrait,
+    update: RowsUpdate,
+) -> Result<Vec<((ProductId, LocationId), ProductStock)>, StoreError> {
+    stored_rows(txn, update.into_statement()).await
+}
+
+/// Runs `statement` and reads the stock rows it returns (`product_stock`'s columns), each
+/// with its key.
+pub(super) async fn stored_rows(
     txn: &impl ConnectionTrait,
     statement: Statement,
 ) -> Result<Vec<((ProductId, LocationId), ProductStock)>, StoreError> {

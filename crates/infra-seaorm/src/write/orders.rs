@@ -75,13 +75,33 @@ pub(super) async fn write_orders(
             update_orders(txn, transition, chunk).await?;
         }
     }
+    add_created(&created, inserts);
+    Ok(())
+}
+
+/// The new orders of `changesets` added to `inserts`, as [`write_orders`] adds them, numbered
+/// from `first_sequence` (as offsets when the inserts take their sequences): for a commit whose
+/// only order changes are new orders, which writes nothing else of them.
+pub(super) fn add_new_orders(changesets: &[Changeset], first_sequence: i64, inserts: &mut Inserts) {
+    let created: Vec<_> = (changesets.iter().filter_map(Changeset::order))
+        .filter_map(|change| match change {
+            OrderChange::Created(order) => Some(order),
+            _ => None,
+        })
+        .zip(first_sequence..)
+        .collect();
+    add_created(&created, inserts);
+}
+
+/// New orders, each with its event's sequence, added to `inserts`: orders, then their lines
+/// and allocations.
+fn add_created(created: &[(&domain::Order, i64)], inserts: &mut Inserts) {
     let rows: Vec<_> =
         created.iter().map(|(order, sequence)| orders::active_model(order, *sequence)).collect();
     inserts.add_numbered(&rows, Some(orders::Column::ReservedSequence));
     let lines: Vec<_> = created
         .iter()
-        .flat_map(|order| {
-            let (order, _) = order;
+        .flat_map(|(order, _)| {
             order.lines().iter().map(|line| order_lines::active_model(order.id(), line))
         })
         .collect();
@@ -91,7 +111,6 @@ pub(super) async fn write_orders(
         .flat_map(|(order, _)| order_line_allocations::active_models(order.id(), order.lines()))
         .collect();
     inserts.add(&allocations);
-    Ok(())
 }
 
 /// A fill of one order's line (see [`domain::Order::fill`]): the order's version over the one

@@ -29,7 +29,7 @@ use crate::events::sequence;
 const ROWS_PER_INSERT: usize = 500;
 
 /// Bound parameters per PostgreSQL statement, under its limit of 65,535.
-const PARAMETERS_PER_STATEMENT: usize = 60_000;
+pub(super) const PARAMETERS_PER_STATEMENT: usize = 60_000;
 
 /// INSERTs to run, in the order added.
 pub(super) struct Inserts {
@@ -45,6 +45,17 @@ pub(super) struct Inserts {
 impl Inserts {
     pub(super) fn new(backend: DbBackend) -> Self {
         Self { backend, statements: Vec::new(), sequences: None }
+    }
+
+    /// Inserts for a larger PostgreSQL statement whose own parameters come first: `leading`
+    /// are its first values, and the inserts' placeholders are numbered after them. See
+    /// [`Inserts::into_one`].
+    pub(super) fn after(leading: Vec<Value>) -> Self {
+        Self {
+            backend: DbBackend::Postgres,
+            statements: vec![(Vec::new(), leading)],
+            sequences: None,
+        }
     }
 
     /// Has the inserts take the feed's next `count` sequences themselves when they run, if
@@ -118,6 +129,18 @@ impl Inserts {
             }
             texts.push(sql);
         }
+    }
+
+    /// The INSERTs (each to be a `WITH` clause, the feed's sequences taken by a clause `seq`
+    /// of the caller's) and every value of the statement, the leading ones first, when they fit
+    /// in one statement; `None` when they do not.
+    pub(super) fn into_one(self) -> Option<(Vec<String>, Vec<Value>)> {
+        let mut statements = self.statements.into_iter();
+        let one = statements.next();
+        if statements.next().is_some() {
+            return None;
+        }
+        one
     }
 
     /// Runs the INSERTs, in the order added, taking their sequences first if they are to

@@ -7,12 +7,14 @@ use domain::ports::{
 };
 use domain::{Cart, Order, OrderChange};
 use infra_seaorm::system::UuidV7Ids;
+use infra_seaorm::{SeaOrmAdapters, StockWrites};
 
 use crate::fixtures::{checkout, minutes, price, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
     a_commit_with_one_stale_line_among_three_writes_nothing,
+    a_guarded_commit_whose_guard_fails_writes_nothing_not_even_a_sequence,
     an_order_transition_over_a_stale_version_is_an_order_conflict,
     an_order_transition_of_a_missing_order_is_order_not_found,
 );
@@ -112,4 +114,45 @@ async fn an_order_transition_of_a_missing_order_is_order_not_found(db: &TestDb) 
         .expect_err("missing order");
 
     assert!(matches!(err, StoreError::OrderNotFound(id) if id == never_stored.id()), "{err:?}");
+}
+
+/// A guarded write re-checks the stock on the row as it is: a reservation computed from a read
+/// that another buyer's reservation has since made too large fails whole (on PostgreSQL, as the
+/// one statement that holds the whole commit; elsewhere, as a rolled-back transaction).
+async fn a_guarded_commit_whose_guard_fails_writes_nothing_not_even_a_sequence(db: &TestDb) {
+    let guarded = SeaOrmAdapters::with_stock_writes(&db.db, StockWrites::Guarded);
+    let (first, _) = product(db, "GF-1", 5).await;
+    let (second, _) = product(db, "GF-2", 3).await;
+    let mut read = [stock(db, first.id).await, stock(db, second.id).await];
+    let mut meanwhile = read[1];
+    let taken = meanwhile.reserve(qty(2)).expect("reserve");
+    guarded.stock.save(taken, None, Actor::Admin, None, t0()).await.expect("another buyer");
+    let sequence_before = db.scalar("SELECT last FROM event_sequence", vec![]).await;
+    let cart = Cart::new(read.iter().map(|s| (s.product_id(), qty(2)))).expect("cart");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("order");
+    let changes = read.iter_mut().map(|s| s.reserve(qty(2)).expect("reserve")).collect();
+    let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
+
+    let err = guarded.unit_of_work.commit(changeset).await.expect_err("the guard fails");
+
+    assert!(matches!(err, StoreError::StockConflict(id) if id == second.id), "{err:?}");
+    assert_eq!(guarded.orders.get(order.id()).await.expect("get"), None, "no order");
+    let lines = db.scalar("SELECT COUNT(*) FROM order_lines", vec![]).await;
+    assert_eq!(lines, 0, "no order lines");
+    let untouched = stock(db, first.id).await;
+    assert_eq!((untouched.reserved().get(), untouched.version().get()), (0, 1), "first untouched");
+    assert_eq!(stock(db, second.id).await, taken.after(), "only the other buyer's reservation");
+    let ledger = guarded.stock.movements(first.id, 10).await.expect("ledger");
+    assert_eq!(ledger.len(), 1, "only the initial restock");
+    let sequence_after = db.scalar("SELECT last FROM event_sequence", vec![]).await;
+    assert_eq!(sequence_after, sequence_before, "no sequence of the feed taken");
 }

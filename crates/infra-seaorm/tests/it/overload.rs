@@ -16,6 +16,7 @@ use crate::support::{TestDb, on_every_backend};
 on_every_backend!(
     a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batch,
     a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict,
+    a_commit_whose_deadline_passes_while_it_waits_for_a_lock_writes_nothing,
 );
 
 /// A checkout of one unit of each of `stocks`' products, read as they are.
@@ -79,4 +80,35 @@ async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(
     assert!(waited < Duration::from_secs(4), "and gave up within its bound: {waited:?}");
     assert_eq!(adapters.orders.get(order.id()).await.expect("get"), None, "nothing written");
     bounded.close().await.expect("close");
+}
+
+/// The deadline counts the commit's lock waits: a checkout that waited for a row lock until
+/// its buyer had been told it timed out is not committed once the lock is let go (on
+/// PostgreSQL, refused by the one statement that holds the commit, after its wait).
+async fn a_commit_whose_deadline_passes_while_it_waits_for_a_lock_writes_nothing(db: &TestDb) {
+    let (product, mut read) = product(db, "DW-1", 5).await;
+    let adapters = SeaOrmAdapters::with_stock_writes(&db.db, StockWrites::Guarded);
+    let holder = db.db.begin().await.expect("begin");
+    let lock = "UPDATE product_stock SET version = version WHERE product_id = $1";
+    holder
+        .execute_raw(db.statement(lock, vec![Value::from(product.id.as_uuid())]))
+        .await
+        .expect("take the row lock");
+    let sequence_before = db.scalar("SELECT last FROM event_sequence", vec![]).await;
+    let (order, changeset) = one_each(std::slice::from_mut(&mut read));
+    let changeset = changeset.with_deadline(Instant::now() + Duration::from_millis(300));
+
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        holder.rollback().await.expect("let go");
+    };
+    let (outcome, ()) = tokio::join!(adapters.unit_of_work.commit(changeset), release);
+
+    let err = outcome.expect_err("past its deadline");
+    assert!(matches!(&err, StoreError::Overdue(ids) if ids == &[order.id()]), "{err:?}");
+    assert_eq!(adapters.orders.get(order.id()).await.expect("get"), None, "no order");
+    let stored = stock(db, product.id).await;
+    assert_eq!((stored.reserved().get(), stored.version().get()), (0, 1), "stock untouched");
+    let sequence_after = db.scalar("SELECT last FROM event_sequence", vec![]).await;
+    assert_eq!(sequence_after, sequence_before, "no sequence of the feed taken");
 }
