@@ -13,7 +13,8 @@
 #
 # Variants of our server: `compare-and-swap` and `guarded` commit each checkout on its own with
 # that stock-write strategy; `grouped` is the default server (guarded writes, group commit);
-# `groupedN` the same with N group-commit lanes.
+# `groupedN` the same with N group-commit lanes; `onethread` the default server on one worker
+# thread (`--worker-threads 1`), which leaves the other core to the database and the load.
 #
 # It builds what it needs (release), starts PostgreSQL if it is installed but down, creates and
 # drops its own databases (bench_*), and writes JSON and text results under bench/results/.
@@ -60,6 +61,7 @@ variant_flags() { # variant -> the server's flags
     compare-and-swap) echo "--stock-writes compare-and-swap --group-commit-lanes 0" ;;
     guarded) echo "--stock-writes guarded --group-commit-lanes 0" ;;
     grouped) echo "--stock-writes guarded" ;;
+    onethread) echo "--stock-writes guarded --worker-threads 1" ;;
     grouped[0-9]*) echo "--stock-writes guarded --group-commit-lanes ${1#grouped}" ;;
     *) echo "unknown variant $1" >&2; exit 1 ;;
   esac

@@ -130,6 +130,13 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "CHECKOUT_BIND", global = true, default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Threads that serve requests and run the checkout workers. Default: one per core. On a
+    /// host that also runs the database, fewer leave it its share: on two cores shared with
+    /// PostgreSQL, one thread made more orders/s than two, at lower latency (see
+    /// docs/benchmarks.md, run 18).
+    #[arg(long, env = "CHECKOUT_WORKER_THREADS", global = true,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub worker_threads: Option<u16>,
     /// Bearer token of the admin endpoints. Without one, a random token is made and printed once.
     #[arg(long, env = "CHECKOUT_ADMIN_TOKEN", global = true, hide_env_values = true)]
     pub admin_token: Option<String>,

@@ -165,6 +165,14 @@ pub trait Connection: Send {
     #[doc(hidden)]
     fn should_flush(&self) -> bool;
 
+    /// checkout: whether the pool pings this connection as it returns (see vendor/README.md):
+    /// always, unless the driver can tell that it is clean (every answer read, nothing left to
+    /// send).
+    #[doc(hidden)]
+    fn needs_ping_on_release(&self) -> bool {
+        true
+    }
+
     /// Establish a new database connection.
     ///
     /// A value of [`Options`][Self::Options] is parsed from the provided connection string. This parsing

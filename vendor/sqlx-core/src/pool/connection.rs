@@ -311,9 +311,9 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // returned to the pool; also of course, if it was dropped due to an error
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
-        // checkout: only a connection with something left to send (a dropped transaction's
-        // queued ROLLBACK) is pinged; see vendor/README.md.
-        if !self.raw.should_flush() {
+        // checkout: a connection that is clean (every answer read, nothing left to send) is
+        // not pinged; see vendor/README.md.
+        if !self.raw.needs_ping_on_release() {
             self.release();
             return true;
         }

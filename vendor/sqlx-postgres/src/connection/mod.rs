@@ -243,6 +243,13 @@ impl Connection for PgConnection {
     fn should_flush(&self) -> bool {
         !self.inner.stream.write_buffer().is_empty()
     }
+
+    // checkout: clean when every ReadyForQuery expected has arrived and nothing waits to be
+    // sent; a query abandoned or cut mid-answer leaves one pending, a dropped transaction its
+    // ROLLBACK queued (see vendor/README.md).
+    fn needs_ping_on_release(&self) -> bool {
+        self.inner.pending_ready_for_query_count > 0 || self.should_flush()
+    }
 }
 
 // Implement `AsMut<Self>` so that `PgConnection` can be wrapped in
