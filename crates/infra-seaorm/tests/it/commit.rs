@@ -9,7 +9,7 @@ use domain::{Cart, Order, OrderChange};
 use infra_seaorm::system::UuidV7Ids;
 use infra_seaorm::{SeaOrmAdapters, StockWrites};
 
-use crate::fixtures::{checkout, minutes, price, product, qty, stock, t0};
+use crate::fixtures::{checkout, minutes, price, product, qty, reserve_each, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -128,19 +128,7 @@ async fn a_guarded_commit_whose_guard_fails_writes_nothing_not_even_a_sequence(d
     let taken = meanwhile.reserve(qty(2)).expect("reserve");
     guarded.stock.save(taken, None, Actor::Admin, None, t0()).await.expect("another buyer");
     let sequence_before = db.scalar("SELECT last FROM event_sequence", vec![]).await;
-    let cart = Cart::new(read.iter().map(|s| (s.product_id(), qty(2)))).expect("cart");
-    let order = Order::place(
-        UuidV7Ids.order_id(),
-        &cart,
-        |_| Some(price()),
-        None,
-        t0(),
-        minutes(15),
-        Actor::Admin,
-    )
-    .expect("order");
-    let changes = read.iter_mut().map(|s| s.reserve(qty(2)).expect("reserve")).collect();
-    let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
+    let (order, changeset) = reserve_each(&mut read, 2);
 
     let err = guarded.unit_of_work.commit(changeset).await.expect_err("the guard fails");
 

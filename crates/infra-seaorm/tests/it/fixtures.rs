@@ -105,3 +105,23 @@ pub async fn assert_no_drift(db: &TestDb) {
     let drift: Vec<_> = figures.into_iter().filter_map(domain::Drift::find).collect();
     assert_eq!(drift, vec![], "nothing drifted");
 }
+
+/// A checkout of `n` units of each of `stocks`' products, reserved from them as they are read:
+/// the order and its changeset.
+pub fn reserve_each(stocks: &mut [ProductStock], n: i64) -> (Order, Changeset) {
+    let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(n)))).expect("cart");
+    let order = Order::place(
+        UuidV7Ids.order_id(),
+        &cart,
+        |_| Some(price()),
+        None,
+        t0(),
+        minutes(15),
+        Actor::Admin,
+    )
+    .expect("order");
+    let changes = stocks.iter_mut().map(|s| s.reserve(qty(n)).expect("reserve")).collect();
+    let changeset =
+        Changeset::new(changes, Some(domain::OrderChange::Created(order.clone())), t0());
+    (order, changeset)
+}

@@ -3,14 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use domain::access::Actor;
-use domain::ports::{Changeset, IdGenerator, OrderRepository, StoreError, UnitOfWork};
-use domain::{Cart, Order, OrderChange};
-use infra_seaorm::system::UuidV7Ids;
+use domain::Order;
+use domain::ports::{Changeset, OrderRepository, StoreError, UnitOfWork};
 use infra_seaorm::{PoolOptions, SeaOrmAdapters, StockWrites, Waits};
-use sea_orm::{ConnectionTrait, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait, Value};
 
-use crate::fixtures::{minutes, price, product, qty, stock, t0};
+use crate::fixtures::{product, reserve_each, stock};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -21,20 +19,19 @@ on_every_backend!(
 
 /// A checkout of one unit of each of `stocks`' products, read as they are.
 fn one_each(stocks: &mut [domain::ProductStock]) -> (Order, Changeset) {
-    let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(1)))).expect("cart");
-    let order = Order::place(
-        UuidV7Ids.order_id(),
-        &cart,
-        |_| Some(price()),
-        None,
-        t0(),
-        minutes(15),
-        Actor::Admin,
-    )
-    .expect("order");
-    let changes = stocks.iter_mut().map(|s| s.reserve(qty(1)).expect("reserve")).collect();
-    let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
-    (order, changeset)
+    reserve_each(stocks, 1)
+}
+
+/// Another session's transaction that holds `product`'s stock row lock (on SQLite: the write
+/// lock) until it is let go.
+async fn hold_row_lock(db: &TestDb, product: &domain::Product) -> DatabaseTransaction {
+    let holder = db.db.begin().await.expect("begin");
+    let lock = "UPDATE product_stock SET version = version WHERE product_id = $1";
+    holder
+        .execute_raw(db.statement(lock, vec![Value::from(product.id.as_uuid())]))
+        .await
+        .expect("take the row lock");
+    holder
 }
 
 async fn a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batch(db: &TestDb) {
@@ -61,12 +58,7 @@ async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(
     let bounded = infra_seaorm::connect_with_pool(&db.url, pool).await.expect("a bounded pool");
     let adapters = SeaOrmAdapters::with_stock_writes(&bounded, StockWrites::Guarded);
     // Another session holds the row lock (on SQLite: the write lock) and does not let go.
-    let holder = db.db.begin().await.expect("begin");
-    let lock = "UPDATE product_stock SET version = version WHERE product_id = $1";
-    holder
-        .execute_raw(db.statement(lock, vec![Value::from(product.id.as_uuid())]))
-        .await
-        .expect("take the row lock");
+    let holder = hold_row_lock(db, &product).await;
     let (order, changeset) = one_each(std::slice::from_mut(&mut read));
 
     let started = Instant::now();
@@ -88,12 +80,7 @@ async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(
 async fn a_commit_whose_deadline_passes_while_it_waits_for_a_lock_writes_nothing(db: &TestDb) {
     let (product, mut read) = product(db, "DW-1", 5).await;
     let adapters = SeaOrmAdapters::with_stock_writes(&db.db, StockWrites::Guarded);
-    let holder = db.db.begin().await.expect("begin");
-    let lock = "UPDATE product_stock SET version = version WHERE product_id = $1";
-    holder
-        .execute_raw(db.statement(lock, vec![Value::from(product.id.as_uuid())]))
-        .await
-        .expect("take the row lock");
+    let holder = hold_row_lock(db, &product).await;
     let sequence_before = db.scalar("SELECT last FROM event_sequence", vec![]).await;
     let (order, changeset) = one_each(std::slice::from_mut(&mut read));
     let changeset = changeset.with_deadline(Instant::now() + Duration::from_millis(300));
