@@ -222,17 +222,8 @@ async fn update(
     txn: &impl ConnectionTrait,
     update: RowsUpdate,
 ) -> Result<Vec<((ProductId, LocationId), ProductStock)>, StoreError> {
-    stored_rows(txn, update.into_statement()).await
-}
-
-/// Runs `statement` and reads the stock rows it returns (`product_stock`'s columns), each
-/// with its key.
-pub(super) async fn stored_rows(
-    txn: &impl ConnectionTrait,
-    statement: Statement,
-) -> Result<Vec<((ProductId, LocationId), ProductStock)>, StoreError> {
     let rows = product_stock::Entity::find()
-        .from_raw_sql(statement)
+        .from_raw_sql(update.into_statement())
         .all(txn)
         .await
         .map_err(store_error)?;

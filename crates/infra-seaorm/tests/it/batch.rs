@@ -5,14 +5,13 @@ use std::collections::HashMap;
 
 use domain::access::Actor;
 use domain::ports::{
-    Changeset, EventFeed, IdGenerator, OrderRepository, StockRepository, StoreError, UnitOfWork,
+    Changeset, EventFeed, OrderRepository, StockRepository, StoreError, UnitOfWork,
 };
 use domain::{Cart, Order, OrderChange, ProductId, ProductStock};
-use infra_seaorm::system::UuidV7Ids;
 use infra_seaorm::{SeaOrmUnitOfWork, StockWrites};
 
 use crate::events::assert_feed_is_whole;
-use crate::fixtures::{minutes, price, product, qty, stock, t0};
+use crate::fixtures::{placed, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -36,16 +35,7 @@ fn reserve_in_turn(
                 .lines()
                 .map(|(id, n)| stocks.get_mut(&id).expect("known").reserve(n).expect("fits"))
                 .collect();
-            let order = Order::place(
-                UuidV7Ids.order_id(),
-                &cart,
-                |_| Some(price()),
-                None,
-                t0(),
-                minutes(15),
-                Actor::Admin,
-            )
-            .expect("order");
+            let order = placed(&cart);
             let changeset =
                 Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
             (order, changeset)

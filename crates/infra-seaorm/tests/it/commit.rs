@@ -2,14 +2,11 @@
 
 use chrono::TimeDelta;
 use domain::access::Actor;
-use domain::ports::{
-    Changeset, IdGenerator, OrderRepository, StockRepository, StoreError, UnitOfWork,
-};
-use domain::{Cart, Order, OrderChange};
-use infra_seaorm::system::UuidV7Ids;
+use domain::ports::{Changeset, OrderRepository, StockRepository, StoreError, UnitOfWork};
+use domain::{Cart, OrderChange};
 use infra_seaorm::{SeaOrmAdapters, StockWrites};
 
-use crate::fixtures::{checkout, minutes, price, product, qty, reserve_each, stock, t0};
+use crate::fixtures::{checkout, placed, product, qty, reserve_each, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -36,16 +33,7 @@ async fn a_commit_with_one_stale_line_among_three_writes_nothing(db: &TestDb) {
         .await
         .expect("a concurrent write");
     let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(2)))).expect("cart");
-    let order = Order::place(
-        UuidV7Ids.order_id(),
-        &cart,
-        |_| Some(price()),
-        None,
-        t0(),
-        minutes(15),
-        Actor::Admin,
-    )
-    .expect("order");
+    let order = placed(&cart);
     let changes = stocks.iter_mut().map(|s| s.reserve(qty(2)).expect("reserve")).collect();
     let changeset = Changeset::new(changes, Some(OrderChange::Created(order.clone())), t0());
 
@@ -93,16 +81,7 @@ async fn an_order_transition_over_a_stale_version_is_an_order_conflict(db: &Test
 async fn an_order_transition_of_a_missing_order_is_order_not_found(db: &TestDb) {
     let (product, _) = product(db, "ON-1", 5).await;
     let cart = Cart::new([(product.id, qty(1))]).expect("cart");
-    let mut never_stored = Order::place(
-        UuidV7Ids.order_id(),
-        &cart,
-        |_| Some(price()),
-        None,
-        t0(),
-        minutes(15),
-        Actor::Admin,
-    )
-    .expect("order");
+    let mut never_stored = placed(&cart);
     let cancelled =
         never_stored.cancel(t0(), Actor::Admin).expect("cancellable").expect("a change");
 

@@ -110,18 +110,23 @@ pub async fn assert_no_drift(db: &TestDb) {
 /// the order and its changeset.
 pub fn reserve_each(stocks: &mut [ProductStock], n: i64) -> (Order, Changeset) {
     let cart = Cart::new(stocks.iter().map(|s| (s.product_id(), qty(n)))).expect("cart");
-    let order = Order::place(
+    let order = placed(&cart);
+    let changes = stocks.iter_mut().map(|s| s.reserve(qty(n)).expect("reserve")).collect();
+    let changeset =
+        Changeset::new(changes, Some(domain::OrderChange::Created(order.clone())), t0());
+    (order, changeset)
+}
+
+/// An order for `cart` at the fixture price, placed at [`t0`] by the admin, for 15 minutes.
+pub fn placed(cart: &Cart) -> Order {
+    Order::place(
         UuidV7Ids.order_id(),
-        &cart,
+        cart,
         |_| Some(price()),
         None,
         t0(),
         minutes(15),
         Actor::Admin,
     )
-    .expect("order");
-    let changes = stocks.iter_mut().map(|s| s.reserve(qty(n)).expect("reserve")).collect();
-    let changeset =
-        Changeset::new(changes, Some(domain::OrderChange::Created(order.clone())), t0());
-    (order, changeset)
+    .expect("order")
 }

@@ -6,14 +6,13 @@ use std::time::Duration;
 
 use domain::access::Actor;
 use domain::ports::{
-    Changeset, Claim, Effect, IdGenerator, IdempotencyKey, IdempotencyStore, KeyClaim, KeyEffect,
+    Changeset, Claim, Effect, IdempotencyKey, IdempotencyStore, KeyClaim, KeyEffect,
     OrderRepository, StockRepository, StoreError, StoredResponse, UnitOfWork,
 };
 use domain::{Cart, Order, OrderChange, ProductId};
 use infra_seaorm::SeaOrmIdempotencyStore;
-use infra_seaorm::system::UuidV7Ids;
 
-use crate::fixtures::{minutes, price, product, qty, stock, t0};
+use crate::fixtures::{placed, product, qty, stock, t0};
 use crate::support::{TestDb, on_every_backend};
 
 on_every_backend!(
@@ -46,16 +45,7 @@ async fn keyed_checkout(
 ) -> (Order, Changeset) {
     let cart = Cart::new([(product_id, qty(1))]).expect("a cart");
     let change = stock(db, product_id).await.reserve(qty(1)).expect("in stock");
-    let order = Order::place(
-        UuidV7Ids.order_id(),
-        &cart,
-        |_| Some(price()),
-        None,
-        t0(),
-        minutes(15),
-        Actor::Admin,
-    )
-    .expect("an order");
+    let order = placed(&cart);
     let changeset = Changeset::new(vec![change], Some(OrderChange::Created(order.clone())), t0())
         .with_key(KeyEffect { claim: claim.clone(), effect: Effect::OrderPlaced(order.id()) });
     (order, changeset)
