@@ -29,6 +29,7 @@ mod m20261204_000014_event_retention;
 mod m20261205_000015_locations;
 mod m20261206_000016_backorders;
 mod m20261207_000017_commit_check;
+mod m20261208_000018_growing_tables_statistics;
 
 /// The whole schema history, driven by the CLI (`src/main.rs`) or in code by `Migrator::up`.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_locations::Migration),
             Box::new(m20261206_000016_backorders::Migration),
             Box::new(m20261207_000017_commit_check::Migration),
+            Box::new(m20261208_000018_growing_tables_statistics::Migration),
         ]
     }
 }

@@ -11,4 +11,5 @@ mod backorders;
 mod constraints;
 mod locations;
 mod roundtrip;
+mod statistics;
 mod support;
