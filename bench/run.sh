@@ -88,9 +88,14 @@ make_api_key() { # a fresh API client's key, made with the admin token
     python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])'
 }
 
+scenario_flags() { # scenario -> the load generator's flags for its products and carts
+  if [ "$1" = hot ]; then echo "--initial-stock 100000000000"
+  else echo "--products $PRODUCTS --lines 3 --initial-stock 100000000"; fi
+}
+
 loadgen() { # scenario clients json
-  local extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
-  [ "$1" = hot ] && extra=(--initial-stock 100000000000)
+  # shellcheck disable=SC2207 # the flags are meant to split
+  local extra=($(scenario_flags "$1"))
   [ -n "${API_KEY:-}" ] && extra+=(--api-key "$API_KEY" --key-on-checkout)
   "$BIN/checkout-loadgen" --base-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
     --scenario "$1" -c "$2" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$3" \
@@ -108,10 +113,9 @@ loadgen() { # scenario clients json
 # nearly empty made PostgreSQL plan each foreign-key check against orders as a sequential scan
 # and keep that plan while the table grew, halving both sides (run 19).
 settle() { # scenario database
-  local extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
-  [ "$1" = hot ] && extra=(--initial-stock 100000000000)
+  # shellcheck disable=SC2046 # the flags are meant to split
   "$BIN/checkout-loadgen" --base-url "http://127.0.0.1:$PORT" --admin-token "$TOKEN" \
-    --scenario "$1" -c 1 --requests 1 "${extra[@]}" >/dev/null 2>&1
+    --scenario "$1" -c 1 --requests 1 $(scenario_flags "$1") >/dev/null 2>&1
   psql -qc "ANALYZE product_stock, products, locations" "$2"
 }
 

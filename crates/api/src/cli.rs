@@ -132,7 +132,7 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Threads that serve requests and run the checkout workers. Default: one per core. On a
     /// host that also runs the database, fewer leave it its share: on two cores shared with
-    /// PostgreSQL, one thread made more orders/s than two, at lower latency (see
+    /// PostgreSQL, one thread made more orders/s than two (on SQLite fewer; see
     /// docs/benchmarks.md, run 18).
     #[arg(long, env = "CHECKOUT_WORKER_THREADS", global = true,
           value_parser = clap::value_parser!(u16).range(1..))]

@@ -3,8 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use domain::Order;
-use domain::ports::{Changeset, OrderRepository, StoreError, UnitOfWork};
+use domain::ports::{OrderRepository, StoreError, UnitOfWork};
 use infra_seaorm::{PoolOptions, SeaOrmAdapters, StockWrites, Waits};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait, Value};
 
@@ -16,11 +15,6 @@ on_every_backend!(
     a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict,
     a_commit_whose_deadline_passes_while_it_waits_for_a_lock_writes_nothing,
 );
-
-/// A checkout of one unit of each of `stocks`' products, read as they are.
-fn one_each(stocks: &mut [domain::ProductStock]) -> (Order, Changeset) {
-    reserve_each(stocks, 1)
-}
 
 /// Another session's transaction that holds `product`'s stock row lock (on SQLite: the write
 /// lock) until it is let go.
@@ -36,8 +30,8 @@ async fn hold_row_lock(db: &TestDb, product: &domain::Product) -> DatabaseTransa
 
 async fn a_changeset_past_its_deadline_is_not_committed_nor_anything_of_its_batch(db: &TestDb) {
     let (_, mut stock_a) = product(db, "DL-1", 5).await;
-    let (gone, late) = one_each(std::slice::from_mut(&mut stock_a));
-    let (waiting, timely) = one_each(std::slice::from_mut(&mut stock_a));
+    let (gone, late) = reserve_each(std::slice::from_mut(&mut stock_a), 1);
+    let (waiting, timely) = reserve_each(std::slice::from_mut(&mut stock_a), 1);
     let late = late.with_deadline(Instant::now());
     let timely = timely.with_deadline(Instant::now() + Duration::from_secs(60));
 
@@ -59,7 +53,7 @@ async fn a_write_stuck_behind_a_row_lock_gives_up_within_its_wait_as_a_conflict(
     let adapters = SeaOrmAdapters::with_stock_writes(&bounded, StockWrites::Guarded);
     // Another session holds the row lock (on SQLite: the write lock) and does not let go.
     let holder = hold_row_lock(db, &product).await;
-    let (order, changeset) = one_each(std::slice::from_mut(&mut read));
+    let (order, changeset) = reserve_each(std::slice::from_mut(&mut read), 1);
 
     let started = Instant::now();
     let err = adapters.unit_of_work.commit(changeset).await.expect_err("the lock is held");
@@ -82,7 +76,7 @@ async fn a_commit_whose_deadline_passes_while_it_waits_for_a_lock_writes_nothing
     let adapters = SeaOrmAdapters::with_stock_writes(&db.db, StockWrites::Guarded);
     let holder = hold_row_lock(db, &product).await;
     let sequence_before = db.scalar("SELECT last FROM event_sequence", vec![]).await;
-    let (order, changeset) = one_each(std::slice::from_mut(&mut read));
+    let (order, changeset) = reserve_each(std::slice::from_mut(&mut read), 1);
     let changeset = changeset.with_deadline(Instant::now() + Duration::from_millis(300));
 
     let release = async {
