@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Many server processes on one PostgreSQL: 1, 2 and 4 `checkout-api` processes, the load
 # spread over them request by request (the load generator takes their URLs in turn), spread
-# carts and the hot product, directly and through PgBouncer in transaction-pooling mode
-# (statement cache off). Writes orders/s, p50/p99, the mean group-commit batch, CPU time per
+# carts and the hot product, directly, through PgBouncer in transaction-pooling mode
+# (statement cache off), and directly with checkouts routed to the process that owns their
+# lead product (`--route-peers`, docs/scaling.md). Writes orders/s, p50/p99, the mean group-commit batch, CPU time per
 # order of the servers and of PostgreSQL, and the invariant of every run to
 # bench/results/<time>/processes.md (and JSON beside it).
 #
 #   bash bench/processes.sh
-#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct" bash bench/processes.sh
+#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed" bash bench/processes.sh
 #
 # Every process has its own pool of BENCH_POOL connections (default 10): 4 processes hold 40
 # connections directly, or share PgBouncer's 20 server connections (tests/pgbouncer/start.sh).
@@ -17,8 +18,9 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-64}
 PROCESSES=${BENCH_PROCESSES:-"1 2 4"}
-POOLERS=${BENCH_POOLER:-"direct pgbouncer"}
+POOLERS=${BENCH_POOLER:-"direct pgbouncer routed"}
 POOL=${BENCH_POOL:-10}
+SCENARIOS=${BENCH_SCENARIOS:-"spread hot"}
 PRODUCTS=100
 PORT=18290
 TOKEN=bench-token
@@ -41,14 +43,17 @@ trap stop_servers EXIT
 
 BASES=""
 start_servers() { # n url pooler -> BASES, their URLs comma-separated
-  local n=$1 url=$2 cache=on urls=() port
+  local n=$1 url=$2 cache=on urls=() port route=() all=""
   [ "$3" = pgbouncer ] && cache=off
+  for i in $(seq 0 $((n - 1))); do all+="${all:+,}http://127.0.0.1:$((PORT + i))"; done
   # The first migrates the fresh database alone; the others find it current.
   for i in $(seq 0 $((n - 1))); do
     port=$((PORT + i))
+    [ "$3" = routed ] && route=(--route-peers "$all" --route-self "http://127.0.0.1:$port"
+      --route-secret bench-routing-secret-0123456789)
     RUST_LOG=warn DATABASE_STATEMENT_CACHE=$cache "$BIN/checkout-api" --database-url "$url" \
       --database-pool-size "$POOL" --bind "127.0.0.1:$port" --admin-token "$TOKEN" \
-      --log-format json >"$OUT/server-$3-$n-$i.log" 2>&1 &
+      "${route[@]}" --log-format json >"$OUT/server-$3-$n-$i.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
     curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server $i not ready" >&2; exit 1; }
@@ -83,7 +88,7 @@ print(f"{s / c:.1f} {int(c)}" if c else "0 0")'
 
 for pooler in $POOLERS; do
   for n in $PROCESSES; do
-    for scenario in spread hot; do
+    for scenario in $SCENARIOS; do
       psql -qc "DROP DATABASE IF EXISTS bench_procs WITH (FORCE)" postgres
       psql -qc "CREATE DATABASE bench_procs" postgres
       port=5432; [ "$pooler" = pgbouncer ] && port=6433

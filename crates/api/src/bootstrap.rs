@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Config, StockWritesArg, sqlite_dir};
 use crate::nats::NatsSettings;
+use crate::peers::{Peers, RoutingError};
 use crate::rate_limit::RateLimits;
 use crate::router::router;
 use crate::state::{AppState, Readiness};
@@ -46,6 +47,8 @@ pub enum BootError {
     ReplicaBackend { primary: String, replica: String },
     #[error("cannot open the read replica (DATABASE_READ_URL)")]
     Replica(#[source] SetupError),
+    #[error(transparent)]
+    Routing(#[from] RoutingError),
 }
 
 /// Connects to the configured database and applies pending migrations. A server passes its
@@ -212,6 +215,8 @@ impl Application {
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
         let settings = config.settings();
+        // Settings first: a process that cannot route should not migrate anything.
+        let peers = Peers::new(config.peers()?)?;
         let db = connect_and_migrate(config, Some(settings.request_timeout)).await?;
         let admin_token = config.admin_token.clone().unwrap_or_else(|| {
             let token = random_token();
@@ -229,6 +234,7 @@ impl Application {
             replica.as_ref().map(|replica| self::ports(replica, config.stock_writes));
         let (state, workers) =
             AppState::new(&ports, replica_ports.as_ref(), settings, &admin_token, readiness);
+        let state = state.with_peers(peers);
         // Group commit's lanes: tasks of this runtime, ending when the state (and with it the
         // checkout use case) is dropped.
         for worker in workers {

@@ -13,7 +13,9 @@ use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand};
 
 use domain::webhook::RetryPolicy as WebhookRetry;
+use url::Url;
 
+use crate::peers::{self, PeerSettings, RoutingError};
 use crate::rate_limit::{Budget, RateLimitSettings};
 use crate::state::Settings;
 use crate::telemetry::LogFormat;
@@ -260,6 +262,23 @@ pub struct Config {
     /// client picks its own address.
     #[arg(long, env = "CHECKOUT_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: bool,
+    /// Route each checkout to the process that owns its cart's lead product, so that one
+    /// product's buyers share one group commit whatever process the load balancer picked: every
+    /// process's base URL, this one's included, comma-separated, the same on every process.
+    /// Unset: each process handles what it receives.
+    #[arg(long, env = "CHECKOUT_ROUTE_PEERS", global = true, value_delimiter = ',')]
+    pub route_peers: Vec<Url>,
+    /// This process's base URL, as written in `--route-peers`.
+    #[arg(long, env = "CHECKOUT_ROUTE_SELF", global = true)]
+    pub route_self: Option<Url>,
+    /// The secret processes show each other on a forwarded checkout (at least 16 bytes, the
+    /// same on every process); it lets a peer pass on the buyer's deadline and address.
+    #[arg(long, env = "CHECKOUT_ROUTE_SECRET", global = true, hide_env_values = true)]
+    pub route_secret: Option<String>,
+    /// How many of this process's latest 64 checkouts must have led with a product before its
+    /// checkouts are forwarded to their owner (a product selling fast); 0 forwards every one.
+    #[arg(long, env = "CHECKOUT_ROUTE_HOT", global = true, default_value_t = peers::DEFAULT_HOT)]
+    pub route_hot: usize,
     /// Log format.
     #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -315,6 +334,23 @@ impl Config {
                 trust_forwarded_for: self.trust_forwarded_for,
             },
         }
+    }
+
+    /// The routing settings these flags ask for, `None` when `--route-peers` is unset.
+    ///
+    /// # Errors
+    /// [`RoutingError::NoOwnUrl`] when peers are named but not this process.
+    pub fn peers(&self) -> Result<Option<PeerSettings>, RoutingError> {
+        if self.route_peers.is_empty() {
+            return Ok(None);
+        }
+        let own = self.route_self.clone().ok_or(RoutingError::NoOwnUrl)?;
+        Ok(Some(PeerSettings {
+            peers: self.route_peers.clone(),
+            own,
+            secret: self.route_secret.clone().unwrap_or_default(),
+            hot: self.route_hot,
+        }))
     }
 
     /// The defaults, as if no flag or variable were given (for tests and embedding).

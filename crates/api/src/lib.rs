@@ -19,6 +19,7 @@ mod middleware;
 mod nats;
 mod openapi;
 mod pacing;
+pub mod peers;
 mod problem;
 pub mod rate_limit;
 mod reconcile;

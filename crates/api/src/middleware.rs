@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::access::caller_of;
+use crate::peers::FromPeer;
 use crate::problem::{ApiError, PROBLEM_JSON, ServerErrorCause};
 use crate::state::AppState;
 
@@ -81,7 +82,15 @@ impl Deadline {
 /// open; a group-committed checkout is not committed past its deadline; an idempotency claim
 /// is released (see [`crate::idempotency`]).
 pub async fn timeout(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let deadline = Deadline::after(Instant::now(), state.settings.request_timeout);
+    let now = Instant::now();
+    let mut deadline = Deadline::after(now, state.settings.request_timeout);
+    // Forwarded by a peer: no later than the peer's own, which is the buyer's.
+    if let Some((request_left, commit_left)) =
+        request.extensions().get::<FromPeer>().and_then(|from| from.deadline)
+    {
+        deadline.request = deadline.request.min(now + request_left);
+        deadline.commit = deadline.commit.min(now + commit_left);
+    }
     request.extensions_mut().insert(deadline);
     match tokio::time::timeout_at(deadline.request.into(), next.run(request)).await {
         Ok(response) => response,
@@ -93,7 +102,10 @@ pub async fn timeout(State(state): State<AppState>, mut request: Request, next: 
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let Some(limits) = &state.rate_limits {
         let actor = caller_of(request.extensions()).0.actor();
-        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        // A checkout another process forwarded counts against the buyer's address it saw.
+        let forwarded = request.extensions().get::<FromPeer>().and_then(|from| from.client);
+        let peer = forwarded
+            .or_else(|| request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
         if let Err(retry_after) = limits.admit(actor, peer, request.headers()) {
             crate::metrics::rate_limited();
             return ApiError::RateLimited { retry_after }.into_response();

@@ -94,17 +94,7 @@ impl RateLimits {
     }
 
     fn address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        if !self.trust_forwarded_for {
-            return peer;
-        }
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(|last| last.trim().parse().ok());
-        forwarded.or(peer)
+        client_address(self.trust_forwarded_for, peer, headers)
     }
 
     /// Forgets buckets that are full again, so that memory follows the callers of the last
@@ -117,6 +107,27 @@ impl RateLimits {
             limiter.retain_recent();
         }
     }
+}
+
+/// A caller's address: the TCP `peer`'s, or with `trust_forwarded_for` the last
+/// `X-Forwarded-For` entry (the one the proxy in front appended), falling back to the peer's.
+#[must_use]
+pub fn client_address(
+    trust_forwarded_for: bool,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> Option<IpAddr> {
+    if !trust_forwarded_for {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last()
+        .and_then(|last| last.trim().parse().ok());
+    forwarded.or(peer)
 }
 
 #[cfg(test)]

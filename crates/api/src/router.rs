@@ -20,6 +20,7 @@ use crate::middleware::{
     log_server_errors, panic_to_problem, problem_fallback, rate_limit, timeout,
 };
 use crate::openapi::{self, ApiDoc};
+use crate::peers;
 use crate::problem::ApiError;
 use crate::routes::{
     checkout, clients, events, incoming, locations, ops, orders, products, reconciliation, stock,
@@ -42,6 +43,11 @@ pub fn router(state: AppState) -> Router {
     // from one.
     let limited = |routes: UtoipaMethodRouter<AppState>| {
         routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), rate_limit)))
+    };
+    // Outermost: a checkout for another process's product is forwarded before this process
+    // limits or claims anything; its owner does both.
+    let routed = |routes: UtoipaMethodRouter<AppState>| {
+        routes.map(|post| post.route_layer(from_fn_with_state(state.clone(), peers::route)))
     };
     // Each guarded route names its scope here (`scoped`), which also declares it in OpenAPI;
     // a route without `scoped` is open to anonymous callers.
@@ -70,7 +76,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
-        .routes(limited(keyed(routes!(checkout::checkout))))
+        .routes(routed(limited(keyed(routes!(checkout::checkout)))))
         .routes(scoped(Scope::StockWrite, keyed(routes!(stock::adjust_stock))))
         .routes(scoped(
             Scope::StockWrite,
@@ -100,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .layer(map_response(problem_fallback))
         .layer(from_fn(log_server_errors))
         .layer(CatchPanicLayer::custom(panic_to_problem))
+        // Before the timeout, which keeps a forwarding peer's deadline.
+        .layer(from_fn_with_state(state.clone(), peers::admit))
         .layer(from_fn_with_state(state.clone(), timeout))
         // Every request learns its caller here, within its timeout: the guards, the
         // idempotency keys (kept per caller) and the handlers (which record who made a change)

@@ -26,6 +26,7 @@ use application::webhooks::Webhooks;
 use application::{Ports, RetryPolicy};
 use async_trait::async_trait;
 
+use crate::peers::Peers;
 use crate::rate_limit::{RateLimitSettings, RateLimits};
 
 /// Whether the service can do its work (the database answers). Implemented by the composition
@@ -213,6 +214,8 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// The settings the use cases were built with; the HTTP layer reads the request timeout.
     pub settings: Settings,
+    /// The processes checkouts are routed among, when routing is on.
+    pub peers: Option<Arc<Peers>>,
 }
 
 impl AppState {
@@ -233,7 +236,15 @@ impl AppState {
             rate_limits: RateLimits::new(settings.rate_limits),
             readiness,
             settings,
+            peers: None,
         };
         (state, workers)
+    }
+
+    /// The same state, routing checkouts among `peers` ([`crate::peers`]).
+    #[must_use]
+    pub fn with_peers(mut self, peers: Option<Peers>) -> Self {
+        self.peers = peers.map(Arc::new);
+        self
     }
 }

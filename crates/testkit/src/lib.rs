@@ -14,7 +14,7 @@ mod database;
 mod process;
 
 pub use database::{TestDatabase, run, with_database};
-pub use process::ApiProcess;
+pub use process::{ApiProcess, free_addr};
 
 /// Where a test's database lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

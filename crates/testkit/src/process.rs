@@ -15,10 +15,26 @@ pub struct ApiProcess {
     addr: SocketAddr,
 }
 
+/// A port of 127.0.0.1 the system just handed out and took back: free unless another process
+/// grabs it in between, which a server's readiness wait would then report.
+///
+/// # Panics
+///
+/// When no port is free.
+#[must_use]
+pub fn free_addr() -> SocketAddr {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|probe| probe.local_addr())
+        .expect("a free port")
+        .port();
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
 impl ApiProcess {
     /// Starts `binary serve` over `database_url` with its stdout and stderr in the file `log`,
     /// and waits until `GET /readyz` answers 200. `env` adds settings, or overrides the
-    /// defaults: JSON logs at `warn`. The binary's path is the caller's to give (a test of the
+    /// defaults: JSON logs at `warn`, a free port (`CHECKOUT_BIND`, for processes that must
+    /// know each other's addresses before they start: see [`free_addr`]). The binary's path is the caller's to give (a test of the
     /// `api` crate has `env!("CARGO_BIN_EXE_checkout-api")`), which keeps this crate free of a
     /// dependency on `api`.
     ///
@@ -32,13 +48,10 @@ impl ApiProcess {
         env: &[(&str, &str)],
     ) -> Self {
         let binary = binary.as_ref();
-        // A port the system just handed out and took back: free unless another process grabs
-        // it in between, which the readiness wait would then report.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|probe| probe.local_addr())
-            .expect("a free port")
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let addr = env
+            .iter()
+            .find(|(name, _)| *name == "CHECKOUT_BIND")
+            .map_or_else(free_addr, |(_, addr)| addr.parse().expect("CHECKOUT_BIND: an address"));
         let log_file = File::create(log).expect("a log file");
         let child = Command::new(binary)
             .arg("serve")

@@ -2,7 +2,7 @@
 //! (create a product, read its stock, check out) return typed views and assert their success;
 //! anything whose outcome is under test comes back as a raw [`Reply`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use api::wire::{
     EventsPage, IssuedClientView, MovementView, MovementsPage, OrderView, ProductView,
@@ -38,6 +38,13 @@ pub fn cart(lines: &[(Uuid, i64)]) -> Value {
 impl Api {
     pub fn new(backend: Backend, addr: SocketAddr) -> Self {
         Self { backend, base: format!("http://{addr}"), http: reqwest::Client::new() }
+    }
+
+    /// A client of the same server whose connections come from `local` (any 127.x.y.z on
+    /// Linux's loopback), for abuse limits counted per address.
+    pub fn with_address(&self, local: IpAddr) -> Self {
+        let http = reqwest::Client::builder().local_address(local).build().expect("a client");
+        Self { http, ..self.clone() }
     }
 
     /// A request to `path` on this server.

@@ -152,11 +152,28 @@ where
     F: FnOnce(Vec<Api>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_configured_processes(database, count, |_| Vec::new(), scenario).await;
+}
+
+/// [`with_processes`], the `n`th process started with the extra settings `env(n)`.
+pub async fn with_configured_processes<E, F, Fut>(
+    database: &TestDatabase,
+    count: usize,
+    env: E,
+    scenario: F,
+) where
+    E: Fn(usize) -> Vec<(String, String)>,
+    F: FnOnce(Vec<Api>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let logs = tempfile::tempdir().expect("a directory for the servers' logs");
     let log = |n: usize| logs.path().join(format!("server-{n}.log"));
     let mut servers = Vec::new();
     for n in 0..count {
-        servers.push(Server::start(database, &log(n), &[]).await);
+        let settings = env(n);
+        let settings: Vec<(&str, &str)> =
+            settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        servers.push(Server::start(database, &log(n), &settings).await);
     }
     let apis: Vec<Api> = servers.iter().map(|s| s.api.clone()).collect();
     let outcome = tokio::spawn(scenario(apis)).await;

@@ -35,6 +35,7 @@ mod pooler;
 mod processes;
 mod reconciliation;
 mod replica;
+mod routing;
 mod stock_views;
 mod webhook_receiver;
 mod webhooks;
