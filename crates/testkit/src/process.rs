@@ -34,9 +34,10 @@ impl ApiProcess {
     /// Starts `binary serve` over `database_url` with its stdout and stderr in the file `log`,
     /// and waits until `GET /readyz` answers 200. `env` adds settings, or overrides the
     /// defaults: JSON logs at `warn`, a free port (`CHECKOUT_BIND`, for processes that must
-    /// know each other's addresses before they start: see [`free_addr`]). The binary's path is the caller's to give (a test of the
-    /// `api` crate has `env!("CARGO_BIN_EXE_checkout-api")`), which keeps this crate free of a
-    /// dependency on `api`.
+    /// know each other's addresses before they start: see [`free_addr`]). The binary's path is
+    /// the caller's to give (a test of the `api` crate has
+    /// `env!("CARGO_BIN_EXE_checkout-api")`), which keeps this crate free of a dependency on
+    /// `api`.
     ///
     /// # Panics
     ///

@@ -82,10 +82,23 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
 /// 503 `service-unavailable`, as when the database fails mid-commit (a retry under the same
 /// `Idempotency-Key` is answered with the order if it was placed).
 pub async fn route(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(peers) = state.peers.clone() else { return next.run(request).await };
-    if request.extensions().get::<FromPeer>().is_some() {
-        return next.run(request).await;
+    match &state.peers {
+        Some(peers) if request.extensions().get::<FromPeer>().is_none() => {
+            let trust_forwarded_for = state.settings.rate_limits.trust_forwarded_for;
+            // Boxed: an HTTP client call's state is kilobytes, and every checkout's future
+            // would carry (and move) it, routing on or off.
+            Box::pin(route_among(peers, trust_forwarded_for, request, next)).await
+        }
+        _ => next.run(request).await,
     }
+}
+
+async fn route_among(
+    peers: &Peers,
+    trust_forwarded_for: bool,
+    request: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return ApiError::PayloadTooLarge.into_response();
@@ -96,8 +109,7 @@ pub async fn route(State(state): State<AppState>, request: Request, next: Next) 
         counter!("checkout_routes_total", "route" => "here").increment(1);
         return here(parts, body).await;
     };
-    let trust_forwarded_for = state.settings.rate_limits.trust_forwarded_for;
-    match forward(&peers, &owner, &parts, body.clone(), trust_forwarded_for).await {
+    match forward(peers, &owner, &parts, body.clone(), trust_forwarded_for).await {
         Ok(response) => {
             counter!("checkout_routes_total", "route" => "forwarded").increment(1);
             response
