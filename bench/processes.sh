@@ -3,9 +3,9 @@
 # spread over them request by request (the load generator takes their URLs in turn), spread
 # carts and the hot product, directly, through PgBouncer in transaction-pooling mode
 # (statement cache off), and directly with checkouts routed to the process that owns their
-# lead product (`--route-peers`, docs/scaling.md). Writes orders/s, p50/p99, the mean group-commit batch, CPU time per
-# order of the servers and of PostgreSQL, and the invariant of every run to
-# bench/results/<time>/processes.md (and JSON beside it).
+# lead product (`--route-peers`, docs/scaling.md). Writes orders/s, p50/p99, the mean
+# group-commit batch, CPU time per order of the servers and of PostgreSQL, and the invariant
+# of every run to bench/results/<time>/processes.md (and JSON beside it).
 #
 #   bash bench/processes.sh
 #   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed" bash bench/processes.sh
