@@ -29,8 +29,9 @@ mkdir -p "$OUT"
 export PGHOST=127.0.0.1 PGUSER=postgres
 
 echo "== build (release)"
-cargo build --release --quiet --bin checkout-api --bin checkout-loadgen
-BIN=target/release
+# BENCH_BIN: a directory holding other builds of both binaries (an A/B of two builds).
+[ -n "${BENCH_BIN:-}" ] || cargo build --release --quiet --bin checkout-api --bin checkout-loadgen
+BIN=${BENCH_BIN:-target/release}
 case " $POOLERS " in *" pgbouncer "*) bash tests/pgbouncer/start.sh ;; esac
 
 PIDS=()
@@ -74,16 +75,20 @@ ticks() { # pid… -> ticks
 }
 pg_pids() { pgrep -d' ' -x postgres || true; }
 
-# The servers' mean group-commit batch (orders per batch a checkout rode in), from /metrics.
+# The servers' mean group-commit batch (orders per batch a checkout rode in), the checkouts
+# reserved, and (routed) the mean number of checkouts per bundle forwarded, from /metrics.
 mean_batch() { # base URLs, comma-separated
   local url
   for url in ${1//,/ }; do curl -sf "$url/metrics"; done | python3 -c '
 import sys
-s = c = 0.0
+s = c = forwarded = bundles = 0.0
 for line in sys.stdin:
     if line.startswith("checkout_batch_orders_sum"): s += float(line.split()[-1])
     if line.startswith("checkout_batch_orders_count"): c += float(line.split()[-1])
-print(f"{s / c:.1f} {int(c)}" if c else "0 0")'
+    if line.startswith("checkout_routes_total{route=\"forwarded\"}"): forwarded += float(line.split()[-1])
+    if line.startswith("checkout_forward_bundles_total"): bundles += float(line.split()[-1])
+bundle = forwarded / bundles if bundles else 0
+print(f"{s / c:.1f} {int(c)} {bundle:.1f}" if c else "0 0 0")'
 }
 
 for pooler in $POOLERS; do
@@ -103,10 +108,10 @@ for pooler in $POOLERS; do
         >"${json%.json}.txt" 2>/dev/null || true
       # shellcheck disable=SC2046
       cpu_server=$(($(ticks "${PIDS[@]}") - cpu_server)) cpu_pg=$(($(ticks $(pg_pids)) - cpu_pg))
-      read -r batch checkouts <<<"$(mean_batch "$BASES")"
+      read -r batch checkouts bundle <<<"$(mean_batch "$BASES")"
       # Per checkout reserved (warm-up included, like the CPU time), in ms of CPU.
       echo "{\"batch\": $batch, \"checkouts\": $checkouts, \"server_ticks\": $cpu_server, \"pg_ticks\": $cpu_pg, \"hz\": $(getconf CLK_TCK)}" >"${json%.json}.cpu"
-      echo "  $pooler, $n process(es), $scenario: $(grep -E "^orders" "${json%.json}.txt" | tr -s ' '), batch $batch"
+      echo "  $pooler, $n process(es), $scenario: $(grep -E "^orders" "${json%.json}.txt" | tr -s ' '), batch $batch, bundle $bundle"
       stop_servers
     done
   done

@@ -13,6 +13,8 @@ use application::access::Access;
 use application::leadership::Leadership;
 use application::reconcile::{Reconcile, ReconcileError, ReconciliationReport};
 use async_trait::async_trait;
+use axum::ServiceExt;
+use axum::extract::Request;
 use infra_seaorm::system::{SystemClock, UuidV7Ids};
 use infra_seaorm::{
     DatabaseConnection, PoolOptions, SeaOrmAdapters, SeaOrmIdempotencyStore, SetupError,
@@ -23,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Config, StockWritesArg, sqlite_dir};
 use crate::nats::NatsSettings;
-use crate::peers::{Peers, RoutingError};
+use crate::peers::{Peers, RoutingError, Unbundle};
 use crate::rate_limit::RateLimits;
 use crate::router::router;
 use crate::state::{AppState, Readiness};
@@ -285,8 +287,12 @@ impl Application {
         if let Some(limits) = self.state.rate_limits.clone() {
             tokio::spawn(forget_idle_buckets(limits, stop.clone()));
         }
+        // In front of the whole router: a bundle of forwarded checkouts is run through all of
+        // it, one checkout at a time.
+        let secret = self.state.peers.as_ref().map(|peers| peers.secret());
+        let app = Unbundle::new(router(self.state), secret);
         // The peer's address, for the per-address abuse limit.
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         stop.cancel();
         if let Err(err) = sweeper.await {

@@ -8,7 +8,7 @@
 //! and every one of them is taken off before a handler sees the request.
 
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -18,23 +18,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics::counter;
 use serde::Deserialize;
-use url::Url;
 use uuid::Uuid;
 
 use super::Peers;
+use super::bundle::{Queued, Unsent};
+use super::secret::{CLIENT, DEADLINE, TOKEN};
 use crate::idempotency::BODY_LIMIT;
 use crate::middleware::Deadline;
 use crate::problem::ApiError;
 use crate::rate_limit::client_address;
 use crate::state::AppState;
-
-/// The routing secret.
-const TOKEN: HeaderName = HeaderName::from_static("checkout-peer-token");
-/// Milliseconds the forwarding process had left until its request and its commit deadline,
-/// space-separated.
-const DEADLINE: HeaderName = HeaderName::from_static("checkout-peer-deadline");
-/// The buyer's address, as the forwarding process took it for its abuse limits.
-const CLIENT: HeaderName = HeaderName::from_static("checkout-peer-client");
 
 /// A request another process forwarded here: it is handled here, never forwarded again. What
 /// the forwarding process said is kept only when it showed the routing secret.
@@ -54,7 +47,8 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
     let deadline = headers.remove(DEADLINE);
     let client = headers.remove(CLIENT);
     if let Some(token) = token {
-        let verified = state.peers.as_ref().is_some_and(|peers| peers.admits(token.as_bytes()));
+        let verified =
+            state.peers.as_ref().is_some_and(|peers| peers.secret.admits(token.as_bytes()));
         let from = if verified {
             FromPeer {
                 client: client.as_ref().and_then(|v| v.to_str().ok()?.parse().ok()),
@@ -77,6 +71,8 @@ pub async fn admit(State(state): State<AppState>, mut request: Request, next: Ne
 /// its lead product (the smallest product id in the cart) and relays the answer; handles it here
 /// when the product is not selling fast, when this process owns it, when it came from a peer, or
 /// when the cart cannot be read (the handler then says what is wrong with it).
+/// A forwarded checkout travels with the others forwarded to the same owner meanwhile, in one
+/// request ([`super::bundle`]).
 /// A peer that refuses the connection never saw the request: it is handled here, and the peer
 /// passed over for a moment. One that fails after the request left may have placed the order:
 /// 503 `service-unavailable`, as when the database fails mid-commit (a retry under the same
@@ -85,8 +81,8 @@ pub async fn route(State(state): State<AppState>, request: Request, next: Next) 
     match &state.peers {
         Some(peers) if request.extensions().get::<FromPeer>().is_none() => {
             let trust_forwarded_for = state.settings.rate_limits.trust_forwarded_for;
-            // Boxed: an HTTP client call's state is kilobytes, and every checkout's future
-            // would carry (and move) it, routing on or off.
+            // Boxed: the forwarding path's state would otherwise ride (and move) in every
+            // checkout's future, routing on or off.
             Box::pin(route_among(peers, trust_forwarded_for, request, next)).await
         }
         _ => next.run(request).await,
@@ -109,20 +105,38 @@ async fn route_among(
         counter!("checkout_routes_total", "route" => "here").increment(1);
         return here(parts, body).await;
     };
-    match forward(peers, &owner, &parts, body.clone(), trust_forwarded_for).await {
+    let deadline = parts.extensions.get::<Deadline>().map(|d| (d.request, d.commit));
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client = client_address(trust_forwarded_for, peer, &parts.headers);
+    let Some((checkout, answer)) =
+        Queued::new(&end_to_end(&parts.headers), deadline, client, &body)
+    else {
+        counter!("checkout_routes_total", "route" => "here").increment(1);
+        return here(parts, body).await;
+    };
+    let sent = match peers.bundle_to(&owner, checkout) {
+        // A dropped reply: the sending task is gone (the process is stopping).
+        Ok(()) => answer.await.unwrap_or_else(|_| Err(Unsent::Lost("no answer".into()))),
+        Err(unsent) => Err(unsent),
+    };
+    match sent {
         Ok(response) => {
             counter!("checkout_routes_total", "route" => "forwarded").increment(1);
             response
         }
-        Err(err) if err.is_connect() => {
-            tracing::warn!(peer = %owner, %err, "a peer refused a forwarded checkout; handled here");
+        Err(Unsent::Refused) => {
+            tracing::warn!(peer = %owner, "a peer refused forwarded checkouts; handled here");
             peers.skip(&owner);
             counter!("checkout_routes_total", "route" => "fallback").increment(1);
             here(parts, body).await
         }
-        Err(err) => {
+        Err(Unsent::Full) => {
+            counter!("checkout_routes_total", "route" => "fallback").increment(1);
+            here(parts, body).await
+        }
+        Err(Unsent::Lost(why)) => {
             counter!("checkout_routes_total", "route" => "failed").increment(1);
-            ApiError::Unavailable(format!("forwarding to {owner} failed: {err}").into())
+            ApiError::Unavailable(format!("forwarding to {owner} failed: {why}").into())
                 .into_response()
         }
     }
@@ -141,38 +155,6 @@ fn lead_product(body: &[u8]) -> Option<Uuid> {
     }
     let cart: Cart = serde_json::from_slice(body).ok()?;
     cart.items.iter().map(|item| item.product_id).min()
-}
-
-async fn forward(
-    peers: &Peers,
-    owner: &Url,
-    parts: &Parts,
-    body: Bytes,
-    trust_forwarded_for: bool,
-) -> Result<Response, reqwest::Error> {
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    // A peer's URL is a base URL (`http://host:port/`, checked at start-up).
-    let url = format!("{}{path}", owner.as_str().trim_end_matches('/'));
-    let mut headers = end_to_end(&parts.headers);
-    headers.insert(TOKEN, HeaderValue::from_bytes(&peers.secret).expect("checked at start-up"));
-    let now = Instant::now();
-    if let Some(deadline) = parts.extensions.get::<Deadline>() {
-        let left = |at: Instant| at.saturating_duration_since(now).as_millis();
-        let value = format!("{} {}", left(deadline.request), left(deadline.commit));
-        headers.insert(DEADLINE, HeaderValue::from_str(&value).expect("digits and a space"));
-    }
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if let Some(client) = client_address(trust_forwarded_for, peer, &parts.headers) {
-        headers.insert(CLIENT, HeaderValue::from_str(&client.to_string()).expect("an address"));
-    }
-    let answer = peers.client.post(url).headers(headers).body(body).send().await?;
-    let status = answer.status();
-    let headers = end_to_end(answer.headers());
-    let body = answer.bytes().await?;
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    *response.headers_mut() = headers;
-    Ok(response)
 }
 
 /// `headers` without those of one connection (RFC 9110 §7.6.1) and those the next hop sets

@@ -18,18 +18,22 @@
 //! keep every process from overselling, so a checkout handled by the "wrong" process is only a
 //! smaller batch.
 
+mod bundle;
 mod forward;
+mod secret;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use url::Url;
 use uuid::Uuid;
 
+use self::bundle::{Outbox, Queued, Unsent};
+pub use bundle::{PATH as BUNDLE_PATH, Unbundle};
 pub use forward::{FromPeer, admit, route};
+pub use secret::Secret;
 
 /// The fewest bytes a routing secret may have: it lets a caller choose its own deadline and
 /// abuse-limit address, so it must not be guessable.
@@ -71,6 +75,10 @@ pub enum RoutingError {
          with --route-peers: the same on every process"
     )]
     WeakSecret,
+    #[error(
+        "--route-secret (CHECKOUT_ROUTE_SECRET) must be printable text: it travels in a header"
+    )]
+    SecretNotText,
     #[error("--route-peers {0} is not an http:// or https:// base URL")]
     NotHttp(String),
     #[error("--route-hot {0} is more than the {RECENT} checkouts it counts among")]
@@ -83,7 +91,7 @@ pub struct Peers {
     members: Vec<Member>,
     /// This process's index in `members`.
     own: usize,
-    secret: Vec<u8>,
+    secret: Secret,
     client: reqwest::Client,
     /// When `members`' unreachable-until times count from.
     epoch: Instant,
@@ -101,6 +109,8 @@ struct Member {
     url: Url,
     /// Milliseconds after `Peers::epoch` until which this peer is passed over (0: never was).
     skip_until_ms: AtomicU64,
+    /// The bundles to this peer, from the first checkout forwarded to it.
+    outbox: OnceLock<Outbox>,
 }
 
 impl Peers {
@@ -117,6 +127,7 @@ impl Peers {
         if settings.secret.len() < MIN_SECRET_LEN {
             return Err(RoutingError::WeakSecret);
         }
+        let secret = Secret::new(&settings.secret).ok_or(RoutingError::SecretNotText)?;
         if settings.hot > RECENT {
             return Err(RoutingError::HotPastRecent(settings.hot));
         }
@@ -138,12 +149,14 @@ impl Peers {
             .connect_timeout(Duration::from_secs(1))
             .build()
             .expect("a TLS backend is compiled in");
-        let members =
-            urls.into_iter().map(|url| Member { url, skip_until_ms: AtomicU64::new(0) }).collect();
+        let members = urls
+            .into_iter()
+            .map(|url| Member { url, skip_until_ms: AtomicU64::new(0), outbox: OnceLock::new() })
+            .collect();
         Ok(Some(Self {
             members,
             own,
-            secret: settings.secret.into_bytes(),
+            secret,
             client,
             epoch: Instant::now(),
             hot: settings.hot,
@@ -182,6 +195,16 @@ impl Peers {
         seen >= self.hot
     }
 
+    /// Queues `checkout` for the next bundle to the peer at `url` (an owner [`Peers::owner`]
+    /// named).
+    fn bundle_to(&self, url: &Url, checkout: Queued) -> Result<(), Unsent> {
+        let member = self.members.iter().find(|m| &m.url == url).ok_or(Unsent::Refused)?;
+        let outbox = member
+            .outbox
+            .get_or_init(|| Outbox::start(self.client.clone(), url, self.secret.header().clone()));
+        outbox.send(checkout)
+    }
+
     /// Passes `url` over for a moment: it refused a connection.
     fn skip(&self, url: &Url) {
         if let Some(member) = self.members.iter().find(|m| &m.url == url) {
@@ -190,9 +213,10 @@ impl Peers {
         }
     }
 
-    /// Whether `token` is the routing secret (in constant time).
-    fn admits(&self, token: &[u8]) -> bool {
-        bool::from(self.secret.as_slice().ct_eq(token))
+    /// The routing secret, for the owner's side of bundles ([`Unbundle`]).
+    #[must_use]
+    pub fn secret(&self) -> Secret {
+        self.secret.clone()
     }
 
     fn elapsed_ms(&self) -> u64 {
@@ -304,6 +328,8 @@ mod tests {
         };
         assert!(matches!(Peers::new(settings(9, SECRET)), Err(RoutingError::OwnUrlNotAPeer(_))));
         assert!(matches!(Peers::new(settings(1, "short")), Err(RoutingError::WeakSecret)));
+        let line = settings(1, "a-routing-secret\nof-some-length");
+        assert!(matches!(Peers::new(line), Err(RoutingError::SecretNotText)));
         let with_path = PeerSettings {
             peers: vec![Url::parse("http://127.0.0.1:1/v1").unwrap()],
             own: Url::parse("http://127.0.0.1:1/v1").unwrap(),
@@ -344,13 +370,5 @@ mod tests {
             hot: RECENT + 1,
         };
         assert!(matches!(Peers::new(Some(too_many)), Err(RoutingError::HotPastRecent(65))));
-    }
-
-    #[test]
-    fn only_the_secret_is_admitted() {
-        let view = peers(&[1, 2], 1);
-        assert!(view.admits(SECRET.as_bytes()));
-        assert!(!view.admits(b"a-routing-secret-of-some-lengtH"));
-        assert!(!view.admits(b""));
     }
 }

@@ -3,7 +3,8 @@
 //! product, but for the first few checkouts each other process takes before it sees the
 //! product selling fast, and sells exactly what there was; a keyed retry landing on another
 //! process is answered from the first attempt; a peer that is down hands its products to the
-//! others; and the headers that carry a peer's deadline are obeyed only under the secret.
+//! others; the headers that carry a peer's deadline are obeyed only under the secret; and the
+//! bundles forwarded checkouts travel in are taken only from a peer.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use api::peers::{self, PeerSettings, Peers};
 use api::wire::OrderView;
 use reqwest::Method;
+use serde_json::{Value, json};
 use testkit::TestDatabase;
 use tokio::task::JoinSet;
 use url::Url;
@@ -141,6 +143,9 @@ async fn a_hot_products_orders_are_placed_by_its_owner(database: &TestDatabase) 
                 assert_eq!(sample(&metrics, &series("forwarded")), rest, "{addr}: {metrics}");
                 assert!(sample(&metrics, created) <= cold, "{addr} placed only its first ones");
                 elsewhere += sample(&metrics, created);
+                // They travelled in bundles, at most as many as there were checkouts.
+                let bundles = sample(&metrics, "checkout_forward_bundles_total");
+                assert!((1.0..=rest).contains(&bundles), "{addr}: {bundles} bundles");
             }
         }
         assert_eq!(by_owner + elsewhere, UNITS as f64);
@@ -169,6 +174,28 @@ async fn a_hot_products_orders_are_placed_by_its_owner(database: &TestDatabase) 
         let late = apis[1].send(expired(&apis[1], SECRET)).await;
         assert_eq!(late.status, 503, "{}", late.text());
         assert_eq!(apis[1].stock(fresh).await.reserved, 3);
+
+        // Bundles of forwarded checkouts are taken only from a peer showing the secret; each
+        // checkout in one is answered as if it had come alone.
+        let bundle = |secret: &str| {
+            let item = json!({
+                "headers": [["content-type", "application/json"]],
+                "deadline": null,
+                "client": "10.9.8.7",
+                "body": cart(&[(fresh, 1)]),
+            });
+            (apis[1].request(Method::POST, peers::BUNDLE_PATH))
+                .header("checkout-peer-token", secret)
+                .json(&json!([item, item]))
+        };
+        let refused = apis[1].send(bundle("not-the-secret-at-all")).await;
+        assert_eq!(refused.status, 404, "{}", refused.text());
+        let answered = apis[1].send(bundle(SECRET)).await;
+        assert_eq!(answered.status, 200, "{}", answered.text());
+        let answers: Vec<Value> = answered.json();
+        let statuses: Vec<_> = answers.iter().map(|answer| answer["status"].clone()).collect();
+        assert_eq!(statuses, [json!(201), json!(201)], "{answers:?}");
+        assert_eq!(apis[1].stock(fresh).await.reserved, 5);
         apis[0].assert_no_drift().await;
     })
     .await;
