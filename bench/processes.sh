@@ -3,12 +3,14 @@
 # spread over them request by request (the load generator takes their URLs in turn), spread
 # carts and the hot product, directly, through PgBouncer in transaction-pooling mode
 # (statement cache off), and directly with checkouts routed to the process that owns their
-# lead product (`--route-peers`, docs/scaling.md). Writes orders/s, p50/p99, the mean
+# lead product (`--route-peers`, docs/scaling.md), and `advertised`: routed, the answers naming
+# each hot product's owner (`--route-advertise on`) and the clients following them
+# (`checkout-loadgen --follow-owner`, as a storefront's backend would). Writes orders/s, p50/p99, the mean
 # group-commit batch, CPU time per order of the servers and of PostgreSQL, and the invariant
 # of every run to bench/results/<time>/processes.md (and JSON beside it).
 #
 #   bash bench/processes.sh
-#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed" bash bench/processes.sh
+#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed advertised" bash bench/processes.sh
 #
 # Every process has its own pool of BENCH_POOL connections (default 10): 4 processes hold 40
 # connections directly, or share PgBouncer's 20 server connections (tests/pgbouncer/start.sh).
@@ -50,8 +52,11 @@ start_servers() { # n url pooler -> BASES, their URLs comma-separated
   # The first migrates the fresh database alone; the others find it current.
   for i in $(seq 0 $((n - 1))); do
     port=$((PORT + i))
-    [ "$3" = routed ] && route=(--route-peers "$all" --route-self "http://127.0.0.1:$port"
-      --route-secret bench-routing-secret-0123456789)
+    case $3 in routed | advertised)
+      route=(--route-peers "$all" --route-self "http://127.0.0.1:$port"
+        --route-secret bench-routing-secret-0123456789) ;;
+    esac
+    [ "$3" = advertised ] && route+=(--route-advertise on)
     RUST_LOG=warn DATABASE_STATEMENT_CACHE=$cache "$BIN/checkout-api" --database-url "$url" \
       --database-pool-size "$POOL" --bind "127.0.0.1:$port" --admin-token "$TOKEN" \
       "${route[@]}" --log-format json >"$OUT/server-$3-$n-$i.log" 2>&1 &
@@ -100,6 +105,8 @@ for pooler in $POOLERS; do
       start_servers "$n" "postgres://postgres@127.0.0.1:$port/bench_procs" "$pooler"
       extra=(--products "$PRODUCTS" --lines 3 --initial-stock 100000000)
       [ "$scenario" = hot ] && extra=(--initial-stock 100000000000)
+      # Clients that send a product's checkouts to the owner its answers name.
+      [ "$pooler" = advertised ] && extra+=(--follow-owner)
       json="$OUT/procs-$pooler-$n-$scenario.json"
       # shellcheck disable=SC2046 # pid lists are meant to split
       cpu_server=$(ticks "${PIDS[@]}") cpu_pg=$(ticks $(pg_pids))

@@ -279,6 +279,14 @@ pub struct Config {
     /// checkouts are forwarded to their owner (a product selling fast); 0 forwards every one.
     #[arg(long, env = "CHECKOUT_ROUTE_HOT", global = true, default_value_t = peers::DEFAULT_HOT)]
     pub route_hot: usize,
+    /// Tell callers which process owns a product selling fast: the answers to its checkouts
+    /// carry `Checkout-Owner` with that process's URL (as in `--route-peers`), so that a client
+    /// that can reach the processes directly (a storefront's backend) sends the product's next
+    /// checkouts there and saves the hop. Off: the peers' URLs stay private.
+    #[arg(long, env = "CHECKOUT_ROUTE_ADVERTISE", global = true, value_name = "on|off",
+          default_value = "off", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub route_advertise: bool,
     /// Log format.
     #[arg(long, env = "CHECKOUT_LOG_FORMAT", global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -350,6 +358,7 @@ impl Config {
             own,
             secret: self.route_secret.clone().unwrap_or_default(),
             hot: self.route_hot,
+            advertise: self.route_advertise,
         }))
     }
 

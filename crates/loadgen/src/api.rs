@@ -4,9 +4,10 @@
 //! over one database share the load that way): redirects are not followed and proxies are
 //! ignored, and only loopback hosts are accepted.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::{Client, Response, StatusCode, Url};
@@ -35,6 +36,8 @@ pub struct Api {
     /// The request count, which picks the next base.
     turn: Arc<AtomicUsize>,
     credentials: Credentials,
+    /// With `--follow-owner`: the server each product's answers named as its owner.
+    owners: Option<Arc<Mutex<HashMap<Uuid, Url>>>>,
 }
 
 /// What the load generator authenticates with.
@@ -92,7 +95,49 @@ impl Api {
             .timeout(timeout)
             .build()
             .map_err(|source| ApiError::Transport { path: base_urls.join(","), source })?;
-        Ok(Self { http, bases, turn: Arc::default(), credentials })
+        Ok(Self { http, bases, turn: Arc::default(), credentials, owners: None })
+    }
+
+    /// The same client, sending each product's checkouts to the server its answers name as
+    /// its owner (`Checkout-Owner`), once one has.
+    #[must_use]
+    pub fn following_owners(mut self) -> Self {
+        self.owners = Some(Arc::default());
+        self
+    }
+
+    /// The checkout URL for a cart led by `lead`: its owner's when known, else the next
+    /// server's in turn.
+    fn checkout_url(&self, lead: Option<Uuid>) -> Url {
+        let owners = self.owners.as_ref().zip(lead);
+        let owner = owners.and_then(|(owners, lead)| {
+            owners.lock().unwrap_or_else(PoisonError::into_inner).get(&lead).cloned()
+        });
+        match owner {
+            Some(base) => base.join("/v1/checkout").unwrap_or(base),
+            None => self.url("/v1/checkout"),
+        }
+    }
+
+    /// Remembers the owner an answer named for `lead` in `owner`, when it is one of this
+    /// client's servers; forgets it when it is not.
+    fn learn(&self, lead: Option<Uuid>, owner: Option<&reqwest::header::HeaderValue>) {
+        let (Some(owners), Some(lead), Some(owner)) = (&self.owners, lead, owner) else { return };
+        let named = (owner.to_str().ok().and_then(|value| Url::parse(value).ok()))
+            .filter(|url| self.bases.contains(url));
+        let mut owners = owners.lock().unwrap_or_else(PoisonError::into_inner);
+        match named {
+            Some(url) => owners.insert(lead, url),
+            None => owners.remove(&lead),
+        };
+    }
+
+    /// Forgets `lead`'s owner (it could not be reached): its checkouts take turns again until
+    /// an answer names one.
+    fn forget(&self, lead: Option<Uuid>) {
+        if let (Some(owners), Some(lead)) = (&self.owners, lead) {
+            owners.lock().unwrap_or_else(PoisonError::into_inner).remove(&lead);
+        }
     }
 
     /// `path` on the next server in turn.
@@ -127,7 +172,9 @@ impl Api {
     ) -> (Outcome, Option<Order>) {
         let items: Vec<_> =
             lines.iter().map(|(id, q)| json!({"product_id": id, "quantity": q})).collect();
-        let mut request = self.http.post(self.url("/v1/checkout")).json(&json!({"items": items}));
+        // The cart's lead product, as the servers route it: its smallest product id.
+        let lead = lines.iter().map(|(id, _)| *id).min();
+        let mut request = self.http.post(self.checkout_url(lead)).json(&json!({"items": items}));
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
@@ -135,7 +182,11 @@ impl Api {
             request = request.bearer_auth(credential);
         }
         let sent = request.send();
-        let Ok(answer) = sent.await else { return (Outcome::Transport, None) };
+        let Ok(answer) = sent.await else {
+            self.forget(lead);
+            return (Outcome::Transport, None);
+        };
+        self.learn(lead, answer.headers().get("checkout-owner"));
         if answer.status() != StatusCode::CREATED {
             return (classify(answer).await, None);
         }
@@ -239,7 +290,32 @@ async fn read_json<T: serde::de::DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    use reqwest::header::HeaderValue;
+
     use super::*;
+
+    #[test]
+    fn a_product_goes_to_the_owner_its_answers_named_and_back_to_turns_when_it_fails() {
+        let bases = ["http://127.0.0.1:9001".to_owned(), "http://127.0.0.1:9002".to_owned()];
+        let api = Api::new(&bases, Credentials::default(), 1, Duration::from_secs(1))
+            .expect("a client")
+            .following_owners();
+        let (hot, other) = (Some(Uuid::from_u128(1)), Some(Uuid::from_u128(2)));
+        let second = "http://127.0.0.1:9002/v1/checkout";
+        api.learn(hot, Some(&HeaderValue::from_static("http://127.0.0.1:9002/")));
+        for _ in 0..4 {
+            assert_eq!(api.checkout_url(hot).as_str(), second);
+        }
+        // Another product still takes turns.
+        let turns: Vec<_> = (0..2).map(|_| api.checkout_url(other).to_string()).collect();
+        assert_ne!(turns[0], turns[1]);
+        // A name that is not one of this client's servers is not followed.
+        api.learn(hot, Some(&HeaderValue::from_static("http://10.0.0.1:9002/")));
+        assert_ne!(api.checkout_url(hot).as_str(), api.checkout_url(hot).as_str());
+        api.learn(hot, Some(&HeaderValue::from_static("http://127.0.0.1:9002/")));
+        api.forget(hot);
+        assert_ne!(api.checkout_url(hot).as_str(), api.checkout_url(hot).as_str());
+    }
 
     fn local(url: &str) -> bool {
         Url::parse(url).is_ok_and(|u| is_local(&u))

@@ -49,6 +49,12 @@ pub struct Args {
     #[arg(long, requires = "api_key")]
     pub key_on_checkout: bool,
 
+    /// Send a product's checkouts to the server its answers name in `Checkout-Owner` (servers
+    /// started with `--route-advertise`), as a storefront's backend would, instead of taking
+    /// the servers in turn; a checkout of a product not yet named still takes its turn.
+    #[arg(long)]
+    pub follow_owner: bool,
+
     /// Concurrent buyers, each on its own keep-alive connection.
     #[arg(short = 'c', long, default_value_t = 16,
           value_parser = clap::value_parser!(u32).range(1..=4096))]

@@ -37,7 +37,10 @@ pub async fn run(args: Args) -> Result<Report, RunError> {
         api_key: args.api_key.clone(),
         key_on_checkout: args.key_on_checkout,
     };
-    let api = Api::new(&args.base_url, credentials, buyers, args.request_timeout.0)?;
+    let mut api = Api::new(&args.base_url, credentials, buyers, args.request_timeout.0)?;
+    if args.follow_owner {
+        api = api.following_owners();
+    }
     if args.admin_token.is_none() {
         return Err(RunError::Setup(
             "creating products needs --admin-token or CHECKOUT_ADMIN_TOKEN".into(),

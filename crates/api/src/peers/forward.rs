@@ -100,10 +100,15 @@ async fn route_among(
         return ApiError::PayloadTooLarge.into_response();
     };
     let here = |parts: Parts, body: Bytes| next.run(Request::from_parts(parts, Body::from(body)));
-    let owner = lead_product(&body).filter(|&product| peers.is_hot(product));
-    let Some(owner) = owner.and_then(|product| peers.owner(product)).cloned() else {
+    let Some(hot) = lead_product(&body).filter(|&product| peers.is_hot(product)) else {
         counter!("checkout_routes_total", "route" => "here").increment(1);
         return here(parts, body).await;
+    };
+    let Some(owner) = peers.owner(hot).cloned() else {
+        counter!("checkout_routes_total", "route" => "here").increment(1);
+        let mut response = here(parts, body).await;
+        peers.advertise(&mut response, None);
+        return response;
     };
     let deadline = parts.extensions.get::<Deadline>().map(|d| (d.request, d.commit));
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
@@ -120,8 +125,9 @@ async fn route_among(
         Err(unsent) => Err(unsent),
     };
     match sent {
-        Ok(response) => {
+        Ok(mut response) => {
             counter!("checkout_routes_total", "route" => "forwarded").increment(1);
+            peers.advertise(&mut response, Some(&owner));
             response
         }
         Err(Unsent::Refused) => {

@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 use url::Url;
 use uuid::Uuid;
@@ -38,6 +40,10 @@ pub use secret::Secret;
 /// The fewest bytes a routing secret may have: it lets a caller choose its own deadline and
 /// abuse-limit address, so it must not be guessable.
 pub const MIN_SECRET_LEN: usize = 16;
+
+/// The answer header naming the process that owns a product selling fast, with
+/// `--route-advertise`: a client that can reach it sends the product's next checkouts there.
+pub const OWNER: HeaderName = HeaderName::from_static("checkout-owner");
 
 /// How long a peer that refused a connection is passed over before it is tried again.
 const SKIP_UNREACHABLE: Duration = Duration::from_secs(2);
@@ -61,6 +67,8 @@ pub struct PeerSettings {
     /// How many of this process's latest [`RECENT`] checkouts must have led with a product
     /// before its checkouts are forwarded; 0 forwards every one.
     pub hot: usize,
+    /// Whether the answers to a hot product's checkouts name its owner (`Checkout-Owner`).
+    pub advertise: bool,
 }
 
 /// Why the routing settings cannot be used.
@@ -96,6 +104,7 @@ pub struct Peers {
     /// When `members`' unreachable-until times count from.
     epoch: Instant,
     hot: usize,
+    advertise: bool,
     /// The lead products of this process's latest checkouts, a ring.
     recent: Mutex<Recent>,
 }
@@ -160,6 +169,7 @@ impl Peers {
             client,
             epoch: Instant::now(),
             hot: settings.hot,
+            advertise: settings.advertise,
             recent: Mutex::new(Recent { leads: [Uuid::nil(); RECENT], next: 0 }),
         }))
     }
@@ -203,6 +213,17 @@ impl Peers {
             .outbox
             .get_or_init(|| Outbox::start(self.client.clone(), url, self.secret.header().clone()));
         outbox.send(checkout)
+    }
+
+    /// Names the process that placed a hot product's checkout on its answer ([`OWNER`]):
+    /// `owner`, or this process when `None`. Only with `--route-advertise`.
+    fn advertise(&self, response: &mut Response, owner: Option<&Url>) {
+        let url = owner.unwrap_or(&self.members[self.own].url);
+        if self.advertise
+            && let Ok(value) = HeaderValue::from_str(url.as_str())
+        {
+            response.headers_mut().insert(OWNER, value);
+        }
     }
 
     /// Passes `url` over for a moment: it refused a connection.
@@ -261,6 +282,7 @@ mod tests {
             own: urls(&[own]).remove(0),
             secret: SECRET.into(),
             hot: DEFAULT_HOT,
+            advertise: false,
         };
         Peers::new(Some(settings)).expect("valid settings").expect("routing on")
     }
@@ -324,6 +346,7 @@ mod tests {
                 own: urls(&[own]).remove(0),
                 secret: secret.into(),
                 hot: DEFAULT_HOT,
+                advertise: false,
             })
         };
         assert!(matches!(Peers::new(settings(9, SECRET)), Err(RoutingError::OwnUrlNotAPeer(_))));
@@ -335,6 +358,7 @@ mod tests {
             own: Url::parse("http://127.0.0.1:1/v1").unwrap(),
             secret: SECRET.into(),
             hot: DEFAULT_HOT,
+            advertise: false,
         };
         assert!(matches!(Peers::new(Some(with_path)), Err(RoutingError::NotHttp(_))));
         // One process alone has no one to route to.
@@ -343,6 +367,7 @@ mod tests {
             own: urls(&[1]).remove(0),
             secret: SECRET.into(),
             hot: DEFAULT_HOT,
+            advertise: false,
         };
         assert!(Peers::new(Some(alone)).expect("valid").is_none());
         assert!(Peers::new(None).expect("valid").is_none());
@@ -368,6 +393,7 @@ mod tests {
             own: urls(&[1]).remove(0),
             secret: SECRET.into(),
             hot: RECENT + 1,
+            advertise: false,
         };
         assert!(matches!(Peers::new(Some(too_many)), Err(RoutingError::HotPastRecent(65))));
     }

@@ -41,7 +41,12 @@ pub async fn check_stock(
     params(KeyHeader),
     request_body = CheckoutRequest,
     responses(
-        (status = 201, body = OrderView, headers(("Location" = String)), links(
+        (status = 201, body = OrderView, headers(
+            ("Location" = String),
+            ("Checkout-Owner" = String, description = "With --route-advertise, on a product \
+                selling fast: the base URL of the process that owns it, where its next \
+                checkouts may go directly"),
+        ), links(
             ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
             ("Pay" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
             ("Cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),

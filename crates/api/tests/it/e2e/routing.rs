@@ -4,7 +4,8 @@
 //! product selling fast, and sells exactly what there was; a keyed retry landing on another
 //! process is answered from the first attempt; a peer that is down hands its products to the
 //! others; the headers that carry a peer's deadline are obeyed only under the secret; and the
-//! bundles forwarded checkouts travel in are taken only from a peer.
+//! bundles forwarded checkouts travel in are taken only from a peer; and with
+//! `--route-advertise` the answers name the owner.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ const BUYERS: usize = 300;
 on_both_backends!(database: a_hot_products_orders_are_placed_by_its_owner);
 on_both_backends!(database: a_peer_that_is_down_hands_its_products_to_the_others);
 on_both_backends!(database: the_owner_limits_the_buyers_address_not_the_forwarding_peers);
+on_both_backends!(database: the_owner_is_named_to_callers_only_when_asked);
 
 /// `count` processes routing among `addrs` (the first `count` of them run; the rest are peers
 /// that are down), each also given the settings `extra`.
@@ -79,6 +81,7 @@ fn owner(addrs: &[SocketAddr], product: Uuid) -> SocketAddr {
         own: url(&addrs[0]),
         secret: SECRET.into(),
         hot: 0,
+        advertise: false,
     };
     let peers = Peers::new(Some(settings)).expect("valid").expect("routing on");
     peers.owner(product).map_or(addrs[0], |u| {
@@ -157,6 +160,7 @@ async fn a_hot_products_orders_are_placed_by_its_owner(database: &TestDatabase) 
         let first = apis[0].checkout_with_key("routed-key-1", &[(fresh, 2)]).await;
         let again = apis[2].checkout_with_key("routed-key-1", &[(fresh, 2)]).await;
         assert_eq!(first.status, 201, "{}", first.text());
+        assert_eq!(first.header("checkout-owner"), None, "peers stay private by default");
         assert_eq!(again.status, 201, "{}", again.text());
         assert_eq!(first.json::<OrderView>().id, again.json::<OrderView>().id);
         assert_eq!(apis[1].stock(fresh).await.reserved, 2);
@@ -247,6 +251,32 @@ async fn the_owner_limits_the_buyers_address_not_the_forwarding_peers(database: 
         assert_eq!(status(buyer(&apis[1], 2)).await, 429, "the same buyer, straight to the owner");
         assert_eq!(status(buyer(&apis[0], 3)).await, 201, "another buyer through the same peer");
         assert_eq!(apis[1].stock(product).await.reserved, 3);
+    })
+    .await;
+}
+
+async fn the_owner_is_named_to_callers_only_when_asked(database: &TestDatabase) {
+    // Every checkout routed (`--route-hot 0`), and the owner named on its answer.
+    let settings = [("CHECKOUT_ROUTE_HOT", "0"), ("CHECKOUT_ROUTE_ADVERTISE", "on")];
+    let addrs: Vec<SocketAddr> = (0..2).map(|_| testkit::free_addr()).collect();
+    let scenario_addrs = addrs.clone();
+    with_routed_processes(database, 2, addrs, &settings, move |apis| async move {
+        // Arrange
+        let product = product_owned_by(&apis[0], &scenario_addrs, 1, 10).await;
+        let owner = format!("http://{}/", scenario_addrs[1]);
+
+        // Act: one checkout through the other process, one straight to the owner.
+        let forwarded = apis[0].checkout(&[(product, 1)]).await;
+        let direct = apis[1].checkout(&[(product, 1)]).await;
+
+        // Assert: both name the owner, so a client can skip the hop next time.
+        assert_eq!(forwarded.status, 201, "{}", forwarded.text());
+        assert_eq!(direct.status, 201, "{}", direct.text());
+        assert_eq!(forwarded.header("checkout-owner"), Some(owner.as_str()));
+        assert_eq!(direct.header("checkout-owner"), Some(owner.as_str()));
+        let metrics = apis[0].metrics().await;
+        assert_eq!(sample(&metrics, "checkout_routes_total{route=\"forwarded\"}"), 1.0);
+        assert_eq!(apis[1].stock(product).await.reserved, 2);
     })
     .await;
 }
