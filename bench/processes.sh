@@ -5,12 +5,14 @@
 # (statement cache off), and directly with checkouts routed to the process that owns their
 # lead product (`--route-peers`, docs/scaling.md), and `advertised`: routed, the answers naming
 # each hot product's owner (`--route-advertise on`) and the clients following them
-# (`checkout-loadgen --follow-owner`, as a storefront's backend would). Writes orders/s, p50/p99, the mean
-# group-commit batch, CPU time per order of the servers and of PostgreSQL, and the invariant
-# of every run to bench/results/<time>/processes.md (and JSON beside it).
+# (`checkout-loadgen --follow-owner`, as a storefront's backend would). Writes orders/s,
+# p50/p99, the mean group-commit batch, checkouts per forwarded bundle, CPU time per order of
+# the servers and of PostgreSQL, and the invariant of every run to
+# bench/results/<time>/processes.md (and JSON beside it).
 #
 #   bash bench/processes.sh
-#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed advertised" bash bench/processes.sh
+#   BENCH_SECONDS=15 BENCH_PROCESSES="1 4" BENCH_POOLER="direct routed advertised" \
+#     bash bench/processes.sh
 #
 # Every process has its own pool of BENCH_POOL connections (default 10): 4 processes hold 40
 # connections directly, or share PgBouncer's 20 server connections (tests/pgbouncer/start.sh).
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-64}
 PROCESSES=${BENCH_PROCESSES:-"1 2 4"}
-POOLERS=${BENCH_POOLER:-"direct pgbouncer routed"}
+POOLERS=${BENCH_POOLER:-"direct pgbouncer routed advertised"}
 POOL=${BENCH_POOL:-10}
 SCENARIOS=${BENCH_SCENARIOS:-"spread hot"}
 PRODUCTS=100

@@ -84,7 +84,7 @@ pub enum RoutingError {
     )]
     WeakSecret,
     #[error(
-        "--route-secret (CHECKOUT_ROUTE_SECRET) must be printable text: it travels in a header"
+        "--route-secret (CHECKOUT_ROUTE_SECRET) must be printable ASCII: it travels in a header"
     )]
     SecretNotText,
     #[error("--route-peers {0} is not an http:// or https:// base URL")]
