@@ -21,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -68,14 +68,7 @@ impl IntoResponse for Answer {
         let mut response = Response::new(Body::from(self.body));
         *response.status_mut() =
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
-        let headers = response.headers_mut();
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) =
-                (HeaderName::try_from(name), HeaderValue::try_from(value))
-            {
-                headers.append(name, value);
-            }
-        }
+        append_text(response.headers_mut(), self.headers);
         response
     }
 }
@@ -91,13 +84,7 @@ impl Item {
         *request.method_mut() = Method::POST;
         *request.uri_mut() = Uri::from_static(CHECKOUT_PATH);
         let headers = request.headers_mut();
-        for (name, value) in self.headers {
-            if let (Ok(name), Ok(value)) =
-                (HeaderName::try_from(name), HeaderValue::try_from(value))
-            {
-                headers.append(name, value);
-            }
-        }
+        append_text(headers, self.headers);
         headers.insert(TOKEN, token.clone());
         if let Some((request, commit)) = self.deadline {
             let value = format!("{request} {commit}");
@@ -117,11 +104,8 @@ impl Answer {
     /// What travels back of `response`: the status, the headers that are text, the body.
     async fn read(response: Response) -> Self {
         let (parts, body) = response.into_parts();
-        let headers = (parts.headers.iter())
-            .filter(|(name, _)| *name != header::CONTENT_LENGTH)
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
+        let headers = (as_text(&parts.headers))
+            .filter_map(|pair| pair.filter(|(name, _)| name != header::CONTENT_LENGTH.as_str()))
             .collect();
         // The router's answers are JSON (an order or a problem), read whole.
         let body = match to_bytes(body, usize::MAX).await {
@@ -135,11 +119,25 @@ impl Answer {
     }
 }
 
+/// `headers` as the text pairs a bundle carries: `None` for a value that is not visible ASCII.
+fn as_text(headers: &HeaderMap) -> impl Iterator<Item = Option<(String, String)>> + '_ {
+    (headers.iter())
+        .map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+}
+
+/// Appends the text pairs a bundle carried to `headers` (any that is not a header is dropped:
+/// both ends are this code, so there are none).
+fn append_text(headers: &mut HeaderMap, pairs: Vec<(String, String)>) {
+    for (name, value) in pairs {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.append(name, value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
-
-    use axum::http::HeaderMap;
 
     use super::*;
 

@@ -10,7 +10,7 @@ use metrics::counter;
 use serde_json::value::RawValue;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::{Answer, Item, MOST, PATH};
+use super::{Answer, Item, MOST, PATH, as_text};
 use crate::peers::secret::TOKEN;
 
 /// The most bundles in flight to one owner at once. Two, so that the owner's next batch can
@@ -53,9 +53,7 @@ impl Queued {
         client: Option<IpAddr>,
         body: &[u8],
     ) -> Option<(Self, oneshot::Receiver<Result<Response, Unsent>>)> {
-        let headers = (headers.iter())
-            .map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-            .collect::<Option<_>>()?;
+        let headers = as_text(headers).collect::<Option<_>>()?;
         let body = RawValue::from_string(String::from_utf8(body.to_vec()).ok()?).ok()?;
         let (reply, answer) = oneshot::channel();
         Some((Self { headers, deadline, client, body, reply }, answer))
