@@ -203,6 +203,14 @@ impl<DB: Database> Drop for PoolConnection<DB> {
             return;
         }
 
+        // checkout: a clean connection that needs none of `return_to_pool`'s awaits (no
+        // ping, no `after_release` hook, not closing) goes back to the pool here, without a
+        // task spawned per query; see vendor/README.md.
+        if let Some(live) = self.live.take_if(|live| self.pool.can_release_in_place(live)) {
+            live.float(self.pool.clone()).release();
+            return;
+        }
+
         // We still need to spawn a task to maintain `min_connections`.
         if self.live.is_some() || self.pool.options.min_connections > 0 {
             crate::rt::spawn(self.return_to_pool());

@@ -201,6 +201,16 @@ impl<DB: Database> PoolInner<DB> {
         }
     }
 
+    /// checkout: whether `live` may go back to the pool without awaiting anything: the pool
+    /// is open, the connection within its lifetime, no `after_release` hook, and the driver
+    /// says it is clean (the same checks `Floating::return_to_pool` makes, in its order).
+    pub(super) fn can_release_in_place(&self, live: &Live<DB>) -> bool {
+        !self.is_closed()
+            && !is_beyond_max_lifetime(live, &self.options)
+            && self.options.after_release.is_none()
+            && !live.raw.needs_ping_on_release()
+    }
+
     pub(super) fn release(&self, floating: Floating<DB, Live<DB>>) {
         // `options.after_release` and other checks are in `PoolConnection::return_to_pool()`.
 
