@@ -11,6 +11,18 @@
 //! written at once: there is no timer, so batching costs nothing without contention, and a
 //! queued buyer waits for at most the commit in flight plus its own.
 //!
+//! A buyer who finds its lane idle (nothing queued, no commit in flight) commits its checkout
+//! in its own task, as a batch of one, rather than handing it to the worker and waiting to be
+//! handed the answer back: the same reservation and commit, without the two wake-ups between
+//! tasks (on two cores, often of the other thread). Whoever commits holds the lane's *turn*,
+//! so a lane still has at most one commit in flight: the worker waits for the turn before it
+//! forms a batch, and what queues meanwhile joins that batch. A caller that stops waiting
+//! (its request timed out, or its client went away) does not cut its commit short: what is
+//! left of it is handed to the lane's worker, which finishes it as it would have finished a
+//! batch. A commit cut between its statements would leave its transaction and connection to
+//! however the driver copes with a future dropped mid-query, which is exactly what the worker
+//! exists to avoid.
+//!
 //! Under overload a checkout is refused at once ([`CheckoutError::Overloaded`], a 503 with
 //! `Retry-After`) rather than queued past its caller's timeout: when the queue ahead of it
 //! would take longer to work off, at the lane's recent pace, than its deadline leaves, or when
@@ -24,13 +36,16 @@
 //! this one conflict and retry from a fresh read (compare-and-swap).
 
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use async_channel::{Receiver, Sender, TrySendError};
-use futures::FutureExt;
 use futures::channel::oneshot;
 use futures::future::BoxFuture;
+use futures::lock::{Mutex, OwnedMutexGuard};
+use futures::{FutureExt, StreamExt};
 
 use self::pace::Pace;
 use super::outcome::{CheckedOut, CheckoutError};
@@ -79,15 +94,26 @@ pub type BatchWorker = BoxFuture<'static, ()>;
 
 type Reply = oneshot::Sender<Result<CheckedOut, CheckoutError>>;
 
-/// The sending end of a lane and its recent pace.
+/// The right to commit a lane's next batch: held by its worker while it forms and commits a
+/// batch, or by a buyer committing alone (see [`Lanes::submit`]).
+type Turn = Arc<Mutex<()>>;
+
+/// What is left of a commit whose caller stopped waiting, for the lane's worker to finish.
+type Orphan = BoxFuture<'static, ()>;
+
+/// The sending end of a lane, its recent pace, its turn, and where a buyer committing alone
+/// hands over a commit it stopped waiting for.
 struct Lane {
     sender: Sender<(Pending, Reply)>,
     pace: Arc<Pace>,
+    turn: Turn,
+    orphans: Sender<Orphan>,
 }
 
-/// The sending ends of the lanes.
+/// The sending ends of the lanes, and the reserver a buyer who finds its lane idle commits with.
 pub(super) struct Lanes {
     lanes: Vec<Lane>,
+    reserver: Arc<Reserver>,
 }
 
 impl Lanes {
@@ -100,16 +126,26 @@ impl Lanes {
                 // one slot per sender clone, which made it unbounded).
                 let (sender, receiver) = async_channel::bounded(batching.queue.max(1));
                 let pace = Arc::new(Pace::new(max_orders));
-                let worker =
-                    work(Arc::clone(reserver), receiver, max_orders, Arc::clone(&pace)).boxed();
-                (Lane { sender, pace }, worker)
+                let turn = Turn::default();
+                // Unbounded, yet never more than one: an orphan holds the lane's turn.
+                let (orphans, adopted) = async_channel::unbounded();
+                let worker = Worker {
+                    reserver: Arc::clone(reserver),
+                    queue: receiver,
+                    max_orders,
+                    pace: Arc::clone(&pace),
+                    turn: Arc::clone(&turn),
+                };
+                let worker = futures::future::join(worker.run(), finish_orphans(adopted));
+                (Lane { sender, pace, turn, orphans }, worker.map(drop).boxed())
             })
             .unzip();
-        (Self { lanes }, workers)
+        (Self { lanes, reserver: Arc::clone(reserver) }, workers)
     }
 
-    /// Queues `pending` on its lane and waits for its answer; refuses it at once when the
-    /// queue ahead of it would outlast its deadline, or is full.
+    /// Commits `pending` at once in this task when its lane is idle; else queues it on its lane
+    /// and waits for its answer, or refuses it at once when the queue ahead of it would outlast
+    /// its deadline, or is full.
     pub(super) async fn submit(&self, pending: Pending) -> Result<CheckedOut, CheckoutError> {
         let lane = &self.lanes[pending.lane(self.lanes.len())];
         let now = Instant::now();
@@ -117,6 +153,17 @@ impl Lanes {
             return Err(CheckoutError::TimedOut);
         }
         let queued = lane.sender.len();
+        // Nothing queued and the turn free: no one to wait for, and no one who could have
+        // joined a batch. (A worker that has taken a buyer off the queue but not yet the turn
+        // waits for this one commit.)
+        if queued == 0
+            && let Some(turn) = lane.turn.try_lock_owned()
+        {
+            let reserver = Arc::clone(&self.reserver);
+            let pace = Arc::clone(&lane.pace);
+            let commit = commit_alone(reserver, pace, pending, turn).boxed();
+            return Uncut { commit: Some(commit), orphans: &lane.orphans }.await;
+        }
         if pending.overdue(now + lane.pace.wait_for(queued)) {
             return Err(CheckoutError::Overloaded);
         }
@@ -136,51 +183,135 @@ impl Lanes {
     }
 }
 
-/// A lane's loop: take what has queued, reserve and commit it, answer each buyer; until every
+/// Reserves and commits `pending` alone, as a batch of one, holding its lane's `turn`: the
+/// worker's work without the hand-over. A panic is answered as the worker answers one, with
+/// [`CheckoutError::Unavailable`].
+async fn commit_alone(
+    reserver: Arc<Reserver>,
+    pace: Arc<Pace>,
+    pending: Pending,
+    turn: OwnedMutexGuard<()>,
+) -> Result<CheckedOut, CheckoutError> {
+    let started = Instant::now();
+    let outcome = AssertUnwindSafe(reserver.reserve(vec![pending])).catch_unwind().await;
+    pace.record(started.elapsed());
+    drop(turn);
+    match outcome {
+        Ok(mut answers) => answers.pop().unwrap_or_else(|| {
+            Err(CheckoutError::Unavailable("a checkout went unanswered".into()))
+        }),
+        Err(_) => {
+            tracing::error!(orders = 1, "a checkout batch panicked");
+            Err(CheckoutError::Unavailable("the checkout batch failed".into()))
+        }
+    }
+}
+
+/// A commit made in its caller's task that its caller cannot cut short: dropped before it
+/// finished, it hands what is left of the commit to its lane's worker (see the module's docs).
+struct Uncut<'a> {
+    commit: Option<BoxFuture<'static, Result<CheckedOut, CheckoutError>>>,
+    orphans: &'a Sender<Orphan>,
+}
+
+impl Future for Uncut<'_> {
+    type Output = Result<CheckedOut, CheckoutError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(commit) = self.commit.as_mut() else {
+            return Poll::Ready(Err(CheckoutError::Unavailable("a commit polled after".into())));
+        };
+        let answer = std::task::ready!(commit.poll_unpin(cx));
+        self.commit = None;
+        Poll::Ready(answer)
+    }
+}
+
+impl Drop for Uncut<'_> {
+    fn drop(&mut self) {
+        if let Some(commit) = self.commit.take() {
+            // Closed only once the checkout itself is gone (shutting down): then the commit is
+            // dropped here, as it would be with the worker's own future.
+            let _ = self.orphans.try_send(commit.map(drop).boxed());
+        }
+    }
+}
+
+/// Finishes each commit handed over by a caller that stopped waiting for it; until every
 /// sender is gone.
-async fn work(
+async fn finish_orphans(adopted: Receiver<Orphan>) {
+    adopted.for_each_concurrent(None, |orphan| orphan).await;
+}
+
+/// A lane's worker: what it needs to form, commit and answer batches.
+struct Worker {
     reserver: Arc<Reserver>,
     queue: Receiver<(Pending, Reply)>,
     max_orders: usize,
     pace: Arc<Pace>,
-) {
-    while let Ok(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < max_orders {
-            // Only what is already queued: waiting for more would tax the lone buyer.
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+    turn: Turn,
+}
+
+impl Worker {
+    /// Takes what has queued, once the lane's turn is free, reserves and commits it, answers
+    /// each buyer; until every sender is gone.
+    async fn run(self) {
+        let Self { reserver, queue, max_orders, pace, turn } = self;
+        while let Ok(first) = queue.recv().await {
+            // A buyer committing alone finishes first; what queues meanwhile joins this batch.
+            let _turn = turn.lock().await;
+            let batch = drain(&queue, first, max_orders);
+            commit_batch(&reserver, &pace, batch).await;
+        }
+    }
+}
+
+/// `first` and whatever else has queued, up to `max_orders` in all.
+fn drain(
+    queue: &Receiver<(Pending, Reply)>,
+    first: (Pending, Reply),
+    max_orders: usize,
+) -> Vec<(Pending, Reply)> {
+    let mut batch = vec![first];
+    while batch.len() < max_orders {
+        // Only what is already queued: waiting for more would tax the lone buyer.
+        match queue.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+    batch
+}
+
+/// Reserves and commits `batch` (the caller holds its lane's turn), and answers each buyer.
+async fn commit_batch(reserver: &Reserver, pace: &Pace, batch: Vec<(Pending, Reply)>) {
+    // A buyer who gave up (disconnected) or whose deadline passed while queued is not
+    // reserved for; the store re-checks the deadline just before the commit.
+    let now = Instant::now();
+    let (batch, gone): (Vec<_>, Vec<_>) = batch
+        .into_iter()
+        .partition(|(pending, reply)| !reply.is_canceled() && !pending.overdue(now));
+    for (_, reply) in gone {
+        let _ = reply.send(Err(CheckoutError::TimedOut));
+    }
+    if batch.is_empty() {
+        return;
+    }
+    let (pending, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let started = Instant::now();
+    let outcome = AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await;
+    pace.record(started.elapsed());
+    match outcome {
+        Ok(answers) => {
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // The buyer may have gone meanwhile (its commit outlived its deadline): its
+                // order stands, answered by the key's effect on a keyed retry, and expires
+                // unpaid otherwise.
+                let _ = reply.send(answer);
             }
         }
-        // A buyer who gave up (disconnected) or whose deadline passed while queued is not
-        // reserved for; the store re-checks the deadline just before the commit.
-        let now = Instant::now();
-        let (batch, gone): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|(pending, reply)| !reply.is_canceled() && !pending.overdue(now));
-        for (_, reply) in gone {
-            let _ = reply.send(Err(CheckoutError::TimedOut));
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        let (pending, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let started = Instant::now();
-        let outcome = AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await;
-        pace.record(started.elapsed());
-        match outcome {
-            Ok(answers) => {
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    // The buyer may have gone meanwhile (its commit outlived its deadline):
-                    // its order stands, answered by the key's effect on a keyed retry, and
-                    // expires unpaid otherwise.
-                    let _ = reply.send(answer);
-                }
-            }
-            // Dropping the replies tells each buyer; the lane keeps serving.
-            Err(_) => tracing::error!(orders = replies.len(), "a checkout batch panicked"),
-        }
+        // Dropping the replies tells each buyer; the lane keeps serving.
+        Err(_) => tracing::error!(orders = replies.len(), "a checkout batch panicked"),
     }
 }
 

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// A moving average of a lane's batch time, shared by its worker (which records each batch)
-/// and its callers (who estimate their wait). Lock-free: one word, written by one task.
+/// and its callers (who estimate their wait). Lock-free: one word, written by whoever holds the
+/// lane's turn (its worker, or a buyer committing alone), one at a time.
 #[derive(Debug)]
 pub(super) struct Pace {
     /// The most orders one batch takes.

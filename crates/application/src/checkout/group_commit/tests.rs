@@ -1,8 +1,11 @@
 //! Group commit against mocked ports: buyers are queued first (each buyer's future polled until
-//! it waits for its answer), then the lane's worker runs, so what shares a commit is decided by
-//! the test, not by timing.
+//! it waits for its answer, while the test holds every lane's turn, as a commit in flight
+//! would), then the lane's worker runs, so what shares a commit is decided by the test, not by
+//! timing.
 
 use std::pin::Pin;
+
+use futures::lock::OwnedMutexGuard;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -42,14 +45,29 @@ fn batches(mocks: &mut Mocks) -> Arc<Mutex<Vec<Vec<Changeset>>>> {
     seen
 }
 
-fn batched(mocks: Mocks) -> (Checkout, Vec<BatchWorker>) {
+/// A checkout's lane workers, not yet running, and its lanes' turns, held until they run.
+struct Idle {
+    workers: Vec<BatchWorker>,
+    turns: Vec<OwnedMutexGuard<()>>,
+}
+
+fn batched(mocks: Mocks) -> (Checkout, Idle) {
     batched_in(mocks, Batching::default())
 }
 
-fn batched_in(mocks: Mocks, batching: Batching) -> (Checkout, Vec<BatchWorker>) {
+fn batched_in(mocks: Mocks, batching: Batching) -> (Checkout, Idle) {
     let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
     let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
-    Checkout::batched(mocks.into_ports(), config, batching)
+    let (checkout, workers) = Checkout::batched(mocks.into_ports(), config, batching);
+    let turns = hold(&checkout);
+    (checkout, Idle { workers, turns })
+}
+
+/// Takes every lane's turn: a buyer then queues instead of committing alone.
+fn hold(checkout: &Checkout) -> Vec<OwnedMutexGuard<()>> {
+    (checkout.lanes.as_ref().expect("batched").lanes.iter())
+        .map(|lane| lane.turn.try_lock_owned().expect("a lane nobody commits on"))
+        .collect()
 }
 
 fn buyer(checkout: &Checkout, lines: Vec<CartLine>) -> Buyer<'_> {
@@ -74,10 +92,12 @@ async fn queue_all(buyers: &mut [Buyer<'_>]) {
 /// Runs every lane's worker and waits for every buyer's answer; returns the answers and the
 /// workers' tasks.
 async fn serve(
-    workers: Vec<BatchWorker>,
+    idle: Idle,
     buyers: Vec<Buyer<'_>>,
 ) -> (Vec<Answer>, Vec<tokio::task::JoinHandle<()>>) {
+    let Idle { workers, turns } = idle;
     let tasks = workers.into_iter().map(tokio::spawn).collect();
+    drop(turns);
     (futures::future::join_all(buyers).await, tasks)
 }
 
@@ -310,6 +330,7 @@ async fn a_full_lane_refuses_at_once_without_touching_the_store() {
     let batching = Batching { lanes: 1, max_orders: 64, queue: 2 };
     // No commit is expected: the workers never run while the lane fills.
     let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
+    let _turns = hold(&checkout);
     let mut buyers = vec![buyer(&checkout, vec![line(1, 1)]), buyer(&checkout, vec![line(1, 1)])];
     queue_all(&mut buyers).await;
 
@@ -326,6 +347,7 @@ async fn a_buyer_the_queue_ahead_would_outlast_is_refused_at_once() {
     let batching = Batching { lanes: 1, max_orders: 1, queue: 64 };
     // No commit is expected: the workers never run while the lane fills.
     let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
+    let _turns = hold(&checkout);
     for lane in &checkout.lanes.as_ref().expect("batched").lanes {
         lane.pace.record(std::time::Duration::from_millis(100));
     }
@@ -340,4 +362,117 @@ async fn a_buyer_the_queue_ahead_would_outlast_is_refused_at_once() {
 
     assert!(matches!(refused, Err(CheckoutError::Overloaded)), "{refused:?}");
     queue_all(&mut patient).await;
+}
+
+#[tokio::test]
+async fn a_buyer_who_finds_the_lane_idle_commits_alone_in_its_own_task() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let seen = batches(&mut mocks);
+    let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+    let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
+    // The workers never run: only the buyer's own task can commit.
+    let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, Batching::default());
+
+    let alone = std::time::Duration::from_secs(5);
+    let placed = tokio::time::timeout(alone, buyer(&checkout, vec![line(1, 2)]))
+        .await
+        .expect("answered without the worker")
+        .expect("fits");
+
+    assert_eq!((placed.order.id(), placed.batch_orders), (oid(1), 1));
+    assert_eq!(seen.lock().expect("lock").len(), 1, "one commit");
+    // The turn is free again: the next lone buyer commits alone too.
+    let next = buyer(&checkout, vec![line(1, 1)]).await.expect("fits in what is left");
+    assert_eq!(next.order.id(), oid(2));
+}
+
+#[tokio::test]
+async fn the_worker_waits_for_the_turn_and_takes_what_queued_meanwhile_in_one_batch() {
+    let mut mocks = shop(vec![stock(1, 10, 0, 5)]);
+    let seen = batches(&mut mocks);
+    let (checkout, Idle { workers, turns }) = batched(mocks);
+    let worker = tokio::spawn(workers.into_iter().next().expect("one lane"));
+    let mut first = vec![buyer(&checkout, vec![line(1, 1)])];
+    queue_all(&mut first).await;
+    // The worker has the first buyer but not the turn (held here, as by a buyer committing
+    // alone): nothing is committed, and the next buyers queue behind.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let mut next = vec![buyer(&checkout, vec![line(1, 1)]), buyer(&checkout, vec![line(1, 1)])];
+    queue_all(&mut next).await;
+    assert!(seen.lock().expect("lock").is_empty(), "no commit without the turn");
+
+    drop(turns);
+    first.extend(next);
+    let answers = futures::future::join_all(first).await;
+
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    let sizes: Vec<_> = seen.lock().expect("lock").iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![3], "one batch of the three");
+    drop(checkout);
+    worker.await.expect("the worker ends once its checkout is gone");
+}
+
+/// A clock whose first backoff lasts until the test opens its gate.
+struct Gated(Mutex<Option<oneshot::Receiver<()>>>);
+
+#[async_trait::async_trait]
+impl domain::ports::Clock for Gated {
+    fn now(&self) -> domain::Timestamp {
+        crate::test_support::t0()
+    }
+
+    async fn sleep(&self, _: std::time::Duration) {
+        let gate = self.0.lock().expect("lock").take();
+        if let Some(gate) = gate {
+            let _ = gate.await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_commit_made_alone_is_finished_by_the_worker_when_its_caller_stops_waiting() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let mut commits = 0;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    mocks.unit_of_work.expect_commit_all().times(3).returning(move |batch| {
+        commits += 1;
+        if commits == 1 {
+            return Err(StoreError::StockConflict(pid(1)));
+        }
+        sink.lock().expect("lock").push(batch.len());
+        Ok(())
+    });
+    let (open, gate) = oneshot::channel();
+    let mut ports = mocks.into_ports();
+    ports.clock = Arc::new(Gated(Mutex::new(Some(gate))));
+    let (checkout, workers) =
+        Checkout::batched(ports, CheckoutConfig::default(), Batching::default());
+    let workers: Vec<_> = workers.into_iter().map(tokio::spawn).collect();
+    // Alone on its lane, the buyer commits in its own task; its first attempt loses a race and
+    // it waits out the backoff, holding the lane's turn.
+    let mut gone = buyer(&checkout, vec![line(1, 1)]);
+    assert!(futures::poll!(gone.as_mut()).is_pending(), "waiting out the backoff");
+
+    drop(gone);
+    open.send(()).expect("the backoff is waiting");
+    let finished = async {
+        while seen.lock().expect("lock").is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), finished)
+        .await
+        .expect("the worker finished the commit its caller left");
+
+    // The turn is free again: the next buyer commits alone.
+    let next = buyer(&checkout, vec![line(1, 1)]).await.expect("fits");
+    assert_eq!(next.order.id(), oid(2));
+    assert_eq!(*seen.lock().expect("lock"), vec![1, 1]);
+    drop(checkout);
+    for worker in workers {
+        worker.await.expect("a worker ends once its checkout is gone");
+    }
 }
