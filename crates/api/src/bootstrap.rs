@@ -87,6 +87,14 @@ async fn connect(
     infra_seaorm::connect_with_pool(url, pool).await
 }
 
+/// The backend a database URL names, by its scheme (`postgresql` is `postgres`).
+fn backend_of(url: &str) -> String {
+    match url.split_once(':').map_or(url, |(scheme, _)| scheme) {
+        "postgresql" => "postgres".to_owned(),
+        scheme => scheme.to_owned(),
+    }
+}
+
 /// Opens the read replica at `url`: a copy of `config`'s database, so of its backend. It is
 /// only read from: never migrated, and whatever it lags is its readers'.
 async fn connect_replica(
@@ -94,11 +102,7 @@ async fn connect_replica(
     url: &str,
     request_timeout: Duration,
 ) -> Result<DatabaseConnection, BootError> {
-    let backend = |url: &str| match url.split_once(':').map_or(url, |(scheme, _)| scheme) {
-        "postgresql" => "postgres".to_owned(),
-        scheme => scheme.to_owned(),
-    };
-    let (primary, replica) = (backend(&config.database_url), backend(url));
+    let (primary, replica) = (backend_of(&config.database_url), backend_of(url));
     if primary != replica {
         return Err(BootError::ReplicaBackend { primary, replica });
     }
@@ -216,7 +220,12 @@ impl Application {
     /// # Errors
     /// See [`BootError`].
     pub async fn build(config: &Config) -> Result<Self, BootError> {
-        let settings = config.settings();
+        let mut settings = config.settings();
+        // On SQLite a lone checkout is better handed to the lane's worker: its commit is a
+        // dozen hops to the driver's thread (see `Batching::alone_when_idle`).
+        if let Some(batching) = &mut settings.group_commit {
+            batching.alone_when_idle = backend_of(&config.database_url) != "sqlite";
+        }
         // Settings first: a process that cannot route should not migrate anything.
         let peers = Peers::new(config.peers()?)?;
         let db = connect_and_migrate(config, Some(settings.request_timeout)).await?;

@@ -324,6 +324,8 @@ impl Config {
                 lanes,
                 max_orders: self.group_commit_max_orders as usize,
                 queue: self.group_commit_queue as usize,
+                // Per backend, once connected (see `Application::build`).
+                ..Batching::default()
             }),
             idempotency_retention: Duration::from_secs(u64::from(self.idempotency_retention)),
             events_max_wait: Duration::from_secs(u64::from(self.events_max_wait)),

@@ -64,6 +64,12 @@ pub struct Batching {
     /// memory: a checkout is refused earlier when the queue ahead of it would outlast its
     /// deadline. At least 1.
     pub queue: usize,
+    /// Whether a buyer who finds its lane idle commits in its own task rather than through the
+    /// lane's worker (see the module's docs). Worth it where a commit is a few round trips
+    /// (PostgreSQL: two for a lone checkout); where it is a dozen (SQLite, each statement a
+    /// hop to its driver's thread) every wake-up of the commit polls the caller's whole request
+    /// stack instead of the worker's small loop, and a lone checkout measured 3-5 % slower.
+    pub alone_when_idle: bool,
 }
 
 impl Batching {
@@ -77,7 +83,8 @@ impl Batching {
 }
 
 impl Default for Batching {
-    /// One lane of up to 256 orders, with a queue of [`Batching::DEFAULT_QUEUE`]. One lane,
+    /// One lane of up to 256 orders, with a queue of [`Batching::DEFAULT_QUEUE`], a lone buyer
+    /// committing in its own task. One lane,
     /// because every commit that records events ends by taking the one event-sequence row
     /// (the feed's order), so the commits of one database are serial at their end however
     /// many lanes run: more lanes only made their batches smaller and their row locks collide
@@ -85,7 +92,7 @@ impl Default for Batching {
     /// `docs/benchmarks.md`, run 16). Up to 256, because past 64 clients larger batches are
     /// what keeps the throughput from falling (512 clients: 4,848 with 64, 5,537 with 256).
     fn default() -> Self {
-        Self { lanes: 1, max_orders: 256, queue: Self::DEFAULT_QUEUE }
+        Self { lanes: 1, max_orders: 256, queue: Self::DEFAULT_QUEUE, alone_when_idle: true }
     }
 }
 
@@ -114,6 +121,8 @@ struct Lane {
 pub(super) struct Lanes {
     lanes: Vec<Lane>,
     reserver: Arc<Reserver>,
+    /// See [`Batching::alone_when_idle`].
+    alone_when_idle: bool,
 }
 
 impl Lanes {
@@ -140,7 +149,8 @@ impl Lanes {
                 (Lane { sender, pace, turn, orphans }, worker.map(drop).boxed())
             })
             .unzip();
-        (Self { lanes, reserver: Arc::clone(reserver) }, workers)
+        let alone_when_idle = batching.alone_when_idle;
+        (Self { lanes, reserver: Arc::clone(reserver), alone_when_idle }, workers)
     }
 
     /// Commits `pending` at once in this task when its lane is idle; else queues it on its lane
@@ -156,7 +166,8 @@ impl Lanes {
         // Nothing queued and the turn free: no one to wait for, and no one who could have
         // joined a batch. (A worker that has taken a buyer off the queue but not yet the turn
         // waits for this one commit.)
-        if queued == 0
+        if self.alone_when_idle
+            && queued == 0
             && let Some(turn) = lane.turn.try_lock_owned()
         {
             let reserver = Arc::clone(&self.reserver);

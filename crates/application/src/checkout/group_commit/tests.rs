@@ -327,7 +327,7 @@ async fn a_full_lane_refuses_at_once_without_touching_the_store() {
     let mocks = shop(vec![stock(1, 3, 0, 5)]);
     let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
     let config = CheckoutConfig { retry, ..CheckoutConfig::default() };
-    let batching = Batching { lanes: 1, max_orders: 64, queue: 2 };
+    let batching = Batching { lanes: 1, max_orders: 64, queue: 2, ..Batching::default() };
     // No commit is expected: the workers never run while the lane fills.
     let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
     let _turns = hold(&checkout);
@@ -344,7 +344,7 @@ async fn a_buyer_the_queue_ahead_would_outlast_is_refused_at_once() {
     let mocks = shop(vec![stock(1, 100, 0, 5)]);
     let config = CheckoutConfig::default();
     // Batches of one order: every buyer ahead is a batch of its own.
-    let batching = Batching { lanes: 1, max_orders: 1, queue: 64 };
+    let batching = Batching { lanes: 1, max_orders: 1, queue: 64, ..Batching::default() };
     // No commit is expected: the workers never run while the lane fills.
     let (checkout, _workers) = Checkout::batched(mocks.into_ports(), config, batching);
     let _turns = hold(&checkout);
@@ -475,4 +475,21 @@ async fn a_commit_made_alone_is_finished_by_the_worker_when_its_caller_stops_wai
     for worker in workers {
         worker.await.expect("a worker ends once its checkout is gone");
     }
+}
+
+#[tokio::test]
+async fn without_alone_when_idle_even_a_lone_buyer_waits_for_the_worker() {
+    let mut mocks = shop(vec![stock(1, 3, 0, 5)]);
+    let seen = batches(&mut mocks);
+    let batching = Batching { alone_when_idle: false, ..Batching::default() };
+    let (checkout, workers) =
+        Checkout::batched(mocks.into_ports(), CheckoutConfig::default(), batching);
+    let mut lone = vec![buyer(&checkout, vec![line(1, 1)])];
+    queue_all(&mut lone).await;
+    assert!(seen.lock().expect("lock").is_empty(), "nothing committed without the worker");
+
+    let (answers, _) = serve(Idle { workers, turns: Vec::new() }, lone).await;
+
+    assert_eq!(answers[0].as_ref().expect("fits").batch_orders, 1);
+    assert_eq!(seen.lock().expect("lock").len(), 1);
 }
