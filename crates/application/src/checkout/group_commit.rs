@@ -230,7 +230,9 @@ impl Future for Uncut<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(commit) = self.commit.as_mut() else {
-            return Poll::Ready(Err(CheckoutError::Unavailable("a commit polled after".into())));
+            return Poll::Ready(Err(CheckoutError::Unavailable(
+                "a commit polled after its answer".into(),
+            )));
         };
         let answer = std::task::ready!(commit.poll_unpin(cx));
         self.commit = None;
