@@ -69,6 +69,7 @@ pub struct Batching {
     /// (PostgreSQL: two for a lone checkout); where it is a dozen (SQLite, each statement a
     /// hop to its driver's thread) every wake-up of the commit polls the caller's whole request
     /// stack instead of the worker's small loop, and a lone checkout measured 3-5 % slower.
+    /// The composition root sets it per backend.
     pub alone_when_idle: bool,
 }
 
