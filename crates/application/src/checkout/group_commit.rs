@@ -204,19 +204,31 @@ async fn commit_alone(
     pending: Pending,
     turn: OwnedMutexGuard<()>,
 ) -> Result<CheckedOut, CheckoutError> {
-    let started = Instant::now();
-    let outcome = AssertUnwindSafe(reserver.reserve(vec![pending])).catch_unwind().await;
-    pace.record(started.elapsed());
+    let answers = reserve_paced(&reserver, &pace, vec![pending]).await;
     drop(turn);
-    match outcome {
-        Ok(mut answers) => answers.pop().unwrap_or_else(|| {
+    match answers {
+        Some(mut answers) => answers.pop().unwrap_or_else(|| {
             Err(CheckoutError::Unavailable("a checkout went unanswered".into()))
         }),
-        Err(_) => {
-            tracing::error!(orders = 1, "a checkout batch panicked");
-            Err(CheckoutError::Unavailable("the checkout batch failed".into()))
-        }
+        None => Err(CheckoutError::Unavailable("the checkout batch failed".into())),
     }
+}
+
+/// Reserves and commits `pending` (the caller holds its lane's turn), folding the time it took
+/// into the lane's `pace`; `None`, logged, when it panicked: the lane keeps serving.
+async fn reserve_paced(
+    reserver: &Reserver,
+    pace: &Pace,
+    pending: Vec<Pending>,
+) -> Option<Vec<Result<CheckedOut, CheckoutError>>> {
+    let orders = pending.len();
+    let started = Instant::now();
+    let outcome = AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await;
+    pace.record(started.elapsed());
+    if outcome.is_err() {
+        tracing::error!(orders, "a checkout batch panicked");
+    }
+    outcome.ok()
 }
 
 /// A commit made in its caller's task that its caller cannot cut short: dropped before it
@@ -312,20 +324,12 @@ async fn commit_batch(reserver: &Reserver, pace: &Pace, batch: Vec<(Pending, Rep
         return;
     }
     let (pending, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    let started = Instant::now();
-    let outcome = AssertUnwindSafe(reserver.reserve(pending)).catch_unwind().await;
-    pace.record(started.elapsed());
-    match outcome {
-        Ok(answers) => {
-            for (reply, answer) in replies.into_iter().zip(answers) {
-                // The buyer may have gone meanwhile (its commit outlived its deadline): its
-                // order stands, answered by the key's effect on a keyed retry, and expires
-                // unpaid otherwise.
-                let _ = reply.send(answer);
-            }
-        }
-        // Dropping the replies tells each buyer; the lane keeps serving.
-        Err(_) => tracing::error!(orders = replies.len(), "a checkout batch panicked"),
+    // A batch that panicked drops its replies, which tells each buyer.
+    let Some(answers) = reserve_paced(reserver, pace, pending).await else { return };
+    for (reply, answer) in replies.into_iter().zip(answers) {
+        // The buyer may have gone meanwhile (its commit outlived its deadline): its order
+        // stands, answered by the key's effect on a keyed retry, and expires unpaid otherwise.
+        let _ = reply.send(answer);
     }
 }
 
