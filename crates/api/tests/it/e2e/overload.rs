@@ -15,6 +15,7 @@ use super::harness::{Server, TestServer, on_database};
 use crate::support::Reply;
 
 on_both_backends!(database: a_lock_held_past_the_timeout_leaves_no_reservation_nobody_was_told_of);
+on_both_backends!(database: without_group_commit_a_lock_held_past_the_timeout_loses_no_connection);
 on_both_backends!(database: a_burst_far_above_capacity_is_shed_at_once_with_flat_memory);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,6 +48,38 @@ async fn a_lock_held_past_the_timeout_leaves_no_reservation_nobody_was_told_of(
         config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
     })
     .await;
+    bounded(buyers_wait_out_a_held_lock(database, server)).await;
+}
+
+/// The same without group commit (`--group-commit-lanes 0`): each checkout commits inside its
+/// request, so the request timeout cuts statements while they wait for the lock, and the
+/// database later fails them (its lock timeout). Every connection they leave behind must go
+/// back to the pool or be closed: a hard close over TLS used to wait for the server to speak,
+/// forever, and each one cost the pool a connection for good, until every request timed out
+/// and the server could not stop (vendor/README.md, `sqlx-core`'s rustls flush).
+async fn without_group_commit_a_lock_held_past_the_timeout_loses_no_connection(
+    database: &TestDatabase,
+) {
+    let server = TestServer::start(database.backend(), database.url(), |config| {
+        config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
+        config.group_commit_lanes = 0;
+    })
+    .await;
+    bounded(buyers_wait_out_a_held_lock(database, server)).await;
+}
+
+/// Runs `scenario`, failing if it has not finished in a minute (about ten times what it takes):
+/// buyers who never get a final answer mean the server lost its connections.
+async fn bounded(scenario: impl Future<Output = ()>) {
+    if tokio::time::timeout(Duration::from_secs(60), scenario).await.is_err() {
+        panic!("the buyers got no final answer within a minute: connections were lost");
+    }
+}
+
+/// 32 buyers check out the hot product of `server` while another session holds its row lock
+/// for [`HOLD`], past the request timeout; every answer is a 201 or a 503 in time, every buyer
+/// ends with an order, every reserved unit is one a buyer was told of, and the server stops.
+async fn buyers_wait_out_a_held_lock(database: &TestDatabase, server: TestServer) {
     let api = server.api.clone();
     let hot = api.create_product("LOCK-HOT", 100).await;
     let holder = Database::connect(database.url()).await.expect("a second session");

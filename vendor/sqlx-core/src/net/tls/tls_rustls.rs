@@ -40,6 +40,25 @@ impl<S: Socket> RustlsSocket<S> {
         }
     }
 
+    /// checkout: writes the TLS records rustls holds, and does not read. `complete_io` reads
+    /// when there is nothing to write, so a flush with nothing pending, or a shutdown, waited
+    /// for the server to send something: a hard close (`close_hard` flushes) of a connection
+    /// the server had nothing more to say on never finished, and its pool slot was lost for
+    /// good (vendor/README.md).
+    fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.state.wants_write() {
+            match self.state.write_tls(&mut self.inner) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.inner.poll_ready(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(_) => {}
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
     async fn complete_io(&mut self) -> io::Result<()> {
         future::poll_fn(|cx| self.poll_complete_io(cx)).await
     }
@@ -67,7 +86,8 @@ impl<S: Socket> Socket for RustlsSocket<S> {
     }
 
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_complete_io(cx)
+        // checkout: write what is pending and no more (see `poll_write_pending`).
+        self.poll_write_pending(cx)
     }
 
     fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -76,7 +96,9 @@ impl<S: Socket> Socket for RustlsSocket<S> {
             self.close_notify_sent = true;
         }
 
-        ready!(self.poll_complete_io(cx))?;
+        // checkout: was `poll_complete_io`, which waits for the server to speak once the
+        // close_notify is written (see `poll_write_pending`).
+        ready!(self.poll_write_pending(cx))?;
 
         // Server can close socket as soon as it receives the connection shutdown request.
         // We shouldn't expect it to stick around for the TLS session to close cleanly.
