@@ -68,6 +68,59 @@ def checkout(db, products):
     db.execute("COMMIT")
 
 
+def service(db, products):
+    """Every statement the service runs for one lone spread checkout on SQLite, as it sends them
+    (bench/floor.sh's question: what the C API alone takes for our checkout): the stock and price
+    read before the transaction, the three guarded UPDATEs with RETURNING, the event feed's
+    sequence, the order, its lines, the ledger rows with their feed sequences."""
+    now = datetime.now(timezone.utc)
+    at, expires = stamp(now), stamp(now + timedelta(minutes=15))
+    ids = [product_id(n) for n in sorted(random.sample(range(1, products + 1), 3))]
+    order = uuid.uuid4().bytes
+    db.execute(
+        'SELECT "product_stock"."product_id", "product_stock"."location_id", "product_stock"."on_hand", '
+        '"product_stock"."reserved", "product_stock"."safety_stock", "product_stock"."version", '
+        '"product_stock"."max_per_order", "product_stock"."max_per_customer", "product_stock"."backorder_limit", '
+        '"locations"."priority", "products"."price_amount", "products"."currency" FROM "product_stock" '
+        'INNER JOIN "locations" ON "product_stock"."location_id" = "locations"."id" '
+        'INNER JOIN "products" ON "product_stock"."product_id" = "products"."id" '
+        'WHERE "product_stock"."product_id" IN (?, ?, ?) AND "locations"."active" = ?',
+        (*ids, True)).fetchall()
+    db.execute("BEGIN IMMEDIATE")
+    versions = []
+    for pid in ids:
+        row = db.execute(
+            'UPDATE "product_stock" SET "on_hand" = "on_hand" + ?, "reserved" = "reserved" + ?, '
+            '"version" = "version" + ?, "updated_at" = ? WHERE "product_stock"."product_id" = ? '
+            'AND "product_stock"."location_id" = ? AND "reserved" + ? >= ? AND "on_hand" + ? >= "reserved" + ? '
+            'AND "on_hand" + ? <= ? AND ("on_hand" + ?) - ("reserved" + ?) >= "safety_stock" '
+            'RETURNING "product_id", "location_id", "on_hand", "reserved", "safety_stock", "version", '
+            '"updated_at", "max_per_order", "max_per_customer", "backorder_limit"',
+            (0, 1, 1, at, pid, LOCATION, 1, 0, 0, 1, 0, ON_HAND, 0, 1)).fetchone()
+        versions.append(row)
+    first = db.execute("UPDATE event_sequence SET last = last + ? WHERE id = 1 RETURNING last",
+                       (4,)).fetchone()[0] - 3
+    db.execute(
+        'INSERT INTO "orders" ("id", "status", "total_amount", "currency", "customer_id", "customer_asserted", '
+        '"created_at", "expires_at", "paid_at", "cancelled_at", "expired_at", "placed_by", "settled_by", '
+        '"version", "reserved_sequence", "settled_sequence") '
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        (order, "reserved", 5997, "EUR", None, False, at, expires, None, None, None, None, None, 1,
+         first + 3, None))
+    db.execute(
+        'INSERT INTO "order_lines" ("order_id", "product_id", "quantity", "unit_price_amount", "currency", '
+        '"backordered") VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)',
+        tuple(v for pid in ids for v in (order, pid, 1, 1999, "EUR", 0)))
+    db.execute(
+        'INSERT INTO "stock_movements" ("product_id", "location_id", "kind", "on_hand_delta", "reserved_delta", '
+        '"version", "order_id", "reason", "actor", "at", "sequence", "on_hand", "reserved", "safety_stock") '
+        'VALUES ' + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * 3),
+        tuple(v for n, row in enumerate(versions)
+              for v in (row[0], row[1], "reserve", 0, 1, row[5], order, None, None, at, first + n,
+                        row[2], row[3], row[4])))
+    db.execute("COMMIT")
+
+
 def hot(db, _products):
     at = stamp(datetime.now(timezone.utc))
     db.execute("UPDATE product_stock SET reserved = reserved + 1, version = version + 1, updated_at = ? "
@@ -79,7 +132,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--scenario", choices=["spread", "hot"], required=True)
+    parser.add_argument("--scenario", choices=["spread", "hot", "service"], required=True,
+                        help="service: the service's own statements for a spread checkout")
     parser.add_argument("--products", type=int, default=100)
     parser.add_argument("--clients", type=int, default=1, help="reported only: one writer runs")
     parser.add_argument("--json")
@@ -90,7 +144,7 @@ def main():
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
     seed(db, args.products)
-    step = checkout if args.scenario == "spread" else hot
+    step = {"spread": checkout, "hot": hot, "service": service}[args.scenario]
     latencies = []
     started = time.perf_counter()
     deadline = started + args.seconds
