@@ -16,6 +16,7 @@ use crate::support::Reply;
 
 on_both_backends!(database: a_lock_held_past_the_timeout_leaves_no_reservation_nobody_was_told_of);
 on_both_backends!(database: without_group_commit_a_lock_held_past_the_timeout_loses_no_connection);
+on_both_backends!(database: payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried);
 on_both_backends!(database: a_burst_far_above_capacity_is_shed_at_once_with_flat_memory);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,10 +70,10 @@ async fn without_group_commit_a_lock_held_past_the_timeout_loses_no_connection(
 }
 
 /// Runs `scenario`, failing if it has not finished in a minute (about ten times what it takes):
-/// buyers who never get a final answer mean the server lost its connections.
+/// callers who never get a final answer mean the server lost its connections.
 async fn bounded(scenario: impl Future<Output = ()>) {
     if tokio::time::timeout(Duration::from_secs(60), scenario).await.is_err() {
-        panic!("the buyers got no final answer within a minute: connections were lost");
+        panic!("no final answer within a minute: the server lost its connections");
     }
 }
 
@@ -128,6 +129,85 @@ async fn buyers_wait_out_a_held_lock(database: &TestDatabase, server: TestServer
         all.len()
     );
     assert!(api.reconciliation().await.drift.is_empty(), "the ledger agrees");
+    holder.close().await.expect("close");
+    server.stop().await;
+}
+
+/// Payments and cancellations run inside their request: a row lock held past the request
+/// timeout cuts them mid-statement. Each caller is told 503 in time, nothing is half-written,
+/// every retry once the lock is gone ends the order as asked exactly once, and the server keeps
+/// its connections (it still sells, and it stops).
+async fn payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried(
+    database: &TestDatabase,
+) {
+    let server = TestServer::start(database.backend(), database.url(), |config| {
+        config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
+    })
+    .await;
+    bounded(settle_orders_past_a_held_lock(database, server)).await;
+}
+
+/// Orders paid and cancelled in [`payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried`].
+const SETTLED: usize = 8;
+
+async fn settle_orders_past_a_held_lock(database: &TestDatabase, server: TestServer) {
+    let api = server.api.clone();
+    let product = api.create_product("LOCK-SETTLE", 100).await;
+    let mut orders = Vec::new();
+    for _ in 0..2 * SETTLED {
+        orders.push(api.reserve(&[(product, 1)]).await.id);
+    }
+    let holder = Database::connect(database.url()).await.expect("a second session");
+    let lock = holder.begin().await.expect("begin");
+    lock.execute_raw(lock_row(holder.get_database_backend(), product)).await.expect("lock the row");
+    let released_at = Instant::now() + HOLD;
+
+    // Act: half the orders paid, half cancelled, each retried on every 503 until final.
+    let mut settling = JoinSet::new();
+    for (n, order) in orders.iter().copied().enumerate() {
+        let api = api.clone();
+        settling.spawn(async move {
+            let pay = n < SETTLED;
+            let mut told = Vec::new();
+            loop {
+                let started = Instant::now();
+                let reply = if pay { api.pay(order).await } else { api.cancel(order).await };
+                told.push((reply.status.as_u16(), started.elapsed()));
+                if reply.status != 503 {
+                    return told;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+    tokio::time::sleep_until(released_at.into()).await;
+    lock.rollback().await.expect("let the row go");
+    let told: Vec<Vec<(u16, Duration)>> = settling.join_all().await;
+
+    // Assert
+    let cut = told.iter().flatten().filter(|(status, _)| *status == 503).count();
+    assert!(cut >= 2 * SETTLED, "every call waited past the timeout at least once: {cut}");
+    for (status, took) in told.iter().flatten() {
+        assert!(matches!(*status, 200 | 503), "only 200 or 503: {status}");
+        assert!(*took < TIMEOUT + Duration::from_secs(1), "answered in time: {took:?}");
+    }
+    for (n, order) in orders.iter().enumerate() {
+        let expected = if n < SETTLED { "paid" } else { "cancelled" };
+        assert_eq!(api.order(*order).await.status, expected, "order {n}");
+    }
+    let stock = api.stock(product).await;
+    let settled = i64::try_from(SETTLED).expect("a count");
+    assert_eq!((stock.on_hand, stock.reserved), (100 - settled, 0), "each sold or released once");
+    let kinds: Vec<String> = api.movements(product).await.into_iter().map(|m| m.kind).collect();
+    for kind in ["sell", "release"] {
+        let made = kinds.iter().filter(|k| k.as_str() == kind).count();
+        assert_eq!(made, SETTLED, "one {kind} entry per order in the ledger: {kinds:?}");
+    }
+    api.assert_no_drift().await;
+    // Connections kept: the server still sells at once, and stops.
+    let started = Instant::now();
+    api.reserve(&[(product, 1)]).await;
+    assert!(started.elapsed() < TIMEOUT, "a checkout after the storm: {:?}", started.elapsed());
     holder.close().await.expect("close");
     server.stop().await;
 }
