@@ -147,7 +147,8 @@ async fn payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retrie
     bounded(settle_orders_past_a_held_lock(database, server)).await;
 }
 
-/// Orders paid and cancelled in [`payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried`].
+/// How many orders are paid, and how many cancelled, in
+/// [`payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried`].
 const SETTLED: usize = 8;
 
 async fn settle_orders_past_a_held_lock(database: &TestDatabase, server: TestServer) {

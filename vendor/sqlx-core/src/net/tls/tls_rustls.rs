@@ -96,8 +96,8 @@ impl<S: Socket> Socket for RustlsSocket<S> {
             self.close_notify_sent = true;
         }
 
-        // checkout: was `poll_complete_io`, which waits for the server to speak once the
-        // close_notify is written (see `poll_write_pending`).
+        // checkout: was `poll_complete_io`, which reads, and so waits for the server, whenever
+        // nothing is left to write (see `poll_write_pending`).
         ready!(self.poll_write_pending(cx))?;
 
         // Server can close socket as soon as it receives the connection shutdown request.
