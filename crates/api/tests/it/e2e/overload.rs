@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use api::cli::Config;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait, Value};
 use testkit::{Backend, TestDatabase};
 use tokio::task::JoinSet;
@@ -45,10 +46,7 @@ type Told = (u16, String, Duration, Option<Uuid>, Instant);
 async fn a_lock_held_past_the_timeout_leaves_no_reservation_nobody_was_told_of(
     database: &TestDatabase,
 ) {
-    let server = TestServer::start(database.backend(), database.url(), |config| {
-        config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
-    })
-    .await;
+    let server = TestServer::start(database.backend(), database.url(), timing_out).await;
     bounded(buyers_wait_out_a_held_lock(database, server)).await;
 }
 
@@ -62,11 +60,16 @@ async fn without_group_commit_a_lock_held_past_the_timeout_loses_no_connection(
     database: &TestDatabase,
 ) {
     let server = TestServer::start(database.backend(), database.url(), |config| {
-        config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
+        timing_out(config);
         config.group_commit_lanes = 0;
     })
     .await;
     bounded(buyers_wait_out_a_held_lock(database, server)).await;
+}
+
+/// The server's settings in these tests: requests stopped after [`TIMEOUT`].
+fn timing_out(config: &mut Config) {
+    config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
 }
 
 /// Runs `scenario`, failing if it has not finished in a minute (about ten times what it takes):
@@ -140,10 +143,7 @@ async fn buyers_wait_out_a_held_lock(database: &TestDatabase, server: TestServer
 async fn payments_and_cancellations_cut_by_the_timeout_are_made_once_when_retried(
     database: &TestDatabase,
 ) {
-    let server = TestServer::start(database.backend(), database.url(), |config| {
-        config.request_timeout = u32::try_from(TIMEOUT.as_secs()).expect("seconds");
-    })
-    .await;
+    let server = TestServer::start(database.backend(), database.url(), timing_out).await;
     bounded(settle_orders_past_a_held_lock(database, server)).await;
 }
 
