@@ -49,6 +49,17 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 print(f"{rps:.0f} {ms(50):.3f} {ms(99):.3f}")'
 }
 
+# A JSON report (loadgen's or raw_sqlite.py's) as "what clients rate p50_ms p99_ms"; `rate`
+# names the report's throughput field.
+row() {
+  python3 -c '
+import json, sys
+what, clients, path, rate = sys.argv[1:]
+r = json.load(open(path))
+p50, p99 = r["latency_us"]["p50"] / 1000, r["latency_us"]["p99"] / 1000
+print(f"{what} {clients} {r[rate]:.0f} {p50:.3f} {p99:.3f}")' "$@"
+}
+
 echo "what clients requests/s p50_ms p99_ms"
 echo "healthz 1 $(measure 1 1 "http://127.0.0.1:$PORT/healthz")"
 echo "healthz 64 $(measure 64 2 "http://127.0.0.1:$PORT/healthz")"
@@ -61,11 +72,7 @@ for scenario in spread hot; do
     [ "$scenario" = hot ] && extra=(--initial-stock 100000000000)
     "$BIN/checkout-loadgen" --base-url "http://127.0.0.1:$PORT" --admin-token t --scenario "$scenario" \
       -c "$clients" --duration "${SECONDS_EACH}s" --warmup 1s "${extra[@]}" --json "$WORK/ours.json" >/dev/null 2>&1
-    python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-rate, p50, p99 = r["orders_per_sec"], r["latency_us"]["p50"] / 1000, r["latency_us"]["p99"] / 1000
-print(f"checkout-{sys.argv[2]} {sys.argv[3]} {rate:.0f} {p50:.3f} {p99:.3f}")' "$WORK/ours.json" "$scenario" "$clients"
+    row "checkout-$scenario" "$clients" "$WORK/ours.json" orders_per_sec
   done
 done
 stop_server
@@ -78,10 +85,5 @@ for scenario in spread service hot; do
   products=1000; [ "$scenario" = hot ] && products=1
   python3 bench/raw_sqlite.py "$WORK/raw.db" --seconds "$SECONDS_EACH" --scenario "$scenario" \
     --products "$products" --json "$WORK/raw.json" >/dev/null
-  python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-tps, p50, p99 = r["tps"], r["latency_us"]["p50"] / 1000, r["latency_us"]["p99"] / 1000
-print(f"raw-sqlite-{sys.argv[2]} 1 {tps:.0f} {p50:.3f} {p99:.3f}")' \
-    "$WORK/raw.json" "$scenario"
+  row "raw-sqlite-$scenario" 1 "$WORK/raw.json" tps
 done
